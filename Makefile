@@ -1,0 +1,40 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Everything else is set up by them.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.stamp-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+OUT    := out
+
+.PHONY: setup system-packages assets demo test lint bench clean
+
+setup: $(STAMP) system-packages assets
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.stamp-* && touch $@
+
+system-packages:
+	@scripts/install-system-packages.sh
+
+assets: $(STAMP)
+	@$(BIN)/talkingface models fetch --quiet
+	@$(BIN)/python -c "from talkingface.samples import fetch_samples; fetch_samples()"
+
+demo: setup
+	@mkdir -p $(OUT)
+	$(BIN)/python scripts/demo.py $(OUT)/demo.mp4
+
+lint: $(STAMP)
+	$(BIN)/ruff check talkingface tests scripts
+	$(BIN)/ruff format --check talkingface tests scripts
+
+test: setup lint
+	$(BIN)/pytest -q
+
+bench: setup
+	$(BIN)/python scripts/bench.py --out BENCHMARKS.md
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache

