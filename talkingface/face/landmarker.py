@@ -5,7 +5,9 @@ Used once per portrait, and on every frame when we re-analyse our own output (cl
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +63,23 @@ class FaceObservation:
         return float(self.blendshapes[ARKIT_CHANNELS.index(name)])
 
 
+@contextlib.contextmanager
+def _quiet_native_stderr() -> Iterator[None]:
+    """MediaPipe's C++ side writes graph-setup chatter straight to fd 2; hide it while it does."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class FaceLandmarker:
     """``with FaceLandmarker() as fl: faces = fl.detect(rgb)`` — faces sorted largest first."""
 
@@ -77,14 +96,21 @@ class FaceLandmarker:
             min_face_detection_confidence=0.5,
             min_face_presence_confidence=0.5,
         )
-        self._landmarker = vision.FaceLandmarker.create_from_options(options)
+        with _quiet_native_stderr():
+            self._landmarker = vision.FaceLandmarker.create_from_options(options)
+            self._warm = False
 
     def detect(self, rgb: np.ndarray) -> list[FaceObservation]:
         import mediapipe as mp
 
         h, w = rgb.shape[:2]
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
-        result = self._landmarker.detect(image)
+        if self._warm:
+            result = self._landmarker.detect(image)
+        else:  # the first call sets up delegates and logs about it
+            with _quiet_native_stderr():
+                result = self._landmarker.detect(image)
+            self._warm = True
         faces = []
         for i, points in enumerate(result.face_landmarks):
             lm = np.array([(p.x * w, p.y * h, p.z * w) for p in points], np.float32)
@@ -107,7 +133,5 @@ class FaceLandmarker:
         self.close()
 
     def __del__(self) -> None:  # MediaPipe's own __del__ misbehaves at interpreter exit
-        try:
+        with contextlib.suppress(Exception):
             self.close()
-        except Exception:  # noqa: BLE001
-            pass

@@ -86,3 +86,15 @@ def probe_audio(path: str | Path) -> AudioInfo:
         container.close()
     samples = sum(block.shape[-1] for block in iter_audio(path, ANALYSIS_RATE))
     return AudioInfo(path, samples / ANALYSIS_RATE, int(rate), int(channels))
+
+
+def save_wav(path: str | Path, samples: np.ndarray, sample_rate: int, layout: str = "mono") -> Path:
+    """Write float32 samples ((n,) mono or (channels, n)) as 16-bit PCM WAV."""
+    data = np.atleast_2d(np.asarray(samples, np.float32))
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("pcm_s16le", rate=sample_rate, layout=layout)
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(data), format="fltp", layout=layout)
+        frame.sample_rate = sample_rate
+        out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return Path(path)

@@ -42,7 +42,8 @@ def load_portrait(path: str | Path) -> np.ndarray:
         if isinstance(exc, InputError):
             raise
         raise UnreadableImageError(
-            f"portrait {path} is not a readable image ({exc.__class__.__name__}): use a JPEG, PNG, WebP or BMP file"
+            f"portrait {path} is not a readable image ({exc.__class__.__name__}): "
+            "use a JPEG, PNG, WebP or BMP file"
         ) from exc
     if min(rgb.shape[:2]) < 32:
         raise InputError(f"portrait {path} is only {rgb.shape[1]}×{rgb.shape[0]} pixels: use a larger photo")

@@ -8,6 +8,7 @@ or a Ctrl-C never leaves a half-written video under the user's name.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from fractions import Fraction
@@ -80,14 +81,20 @@ class VideoWriter:
             self._write_audio_until(float(self._frames / self.fps))
 
     def _write_audio_until(self, seconds: float | None) -> None:
-        limit = self._audio_total if seconds is None else min(self._audio_total, round(seconds * self._audio_rate))
+        limit = (
+            self._audio_total
+            if seconds is None
+            else min(self._audio_total, round(seconds * self._audio_rate))
+        )
         assert self._audio_blocks is not None
         while self._audio_written < limit:
             block = next(self._audio_blocks, None)
             if block is None:
                 break
             block = np.atleast_2d(block)
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(block), format="fltp", layout=self._layout)
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(block), format="fltp", layout=self._layout
+            )
             frame.sample_rate = self._audio_rate
             frame.pts = self._audio_written
             frame.time_base = Fraction(1, self._audio_rate)
@@ -113,10 +120,8 @@ class VideoWriter:
         """Discard everything written so far."""
         if self._audio_blocks is not None:
             self._audio_blocks.close()
-        try:
+        with contextlib.suppress(Exception):  # the file is being thrown away anyway
             self._container.close()
-        except Exception:  # noqa: BLE001 - the file is being thrown away anyway
-            pass
         self._tmp.unlink(missing_ok=True)
 
     def __enter__(self) -> VideoWriter:

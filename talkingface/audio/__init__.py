@@ -1,0 +1,1 @@
+"""What the speech says to the face: loudness, voice activity, (later) phones and pitch."""

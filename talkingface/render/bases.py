@@ -1,0 +1,201 @@
+"""Per-channel displacement bases: what each ARKit channel at 1.0 does to the 478 landmarks.
+
+Built once per portrait from its own geometry, in the face's own frame (u: the subject's right
+→ left eye axis, v: down the face), in pixels. A frame's landmark offsets are the weighted sum
+of the bases (linear blendshapes), so lips, lids and brows move where this face has them.
+Sizes are relative to the face: mouth half-width ``mw``, lip thickness ``lt``, mouth-to-chin
+``mc``, eye aperture, inter-ocular distance ``iod``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..face import topology as T
+from ..motion.track import ARKIT_CHANNELS, CHANNEL_INDEX
+
+JAW_DROP = 0.45  # jawOpen = 1 lowers the chin by this share of the mouth-to-chin distance
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3 - 2 * x)
+
+
+class _Frame:
+    """Face-frame coordinates of the landmarks and handy lengths."""
+
+    def __init__(self, lm: np.ndarray) -> None:
+        xy = lm[:, :2].astype(np.float64)
+        right_eye = xy[[33, 133]].mean(0)
+        left_eye = xy[[362, 263]].mean(0)
+        self.u = (left_eye - right_eye) / np.linalg.norm(left_eye - right_eye)
+        self.v = np.array([-self.u[1], self.u[0]])  # u rotated +90° in image coords = down the face
+        self.iod = float(np.linalg.norm(left_eye - right_eye))
+        self.mouth = (xy[13] + xy[14]) / 2
+        rel = xy - self.mouth
+        self.a = rel @ self.u  # across the face, + toward the subject's left
+        self.b = rel @ self.v  # down the face, + toward the chin
+        self.mw = float(np.linalg.norm(xy[291] - xy[61]) / 2)
+        self.lt = float(np.linalg.norm(xy[0] - xy[13]) + np.linalg.norm(xy[17] - xy[14])) / 2
+        self.mc = float(np.linalg.norm(xy[T.CHIN] - self.mouth))
+        self.xy = xy
+
+    def vec(self, du: float | np.ndarray, dv: float | np.ndarray) -> np.ndarray:
+        """Face-frame offsets → image-frame (…, 3) offsets with zero depth."""
+        du, dv = np.broadcast_arrays(np.asarray(du, np.float64), np.asarray(dv, np.float64))
+        out = np.zeros(du.shape + (3,))
+        out[..., :2] = du[..., None] * self.u + dv[..., None] * self.v
+        return out
+
+
+def _spread(f: _Frame, drivers: dict[int, np.ndarray], radius: float, side: int = 0) -> np.ndarray:
+    """Driver displacements plus a Gaussian falloff onto nearby landmarks.
+
+    ``side`` keeps the spread on one side of the mouth line (−1 above, +1 below) so that an
+    upper-lip motion never drags the lower lip, whose points lie a hair away when closed.
+    """
+    out = np.zeros((len(f.xy), 3))
+    idx = np.array(list(drivers))
+    disp = np.array([drivers[i] for i in idx])
+    d = np.linalg.norm(f.xy[:, None, :] - f.xy[idx][None, :, :], axis=2)
+    w = np.exp(-((d / radius) ** 2))
+    falloff = w.max(1)
+    blended = (w[:, :, None] * disp[None]).sum(1) / np.maximum(w.sum(1), 1e-9)[:, None]
+    out = blended * falloff[:, None]
+    if side:
+        out[np.sign(f.b) == -side] = 0.0
+    out[idx] = disp
+    return out
+
+
+def _jaw_weights(f: _Frame) -> np.ndarray:
+    """How much each landmark moves with the mandible (1 chin and lower lip, 0 upper face)."""
+    vertical = _smoothstep((f.b + 0.05 * f.mc) / (0.6 * f.mc))
+    lateral = 1.0 - _smoothstep((np.abs(f.a) - 1.3 * f.mw) / (1.6 * f.mw))
+    w = vertical * (0.35 + 0.65 * lateral)
+    w[list(T.LIPS_INNER_LOWER) + list(T.LIPS_OUTER_LOWER)] = 1.0
+    w[list(T.LIPS_INNER_UPPER) + list(T.LIPS_OUTER_UPPER)] = 0.0
+    w[list(T.MOUTH_CORNERS)] = 0.3
+    return w
+
+
+def build_bases(landmarks: np.ndarray) -> np.ndarray:
+    """(52, 478, 3) float32 displacement per channel at weight 1."""
+    f = _Frame(landmarks)
+    bases = np.zeros((len(ARKIT_CHANNELS), len(landmarks), 3))
+
+    def put(name: str, disp: np.ndarray) -> None:
+        bases[CHANNEL_INDEX[name]] = disp
+
+    jaw_w = _jaw_weights(f)
+    drop = JAW_DROP * f.mc
+    put("jawOpen", f.vec(0.0, jaw_w * drop))
+    put("jawLeft", f.vec(jaw_w * 0.25 * f.mw, 0.0))
+    put("jawRight", f.vec(-jaw_w * 0.25 * f.mw, 0.0))
+    put("jawForward", f.vec(0.0, jaw_w * 0.05 * f.mc))
+
+    upper = list(T.LIPS_INNER_UPPER[1:-1]) + list(T.LIPS_OUTER_UPPER[1:-1])
+    lower = list(T.LIPS_INNER_LOWER[1:-1]) + list(T.LIPS_OUTER_LOWER[1:-1])
+    inner_upper, inner_lower = list(T.LIPS_INNER_UPPER[1:-1]), list(T.LIPS_INNER_LOWER[1:-1])
+    outer_upper, outer_lower = list(T.LIPS_OUTER_UPPER[1:-1]), list(T.LIPS_OUTER_LOWER[1:-1])
+    corners = {"Left": (291, 308), "Right": (61, 78)}
+    sign = {"Left": 1.0, "Right": -1.0}
+    r = 0.9 * f.mw
+
+    # lips meet while the jaw is open (ARKit: mouthClose ≈ jawOpen gives closed lips)
+    close = {i: f.vec(0.0, -0.85 * drop) for i in lower}
+    close.update({i: f.vec(0.0, 0.15 * drop) for i in upper})
+    put("mouthClose", _spread(f, close, 0.5 * f.mw))
+
+    def corner_move(du_in: float, dv: float, which=("Left", "Right")) -> dict[int, np.ndarray]:
+        out = {}
+        for side in which:
+            for c in corners[side]:
+                out[c] = f.vec(sign[side] * du_in, dv)
+        return out
+
+    funnel = corner_move(-0.22 * f.mw, 0.0)
+    funnel.update({i: f.vec(-0.2 * f.a[i], -0.3 * f.lt) for i in inner_upper})
+    funnel.update({i: f.vec(-0.2 * f.a[i], 0.45 * f.lt) for i in inner_lower})
+    funnel.update({i: f.vec(-0.15 * f.a[i], -0.15 * f.lt) for i in outer_upper})
+    funnel.update({i: f.vec(-0.15 * f.a[i], 0.2 * f.lt) for i in outer_lower})
+    put("mouthFunnel", _spread(f, funnel, r))
+
+    pucker = corner_move(-0.32 * f.mw, 0.0)
+    pucker.update({i: f.vec(-0.3 * f.a[i], -0.12 * f.lt) for i in outer_upper})
+    pucker.update({i: f.vec(-0.3 * f.a[i], 0.12 * f.lt) for i in outer_lower})
+    pucker.update({i: f.vec(-0.3 * f.a[i], 0.0) for i in inner_upper + inner_lower})
+    put("mouthPucker", _spread(f, pucker, r))
+
+    for side in ("Left", "Right"):
+        put(f"mouthSmile{side}", _spread(f, corner_move(0.14 * f.mw, -0.16 * f.mw, (side,)), r))
+        put(f"mouthStretch{side}", _spread(f, corner_move(0.16 * f.mw, 0.05 * f.mw, (side,)), r))
+        put(f"mouthFrown{side}", _spread(f, corner_move(0.0, 0.14 * f.mw, (side,)), r))
+        put(f"mouthDimple{side}", _spread(f, corner_move(0.06 * f.mw, 0.0, (side,)), r))
+        half = [i for i in upper if sign[side] * f.a[i] >= -0.1 * f.mw]
+        put(f"mouthUpperUp{side}", _spread(f, {i: f.vec(0.0, -0.45 * f.lt) for i in half}, r, side=-1))
+        half = [i for i in lower if sign[side] * f.a[i] >= -0.1 * f.mw]
+        put(f"mouthLowerDown{side}", _spread(f, {i: f.vec(0.0, 0.5 * f.lt) for i in half}, r, side=1))
+        press = {i: f.vec(0.0, 0.3 * f.lt) for i in outer_upper if sign[side] * f.a[i] >= -0.1 * f.mw}
+        press.update({i: f.vec(0.0, -0.3 * f.lt) for i in outer_lower if sign[side] * f.a[i] >= -0.1 * f.mw})
+        put(f"mouthPress{side}", _spread(f, press, 0.5 * f.mw))
+    put("mouthLeft", _spread(f, {i: f.vec(0.18 * f.mw, 0.0) for i in upper + lower + [61, 291, 78, 308]}, r))
+    put(
+        "mouthRight", _spread(f, {i: f.vec(-0.18 * f.mw, 0.0) for i in upper + lower + [61, 291, 78, 308]}, r)
+    )
+
+    roll_lower = {
+        o: (f.xy[i] - f.xy[o])
+        for o, i in zip(T.LIPS_OUTER_LOWER[1:-1], T.LIPS_INNER_LOWER[1:-1], strict=True)
+    }
+    put("mouthRollLower", _spread(f, {k: _img(0.7 * d) for k, d in roll_lower.items()}, 0.4 * f.mw, side=1))
+    roll_upper = {
+        o: (f.xy[i] - f.xy[o])
+        for o, i in zip(T.LIPS_OUTER_UPPER[1:-1], T.LIPS_INNER_UPPER[1:-1], strict=True)
+    }
+    put("mouthRollUpper", _spread(f, {k: _img(0.7 * d) for k, d in roll_upper.items()}, 0.4 * f.mw, side=-1))
+    put(
+        "mouthShrugLower", _spread(f, {i: f.vec(0.0, -0.3 * f.lt) for i in outer_lower + [T.CHIN]}, r, side=1)
+    )
+    put("mouthShrugUpper", _spread(f, {i: f.vec(0.0, -0.25 * f.lt) for i in outer_upper}, r, side=-1))
+
+    for side, upper_lid, lower_lid, crease in (
+        ("Right", T.RIGHT_EYE_UPPER, T.RIGHT_EYE_LOWER, T.RIGHT_LID_CREASE),
+        ("Left", T.LEFT_EYE_UPPER, T.LEFT_EYE_LOWER, T.LEFT_LID_CREASE),
+    ):
+        up, lo = np.array(upper_lid[1:-1]), np.array(lower_lid[1:-1])
+        gap = f.xy[lo] - f.xy[up]  # per column, upper → lower lid
+        # the lid itself is painted by render.eyelids; the mesh only lets the skin around it give a little
+        blink = {int(i): _img(0.12 * g) for i, g in zip(up, gap, strict=True)}
+        blink.update({int(i): _img(-0.12 * g) for i, g in zip(lo, gap, strict=True)})
+        blink.update({int(c): 0.12 * _img(gap.mean(0)) for c in crease[1:-1]})
+        put(f"eyeBlink{side}", _spread(f, blink, 0.15 * f.iod))
+        squint = {int(i): _img(-0.3 * g) for i, g in zip(lo, gap, strict=True)}
+        squint.update({int(i): _img(0.1 * g) for i, g in zip(up, gap, strict=True)})
+        put(f"eyeSquint{side}", _spread(f, squint, 0.2 * f.iod))
+        put(
+            f"cheekSquint{side}",
+            _spread(f, {int(i): _img(-0.25 * g) for i, g in zip(lo, gap, strict=True)}, 0.35 * f.iod),
+        )
+        wide = {int(i): _img(-0.25 * g) for i, g in zip(up, gap, strict=True)}
+        wide.update({int(c): 0.5 * _img(-0.25 * gap.mean(0)) for c in crease[1:-1]})
+        put(f"eyeWide{side}", _spread(f, wide, 0.15 * f.iod))
+
+    for side, brow, outer in (
+        ("Right", T.RIGHT_BROW, T.RIGHT_BROW_OUTER),
+        ("Left", T.LEFT_BROW, T.LEFT_BROW_OUTER),
+    ):
+        toward_centre = -sign[side]
+        put(
+            f"browDown{side}",
+            _spread(f, {i: f.vec(toward_centre * 0.04 * f.iod, 0.1 * f.iod) for i in brow}, 0.35 * f.iod),
+        )
+        put(f"browOuterUp{side}", _spread(f, {i: f.vec(0.0, -0.14 * f.iod) for i in outer}, 0.35 * f.iod))
+    inner_both = T.RIGHT_BROW_INNER + T.LEFT_BROW_INNER
+    put("browInnerUp", _spread(f, {i: f.vec(0.0, -0.14 * f.iod) for i in inner_both}, 0.35 * f.iod))
+    return bases.astype(np.float32)
+
+
+def _img(d: np.ndarray) -> np.ndarray:
+    return np.array([d[0], d[1], 0.0])

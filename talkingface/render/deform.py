@@ -1,0 +1,37 @@
+"""Where every rig vertex goes for one frame: blendshapes in the face frame, then the head pose."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .rig import N_LANDMARKS, FaceRig
+
+
+def rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
+    """3×3 rotation in image axes (x right, y down, z away from the camera), degrees.
+
+    Signs follow :data:`talkingface.motion.track.POSE_COLUMNS`: a point in front of the centre
+    (z < 0) moves toward +x for yaw > 0 and toward +y for pitch > 0; roll > 0 is clockwise.
+    """
+    y, p, r = np.radians([yaw, pitch, roll])
+    ry = np.array([[np.cos(y), 0, -np.sin(y)], [0, 1, 0], [np.sin(y), 0, np.cos(y)]])
+    rp = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])
+    rr = np.array([[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0], [0, 0, 1]])
+    return rr @ rp @ ry
+
+
+def head_transform(rig: FaceRig, pose: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Apply the rigid head motion of ``pose`` (yaw, pitch, roll, tx, ty, scale) to (k, 3) points."""
+    rot = rotation(float(pose[0]), float(pose[1]), float(pose[2]))
+    offset = np.array([pose[3] * rig.iod, pose[4] * rig.iod, 0.0])
+    return (points - rig.centre) @ rot.T * float(pose[5]) + rig.centre + offset
+
+
+def deform(rig: FaceRig, pose: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(V, 3) float64 vertex positions for one frame."""
+    pts = rig.vertices.astype(np.float64)
+    active = np.flatnonzero(np.abs(weights) > 1e-4)
+    if len(active):
+        pts[:N_LANDMARKS] += np.tensordot(weights[active], rig.bases[active], axes=1)
+    moved = head_transform(rig, pose, pts)
+    return pts + rig.follow[:, None] * (moved - pts)

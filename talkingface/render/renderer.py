@@ -1,0 +1,70 @@
+"""Renderer: (head pose, blendshape offsets) → RGB frame of the portrait.
+
+Per frame: deform the rig, build the backward map (face triangles far-to-near, holes on top),
+one ``cv2.remap`` of the region of interest, then the mouth interior. Pixels outside the region
+of interest are the photo's own, byte for byte.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..face import topology as T
+from ..motion.track import CHANNEL_INDEX, MotionTrack
+from .deform import deform, head_transform
+from .eyelids import draw_lid, lid_style
+from .mouth import draw_mouth, mouth_style
+from .rig import N_LANDMARKS, FaceRig
+from .warp import affines, backward_map, fit_affine
+
+_HOLES = (T.MOUTH_HOLE, T.RIGHT_EYE_HOLE, T.LEFT_EYE_HOLE)
+_JAW = CHANNEL_INDEX["jawOpen"]
+_LIDS = (
+    (CHANNEL_INDEX["eyeBlinkRight"], list(T.RIGHT_EYE_UPPER), list(T.RIGHT_EYE_LOWER)),
+    (CHANNEL_INDEX["eyeBlinkLeft"], list(T.LEFT_EYE_UPPER), list(T.LEFT_EYE_LOWER)),
+)
+
+
+class Renderer:
+    """Draws frames of one rig. Deterministic: the same command gives the same pixels."""
+
+    def __init__(self, rig: FaceRig) -> None:
+        self.rig = rig
+        self._rest = rig.vertices.astype(np.float64)
+        self._style = mouth_style(rig.image, rig.vertices[:N_LANDMARKS])
+        self._outer_src = self._rest[rig.outer_triangles][:, :, :2]
+        self._face_src = self._rest[rig.face_triangles][:, :, :2]
+        self._holes = [np.array(h) for h in _HOLES]
+        self._lids = lid_style(rig.image, rig.vertices[:N_LANDMARKS], rig.iod)
+
+    def render(self, pose: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        rig = self.rig
+        pts = deform(rig, pose, weights)
+        xy = pts[:, :2]
+        depth = pts[rig.face_triangles, 2].mean(1)
+        order = np.argsort(-depth, kind="stable")  # far (large z) first
+        dst = np.concatenate([xy[rig.outer_triangles], xy[rig.face_triangles][order]])
+        src = np.concatenate([self._outer_src, self._face_src[order]])
+        rigid = head_transform(rig, pose, self._rest[:N_LANDMARKS])[:, :2]
+        holes = [(xy[h], fit_affine(rigid[h], self._rest[h, :2])) for h in self._holes]
+        map_x, map_y = backward_map(rig.roi, dst, affines(dst, src), holes)
+        frame = rig.image.copy()
+        x0, y0, x1, y1 = rig.roi
+        cv2.remap(
+            rig.image,
+            map_x,
+            map_y,
+            cv2.INTER_LINEAR,
+            dst=frame[y0:y1, x0:x1],
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+        draw_mouth(frame, xy[:N_LANDMARKS], rigid[list(T.MOUTH_HOLE)], float(weights[_JAW]), self._style)
+        for channel, upper, lower in _LIDS:
+            draw_lid(frame, xy[upper], xy[lower], float(weights[channel]), self._lids)
+        return frame
+
+    def render_track(self, track: MotionTrack):
+        """Yield frames of a whole track, one at a time."""
+        for i in range(len(track)):
+            yield self.render(*track.frame(i))

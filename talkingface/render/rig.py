@@ -1,0 +1,137 @@
+"""FaceRig: everything about one portrait that the per-frame renderer needs, built once.
+
+Vertices are the 478 landmarks, a ring of head/hair anchors that move rigidly with the head,
+an outer ring and the borders of the region of interest that stay still (so the background
+never moves), plus the triangles that join them: MediaPipe's face tessellation inside the face
+oval (mouth and eyes are holes, drawn as their own layers) and a Delaunay fill outside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy.spatial import Delaunay
+
+from ..face import topology as T
+from ..face.landmarker import FaceObservation
+from .bases import build_bases
+
+N_LANDMARKS = 478
+HEAD_RING_SCALE = 1.35  # ring radius relative to the face oval, around the oval's centre
+HAIR_RING_SCALE = 1.6  # above the eyes the ring reaches further, to carry the hair
+CHIN_RING_SCALE = 1.4  # under the jaw it stays close: the neck does not turn with the head
+OUTER_RING_SCALE = 2.3  # still anchors: the falloff between the rings absorbs the motion
+
+
+@dataclass(frozen=True)
+class FaceRig:
+    """``vertices`` (V, 3) float32 rest positions in image pixels (z in x-pixel units).
+
+    ``follow`` (V,) how much each vertex follows the head's rigid motion (1 head, 0 still).
+    ``face_triangles`` / ``outer_triangles`` (·, 3) int32 vertex indices.
+    ``bases`` (52, 478, 3) per-channel landmark displacements, see :mod:`.bases`.
+    ``centre`` (3,) rotation centre of the head. ``roi`` x0, y0, x1, y1: the only pixels that
+    can change. ``iod`` inter-ocular distance in pixels.
+    """
+
+    image: np.ndarray
+    vertices: np.ndarray
+    follow: np.ndarray
+    face_triangles: np.ndarray
+    outer_triangles: np.ndarray
+    bases: np.ndarray
+    centre: np.ndarray
+    roi: tuple[int, int, int, int]
+    iod: float
+
+    @property
+    def height(self) -> int:
+        return self.image.shape[0]
+
+    @property
+    def width(self) -> int:
+        return self.image.shape[1]
+
+
+def _ring(oval: np.ndarray, centre: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    return centre + (oval - centre) * scales[:, None]
+
+
+def build_rig(image: np.ndarray, face: FaceObservation) -> FaceRig:
+    h, w = image.shape[:2]
+    lm = face.landmarks.astype(np.float64)
+    oval = lm[list(T.FACE_OVAL), :2]
+    centre2 = (oval.min(0) + oval.max(0)) / 2
+    # which ring points are above the eyes / below the mouth, in the face's own vertical axis
+    eye_y = lm[[33, 133, 362, 263], 1].mean()
+    mouth_y = lm[[13, 14], 1].mean()
+    rel = oval[:, 1]
+    hair = np.clip((eye_y - rel) / max(eye_y - oval[:, 1].min(), 1), 0, 1)
+    chin = np.clip((rel - mouth_y) / max(oval[:, 1].max() - mouth_y, 1), 0, 1)
+    scales = (
+        HEAD_RING_SCALE
+        + (HAIR_RING_SCALE - HEAD_RING_SCALE) * hair
+        - (HEAD_RING_SCALE - CHIN_RING_SCALE) * chin
+    )
+    ring = _ring(oval, centre2, scales)
+    outer = _ring(oval, centre2, np.full(len(oval), OUTER_RING_SCALE))
+    ring_z = float(lm[list(T.FACE_OVAL), 2].mean())
+
+    x0, y0 = np.floor(np.minimum(outer.min(0), ring.min(0))).astype(int) - 2
+    x1, y1 = np.ceil(np.maximum(outer.max(0), ring.max(0))).astype(int) + 2
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    ring = np.clip(ring, [x0, y0], [x1 - 1, y1 - 1])
+    outer = np.clip(outer, [x0, y0], [x1 - 1, y1 - 1])
+    border = _border_points(x0, y0, x1 - 1, y1 - 1, per_side=6)
+
+    still = np.concatenate([outer, border])
+    vertices = np.concatenate(
+        [
+            lm,
+            np.column_stack([ring, np.full(len(ring), ring_z)]),
+            np.column_stack([still, np.full(len(still), ring_z)]),
+        ]
+    ).astype(np.float32)
+    follow = np.zeros(len(vertices), np.float32)
+    follow[:N_LANDMARKS] = 1.0
+    follow[N_LANDMARKS : N_LANDMARKS + len(ring)] = 1.0 - 0.5 * chin  # neck follows half-way
+
+    outer_tris = _outer_triangles(vertices[:, :2], oval)
+    centre = np.array([centre2[0], centre2[1], 0.0], np.float32)  # MediaPipe z: origin ≈ head centre
+    return FaceRig(
+        image=image,
+        vertices=vertices,
+        follow=follow,
+        face_triangles=T.face_triangles(),
+        outer_triangles=outer_tris,
+        bases=build_bases(face.landmarks),
+        centre=centre,
+        roi=(int(x0), int(y0), int(x1), int(y1)),
+        iod=face.inter_ocular,
+    )
+
+
+def _border_points(x0: float, y0: float, x1: float, y1: float, per_side: int) -> np.ndarray:
+    t = np.linspace(0, 1, per_side + 1)[:-1]
+    top = np.column_stack([x0 + t * (x1 - x0), np.full_like(t, y0)])
+    right = np.column_stack([np.full_like(t, x1), y0 + t * (y1 - y0)])
+    bottom = np.column_stack([x1 - t * (x1 - x0), np.full_like(t, y1)])
+    left = np.column_stack([np.full_like(t, x0), y1 - t * (y1 - y0)])
+    return np.concatenate([top, right, bottom, left])
+
+
+def _outer_triangles(xy: np.ndarray, oval: np.ndarray) -> np.ndarray:
+    """Delaunay over the oval and everything outside it, minus triangles inside the face."""
+    idx = np.concatenate([np.array(T.FACE_OVAL), np.arange(N_LANDMARKS, len(xy))])
+    pts = xy[idx].astype(np.float64)
+    # jitter-free dedupe: clipped anchors can coincide
+    _, keep = np.unique(np.round(pts, 3), axis=0, return_index=True)
+    keep = np.sort(keep)
+    tri = Delaunay(pts[keep]).simplices
+    tris = idx[keep][tri]
+    centroids = xy[tris].mean(1)
+    contour = oval.astype(np.float32).reshape(-1, 1, 2)
+    inside = np.array([cv2.pointPolygonTest(contour, (float(x), float(y)), False) > 0 for x, y in centroids])
+    return tris[~inside].astype(np.int32)

@@ -1,0 +1,78 @@
+"""The warp renderer on a real portrait: exactness at rest, a still background, commands that show."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from talkingface.face.portrait import prepare_portrait
+from talkingface.motion.track import CHANNEL_INDEX
+from talkingface.render.renderer import Renderer
+from talkingface.render.rig import build_rig
+
+REST = np.array([0, 0, 0, 0, 0, 1.0])
+
+
+def weights(**kw) -> np.ndarray:
+    w = np.zeros(52, np.float32)
+    for name, value in kw.items():
+        w[CHANNEL_INDEX[name]] = value
+    return w
+
+
+@pytest.fixture(scope="module")
+def portrait(astronaut_rgb, landmarker):
+    return prepare_portrait(astronaut_rgb, landmarker, "crop", 512)
+
+
+@pytest.fixture(scope="module")
+def renderer(portrait):
+    return Renderer(build_rig(portrait.image, portrait.face))
+
+
+def test_rest_pose_reproduces_the_photo_exactly(renderer, portrait):
+    assert np.array_equal(renderer.render(REST, weights()), portrait.image)
+
+
+def test_pixels_outside_the_region_of_interest_never_change(renderer, portrait):
+    x0, y0, x1, y1 = renderer.rig.roi
+    outside = np.ones(portrait.image.shape[:2], bool)
+    outside[y0:y1, x0:x1] = False
+    for pose, w in [(np.array([6, -4, 3, 0.1, 0, 1.05]), weights(jawOpen=0.8, eyeBlinkLeft=1))]:
+        frame = renderer.render(pose, w)
+        assert np.array_equal(frame[outside], portrait.image[outside])
+
+
+def test_rendering_is_deterministic(renderer):
+    pose, w = np.array([3, 2, -1, 0, 0, 1.0]), weights(jawOpen=0.5, mouthPucker=0.4)
+    assert np.array_equal(renderer.render(pose, w), renderer.render(pose, w))
+
+
+def test_jaw_sweep_is_measured_back_monotonically(renderer, landmarker):
+    gaps, scores = [], []
+    for jaw in (0.0, 0.25, 0.5, 0.75, 1.0):
+        face = landmarker.detect(renderer.render(REST, weights(jawOpen=jaw)))[0]
+        lm = face.landmarks
+        gaps.append(lm[14, 1] - lm[13, 1])
+        scores.append(face.blendshape("jawOpen"))
+    assert np.all(np.diff(gaps) > 0), gaps
+    assert np.all(np.diff(scores) > 0), scores
+
+
+def test_blink_closes_the_eyes_as_measured(renderer, landmarker):
+    open_face = landmarker.detect(renderer.render(REST, weights()))[0]
+    shut_face = landmarker.detect(renderer.render(REST, weights(eyeBlinkLeft=1, eyeBlinkRight=1)))[0]
+    for upper, lower, name in ((159, 145, "eyeBlinkRight"), (386, 374, "eyeBlinkLeft")):
+        before = open_face.landmarks[lower, 1] - open_face.landmarks[upper, 1]
+        after = shut_face.landmarks[lower, 1] - shut_face.landmarks[upper, 1]
+        assert after < 0.5 * before
+        assert shut_face.blendshape(name) > open_face.blendshape(name) + 0.3
+
+
+def test_head_yaw_moves_the_nose_the_commanded_way(renderer, landmarker):
+    nose = []
+    for yaw in (-8, 0, 8):
+        face = landmarker.detect(renderer.render(np.array([yaw, 0, 0, 0, 0, 1.0]), weights()))[0]
+        lm = face.landmarks
+        nose.append(lm[1, 0] - (lm[234, 0] + lm[454, 0]) / 2)
+    assert nose[0] < nose[1] < nose[2]
