@@ -1,0 +1,1 @@
+"""Measuring the output: lip-sync metrics and video re-analysis."""
