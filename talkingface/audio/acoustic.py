@@ -1,0 +1,119 @@
+"""Per-frame acoustic mouth cues, frame-aligned to the output video, for any language or singing.
+
+Why: the English phone recogniser has nothing to say about French or a sung vowel, but the
+sound still tells the mouth what to do. Loudness drives the jaw (JALI's JA), energy in the F1
+region (0.3–1 kHz) rises with jaw opening, a low spectral centroid on voiced sound means lip
+rounding (low F2), a high one spreading, and strong unvoiced high-band energy means a
+fricative/sibilant (narrow jaw). Frame ``i`` describes the window centred on ``(i + 0.5) / fps``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SAMPLE_RATE = 16000
+#: Analysis window (s): THEval's 50 ms RMS frame, long enough for a pitch period at 60 Hz.
+WINDOW_S = 0.05
+#: Speech detection: gaps up to this long (s) are bridged, bursts shorter than this dropped (Rhubarb).
+VAD_FILL_GAP_S = 0.10
+VAD_MIN_SPEECH_S = 0.05
+#: A frame is speech when louder than the clip's loud level minus this (dB) …
+VAD_RANGE_DB = 35.0
+#: … and above the noise floor by this share of the floor-to-peak range.
+VAD_FLOOR_SHARE = 0.25
+_SILENT_DB = -100.0
+_BLOCK = 2048  # frames analysed at once: memory stays constant on long audio
+
+
+@dataclass(frozen=True)
+class AcousticFrames:
+    """Per-frame cues at ``fps`` (arrays of length n_frames)."""
+
+    fps: float
+    loudness_db: np.ndarray  # RMS in dBFS (−100 for digital silence)
+    speech: np.ndarray  # bool: voice activity
+    voicing: np.ndarray  # 0..1, normalised autocorrelation peak at 60–400 Hz pitch lags
+    centroid_hz: np.ndarray  # spectral centroid of 0–4 kHz
+    low_ratio: np.ndarray  # energy share of 0.3–1 kHz (F1 region) in 0–8 kHz
+    high_ratio: np.ndarray  # energy share above 3.5 kHz (frication)
+
+
+def _windows(samples: np.ndarray, centres: np.ndarray, length: int) -> np.ndarray:
+    """(len(centres), length) windows, zero-padded past either end of the audio."""
+    half = length // 2
+    pad = np.zeros(length, np.float32)
+    padded = np.concatenate([pad[:half], samples.astype(np.float32), pad])
+    idx = centres[:, None] + np.arange(length)[None, :]
+    return padded[np.clip(idx, 0, len(padded) - 1)]
+
+
+def _centres(n_frames: int, fps: float) -> np.ndarray:
+    return np.round((np.arange(n_frames) + 0.5) / fps * SAMPLE_RATE).astype(np.int64)
+
+
+def frame_loudness(samples: np.ndarray, n_frames: int, fps: float, window_s: float = WINDOW_S) -> np.ndarray:
+    """RMS loudness in dBFS of the window around each frame centre."""
+    length = int(window_s * SAMPLE_RATE)
+    centres = _centres(n_frames, fps)
+    out = np.empty(n_frames, np.float32)
+    for i in range(0, n_frames, _BLOCK):
+        w = _windows(samples, centres[i : i + _BLOCK], length)
+        out[i : i + _BLOCK] = 10 * np.log10(np.mean(np.square(w, dtype=np.float64), 1) + 1e-10)
+    return np.maximum(out, _SILENT_DB)
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) index ranges where ``mask`` is True."""
+    padded = np.concatenate([[False], mask.astype(bool), [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def speech_mask(loudness_db: np.ndarray, fps: float) -> np.ndarray:
+    """Voice activity from loudness alone: robust on clean recordings, which is what we animate."""
+    db = np.asarray(loudness_db, np.float64)
+    if len(db) == 0:
+        return np.zeros(0, bool)
+    floor, peak = np.percentile(db, 10), np.percentile(db, 99)
+    if peak - floor < 10:  # flat: digital silence, or sound with no pause at all (a held note)
+        return np.full(len(db), floor > -50.0)
+    threshold = max(peak - VAD_RANGE_DB, floor + VAD_FLOOR_SHARE * (peak - floor))
+    mask = db > threshold
+    for a, b in _runs(~mask):
+        if a > 0 and b < len(mask) and (b - a) / fps <= VAD_FILL_GAP_S:
+            mask[a:b] = True
+    for a, b in _runs(mask):
+        if (b - a) / fps < VAD_MIN_SPEECH_S:
+            mask[a:b] = False
+    return mask
+
+
+def acoustic_frames(samples: np.ndarray, n_frames: int, fps: float) -> AcousticFrames:
+    """Loudness, voice activity, voicing and spectral-shape cues for each output frame."""
+    length = int(WINDOW_S * SAMPLE_RATE)
+    n_fft = 1024
+    freqs = np.fft.rfftfreq(n_fft, 1 / SAMPLE_RATE)
+    taper = np.hanning(length).astype(np.float32)
+    band4k, low, high = freqs <= 4000, (freqs >= 300) & (freqs <= 1000), freqs >= 3500
+    lag_lo, lag_hi = SAMPLE_RATE // 400, SAMPLE_RATE // 60
+    centres = _centres(n_frames, fps)
+    voicing = np.zeros(n_frames, np.float32)
+    centroid = np.zeros(n_frames, np.float32)
+    low_ratio = np.zeros(n_frames, np.float32)
+    high_ratio = np.zeros(n_frames, np.float32)
+    for i in range(0, n_frames, _BLOCK):
+        w = _windows(samples, centres[i : i + _BLOCK], length)
+        w = (w - w.mean(1, keepdims=True)) * taper
+        power = np.abs(np.fft.rfft(w, n_fft, axis=1)) ** 2
+        total = power.sum(1) + 1e-12
+        ac = np.fft.irfft(power, n_fft, axis=1)
+        sl = slice(i, i + len(w))
+        voicing[sl] = np.clip(ac[:, lag_lo:lag_hi].max(1) / (ac[:, 0] + 1e-12), 0, 1)
+        p4 = power[:, band4k]
+        centroid[sl] = (p4 * freqs[band4k]).sum(1) / (p4.sum(1) + 1e-12)
+        low_ratio[sl] = power[:, low].sum(1) / total
+        high_ratio[sl] = power[:, high].sum(1) / total
+    loudness = frame_loudness(samples, n_frames, fps)
+    return AcousticFrames(fps, loudness, speech_mask(loudness, fps), voicing, centroid, low_ratio, high_ratio)

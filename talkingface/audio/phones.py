@@ -1,0 +1,247 @@
+"""Phone timings from PocketSphinx: allphone recognition for any audio, forced alignment for a transcript.
+
+Why two routes (procedural.md §3): allphone needs nothing but the audio, but on real speech it
+finds only about half of the p/b/m closures; forced alignment with the transcript is far more
+accurate and costs the same (RTF ≈ 0.05 on one core). Long audio is cut into utterances at
+pauses so memory and time stay linear in the length (the state-alignment pass keeps a
+frames × states table, which would grow quadratically on one hour-long utterance).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+from .g2p import normalize_text, pronounce
+
+SAMPLE_RATE = 16000
+#: PocketSphinx frame rate: 100 frames/s, so a frame is 10 ms.
+FRAME_S = 0.01
+SILENCE = "SIL"
+#: Longest stretch decoded as one utterance (s). Cuts fall in the middle of pauses.
+MAX_UTTERANCE_S = 20.0
+#: A pause at least this long (s) is a place to cut the audio into utterances.
+MIN_CUT_PAUSE_S = 0.2
+#: Rhubarb's allphone settings (PhoneticRecognizer.cpp): lw ≤ 0.4 flutters, ≥ 1.0 freezes.
+ALLPHONE_LW = 0.8
+ALLPHONE_BEAM = 1e-20
+
+
+class AlignmentError(InputError):
+    """The transcript could not be aligned to the audio (wrong text, or no speech)."""
+
+
+@dataclass(frozen=True)
+class Phone:
+    """One ARPAbet phone (no stress digits; ``SIL`` for silence and noise), times in seconds."""
+
+    label: str
+    start: float
+    end: float
+    word: str = ""
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    @property
+    def is_silence(self) -> bool:
+        return self.label == SILENCE
+
+
+def _pcm16(samples: np.ndarray) -> bytes:
+    return (np.clip(np.asarray(samples, np.float32), -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+
+
+def _clean_label(label: str) -> str:
+    """Fillers (+SPN+, +NSN+, <sil>) count as silence; alternate-pronunciation marks go."""
+    label = label.upper()
+    if label.startswith(("+", "<", "[")) or label in ("SIL", "SP"):
+        return SILENCE
+    return label.rstrip("0123456789")
+
+
+def split_utterances(
+    samples: np.ndarray, max_s: float = MAX_UTTERANCE_S, min_pause_s: float = MIN_CUT_PAUSE_S
+) -> list[tuple[int, int]]:
+    """Cut 16 kHz audio into [start, end) sample ranges no longer than ``max_s``.
+
+    Cuts go in the middle of the longest quiet stretch (10 ms frames 30 dB under the loud
+    frames) found in each window; without any pause, at the quietest frame.
+    """
+    n = len(samples)
+    hop = int(FRAME_S * SAMPLE_RATE)
+    limit = int(max_s * SAMPLE_RATE)
+    if n <= limit:
+        return [(0, n)]
+    frames = len(samples) // hop
+    energy = np.square(samples[: frames * hop].reshape(frames, hop)).mean(1)
+    db = 10 * np.log10(energy + 1e-10)
+    quiet = db < np.percentile(db, 95) - 30
+    cuts = [0]
+    while n - cuts[-1] > limit:
+        lo, hi = cuts[-1] // hop + int(1.0 / FRAME_S), (cuts[-1] + limit) // hop
+        best, best_len, run = None, 0, 0
+        for f in range(lo, hi):
+            run = run + 1 if quiet[f] else 0
+            if run > best_len:
+                best_len, best = run, f - run // 2
+        if best is None or best_len * FRAME_S < min_pause_s:
+            best = lo + int(np.argmin(db[lo:hi]))
+        cuts.append(best * hop)
+    cuts.append(n)
+    return list(zip(cuts[:-1], cuts[1:], strict=True))
+
+
+def _fill_gaps(phones: list[Phone], duration: float) -> list[Phone]:
+    """Sorted, non-overlapping, covering [0, duration]: gaps become SIL, neighbouring SILs merge."""
+    out: list[Phone] = []
+    t = 0.0
+    for p in sorted(phones, key=lambda p: p.start):
+        start = max(p.start, t)
+        if start - t > 1e-6:
+            out.append(Phone(SILENCE, t, start))
+        if p.end - start > 1e-6:
+            out.append(Phone(p.label, start, min(p.end, duration), p.word))
+        t = max(t, min(p.end, duration))
+    if duration - t > 1e-6:
+        out.append(Phone(SILENCE, t, duration))
+    merged: list[Phone] = []
+    for p in out:
+        if merged and p.is_silence and merged[-1].is_silence:
+            merged[-1] = Phone(SILENCE, merged[-1].start, p.end)
+        else:
+            merged.append(p)
+    return merged
+
+
+def recognize_phones(samples: np.ndarray, lw: float = ALLPHONE_LW) -> list[Phone]:
+    """Allphone recognition (English acoustic model, phone bigram LM) of any 16 kHz float32 audio."""
+    from pocketsphinx import Decoder, get_model_path
+
+    decoder = Decoder(
+        allphone=get_model_path("en-us/en-us-phone.lm.bin"),
+        allphone_ci=True,
+        lw=lw,
+        beam=ALLPHONE_BEAM,
+        pbeam=ALLPHONE_BEAM,
+        cmn="batch",
+        loglevel="ERROR",
+    )
+    phones: list[Phone] = []
+    for a, b in split_utterances(samples):
+        decoder.start_utt()
+        decoder.process_raw(_pcm16(samples[a:b]), full_utt=True)
+        decoder.end_utt()
+        t0 = a / SAMPLE_RATE
+        for seg in decoder.seg():
+            start, end = t0 + seg.start_frame * FRAME_S, t0 + (seg.end_frame + 1) * FRAME_S
+            phones.append(Phone(_clean_label(seg.word), start, end))
+    return _fill_gaps(phones, len(samples) / SAMPLE_RATE)
+
+
+def _decoder_for(words: list[str]):
+    from pocketsphinx import Decoder
+
+    decoder = Decoder(lm=None, loglevel="ERROR")
+    for word in set(words):
+        pron, how = pronounce(word, decoder.lookup_word)
+        if how != "dict":
+            decoder.add_word(word, pron, True)
+    return decoder
+
+
+def _decode(decoder, pcm: bytes) -> None:
+    decoder.start_utt()
+    decoder.process_raw(pcm, full_utt=True)
+    decoder.end_utt()
+
+
+def _word_pass(decoder, words: list[str], pcm: bytes) -> list[tuple[str, float, float]]:
+    """First pass: word timings (the search constrained to the transcript)."""
+    decoder.set_align_text(" ".join(words))
+    _decode(decoder, pcm)
+    if decoder.hyp() is None:
+        raise AlignmentError(
+            "the transcript could not be aligned to the audio: check that it is the text actually "
+            "spoken, or leave the transcript out to recognise phones from the audio alone"
+        )
+    return [(s.word, s.start_frame * FRAME_S, (s.end_frame + 1) * FRAME_S) for s in decoder.seg()]
+
+
+def _phone_pass(decoder, pcm: bytes, t0: float) -> list[Phone]:
+    """Second pass over the same audio: sub-word (phone) alignment of the first pass's words."""
+    decoder.set_alignment()
+    _decode(decoder, pcm)
+    phones = []
+    for word in decoder.get_alignment():
+        name = "" if _clean_label(word.name) == SILENCE else word.name.split("(")[0]
+        for p in word:
+            label = _clean_label(p.name)
+            phones.append(Phone(label, t0 + p.start * FRAME_S, t0 + (p.start + p.duration) * FRAME_S, name))
+    return phones
+
+
+def _chunks(word_segs: list[tuple[str, float, float]], max_s: float) -> list[tuple[float, float, list[str]]]:
+    """Group aligned words into utterances ≤ ``max_s`` long (when pauses allow), cut mid-pause."""
+    end = word_segs[-1][2]
+    pauses = [(a + b) / 2 for w, a, b in word_segs if _clean_label(w) == SILENCE and a > 0 and b < end]
+    cuts = [0.0]
+    previous = None
+    for mid in pauses:
+        if mid - cuts[-1] > max_s:
+            cuts.append(previous if previous is not None and previous > cuts[-1] else mid)
+        previous = mid
+    if end - cuts[-1] > max_s and previous is not None and previous > cuts[-1]:
+        cuts.append(previous)
+    cuts.append(end)
+    chunks = []
+    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+        words = [w.split("(")[0] for w, wa, _ in word_segs if a <= wa < b and _clean_label(w) != SILENCE]
+        chunks.append((a, b, words))
+    return chunks
+
+
+def align_phones(
+    samples: np.ndarray, transcript: str, max_utterance_s: float = MAX_UTTERANCE_S
+) -> list[Phone]:
+    """Forced alignment of ``transcript`` to 16 kHz float32 audio (two PocketSphinx passes).
+
+    Out-of-dictionary words get a pronunciation from morphology or letter-to-sound rules
+    (:mod:`.g2p`). Raises :class:`AlignmentError` when the text does not fit the audio.
+    """
+    words = normalize_text(transcript)
+    if not words:
+        raise AlignmentError("the transcript contains no words")
+    duration = len(samples) / SAMPLE_RATE
+    decoder = _decoder_for(words)
+    pcm = _pcm16(samples)
+    word_segs = _word_pass(decoder, words, pcm)
+    if duration <= max_utterance_s:
+        return _fill_gaps(_phone_pass(decoder, pcm, 0.0), duration)
+    phones: list[Phone] = []
+    for a, b, chunk_words in _chunks(word_segs, max_utterance_s):
+        if not chunk_words:
+            continue
+        sub = pcm[2 * int(a * SAMPLE_RATE) : 2 * int(b * SAMPLE_RATE)]
+        try:
+            _word_pass(decoder, chunk_words, sub)
+            phones.extend(_phone_pass(decoder, sub, a))
+        except (AlignmentError, RuntimeError):
+            # The phone search lost this stretch: spread each word's phones over its first-pass span.
+            decoder = _decoder_for(words)
+            for w, wa, wb in word_segs:
+                if a <= wa < b and _clean_label(w) != SILENCE:
+                    phones.extend(_spread(w.split("(")[0], wa, wb, decoder.lookup_word(w) or "AH"))
+    return _fill_gaps(phones, duration)
+
+
+def _spread(word: str, start: float, end: float, pron: str) -> list[Phone]:
+    labels = pron.split()
+    edges = np.linspace(start, end, len(labels) + 1)
+    return [
+        Phone(lab, float(x0), float(x1), word)
+        for lab, x0, x1 in zip(labels, edges[:-1], edges[1:], strict=True)
+    ]

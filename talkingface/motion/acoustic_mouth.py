@@ -1,0 +1,79 @@
+"""Mouth channels straight from acoustic cues: the language-agnostic path (any language, singing).
+
+No phones here, so no p/b/m knowledge: the jaw follows loudness (JALI's JA) scaled by F1-region
+energy, voiced sound with a low spectral centroid rounds the lips, a high one spreads them,
+unvoiced hiss narrows the jaw, and a sharp loudness dip inside speech (a stop closure) closes
+the lips. Pauses follow the same three bands as the phone path, so silence is neutral.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..audio.acoustic import AcousticFrames, _runs
+from . import rules
+from .rules import MOUTH_CHANNELS, MOUTH_INDEX, Target
+
+#: Jaw at full loudness (the phone path's AA is 0.85; keep a margin for loud syllables).
+MAX_JAW = 0.75
+#: A frame this many dB under the loudest frame within ±DIP_WINDOW_S is a stop closure.
+DIP_DB = 15.0
+DIP_WINDOW_S = 0.08
+#: Smoothing kernel (s): a raised cosine this wide gives ≈ half of it as attack/release.
+SMOOTH_S = 0.12
+
+
+def _norm(x: np.ndarray, mask: np.ndarray, lo_q: float = 5, hi_q: float = 95) -> np.ndarray:
+    if not mask.any():
+        return np.zeros_like(x)
+    lo, hi = np.percentile(x[mask], [lo_q, hi_q])
+    return np.clip((x - lo) / (hi - lo + 1e-9), 0.0, 1.0)
+
+
+def acoustic_mouth_frames(cues: AcousticFrames) -> np.ndarray:
+    """(n_frames, len(MOUTH_CHANNELS)) mouth values from per-frame acoustic cues."""
+    n, fps = len(cues.loudness_db), cues.fps
+    speech = cues.speech.copy()
+    out = np.zeros((n, len(MOUTH_CHANNELS)), np.float32)
+    if n == 0 or not speech.any():
+        return out
+    loud = _norm(cues.loudness_db, speech)
+    openness = _norm(cues.low_ratio, speech)
+    voiced = np.clip((cues.voicing - 0.3) / 0.4, 0, 1)
+    centroid = _norm(cues.centroid_hz, speech & (voiced > 0.5), 10, 90)
+    fric = np.clip((cues.high_ratio - 0.15) / 0.3, 0, 1) * (1 - voiced)
+    jaw = MAX_JAW * loud * (0.6 + 0.4 * openness) * (1 - 0.7 * fric)
+    rounding = voiced * loud * np.clip(1 - 2 * centroid, 0, 1)
+    spread = voiced * loud * np.clip(2 * centroid - 1, 0, 1) + 0.4 * fric
+    half = max(1, int(round(DIP_WINDOW_S * fps)))
+    padded = np.pad(cues.loudness_db, half, mode="edge")
+    local_max = np.max(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=1)
+    closed = speech & (cues.loudness_db < local_max - DIP_DB) & (loud < 0.3)
+    for i in range(n):
+        if not speech[i]:
+            continue
+        if closed[i]:
+            target = Target(close=1.0, press=0.3)
+        else:
+            target = Target(jaw=jaw[i], spread=spread[i], round=0.8 * rounding[i], funnel=0.5 * rounding[i],
+                            ulr=0.3 * fric[i] + 0.2 * spread[i])  # fmt: skip
+        out[i] = target.to_arkit()
+    # pause bands: hold short gaps, relax medium ones, long ones stay neutral
+    for a, b in _runs(~speech):
+        if a == 0 or b == n:
+            continue
+        gap = (b - a) / fps
+        if gap < rules.PAUSE_HOLD_S:
+            out[a:b] = out[a - 1]
+        elif gap < rules.PAUSE_RELAX_S:
+            out[a:b] = rules.RELAX_SHARE * out[a - 1]
+    width = max(1, int(round(SMOOTH_S * fps)))
+    if width >= 2:
+        kernel = np.hanning(width + 2)[1:-1]
+        kernel /= kernel.sum()
+        closed_rows = out[:, MOUTH_INDEX["mouthClose"]] >= 0.9
+        keep = out[closed_rows].copy()
+        out = np.stack([np.convolve(out[:, c], kernel, mode="same") for c in range(out.shape[1])], 1)
+        out[closed_rows] = keep  # closures stay crisp
+    out[np.abs(out) < 1e-6] = 0.0
+    return out.astype(np.float32)

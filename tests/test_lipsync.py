@@ -1,0 +1,252 @@
+"""Lip sync on real speech: phones, visemes, the acoustic path and the metrics (issue #3)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from talkingface.audio.acoustic import acoustic_frames, frame_loudness, speech_mask
+from talkingface.audio.g2p import normalize_text, pronounce
+from talkingface.audio.phones import AlignmentError, Phone, align_phones, recognize_phones
+from talkingface.eval import lipsync as metrics
+from talkingface.io.audio import load_audio
+from talkingface.motion.acoustic_mouth import acoustic_mouth_frames
+from talkingface.motion.lipsync import mouth_track
+from talkingface.motion.rules import MOUTH_INDEX
+from talkingface.motion.visemes import viseme_frames
+from talkingface.samples import fetch_samples
+
+FPS = 25.0
+ASTERISK = Path("/usr/share/asterisk/sounds")
+
+
+@pytest.fixture(scope="module")
+def sonnet():
+    s = fetch_samples()
+    return load_audio(s.sonnet), s.sonnet_text.read_text()
+
+
+@pytest.fixture(scope="module")
+def aligned(sonnet):
+    samples, text = sonnet
+    t = time.perf_counter()
+    phones = align_phones(samples, text)
+    return phones, (time.perf_counter() - t) / (len(samples) / 16000)
+
+
+@pytest.fixture(scope="module")
+def recognised(sonnet):
+    samples, _ = sonnet
+    t = time.perf_counter()
+    phones = recognize_phones(samples)
+    return phones, (time.perf_counter() - t) / (len(samples) / 16000)
+
+
+def _words(phones):
+    words = []
+    for p in phones:
+        if p.word and (not words or words[-1][0] != p.word or p.start - words[-1][2] > 0.005):
+            words.append([p.word, p.start, p.end])
+        elif p.word:
+            words[-1][2] = p.end
+    return words
+
+
+def test_text_normalisation_and_fallback_pronunciations():
+    assert normalize_text("Sonnet 1: Feed'st thy light’s flame & 21 more") == [
+        "sonnet", "one", "feed'st", "thy", "light's", "flame", "and", "twenty", "one", "more",
+    ]  # fmt: skip
+    lexicon = {"bury": "B EH R IY", "feed": "F IY D", "ripe": "R AY P"}
+    assert pronounce("buriest", lexicon.get) == ("B EH R IY IH S T", "morphology")
+    assert pronounce("feed'st", lexicon.get) == ("F IY D S T", "morphology")
+    assert pronounce("riper", lexicon.get) == ("R AY P ER", "morphology")
+    pron, how = pronounce("churl", lexicon.get)
+    assert how == "rules" and pron.split()[0] == "CH"
+
+
+def test_alignment_follows_the_transcript_with_plausible_timing(sonnet, aligned):
+    samples, text = sonnet
+    phones, rtf = aligned
+    assert rtf < 0.5
+    words = _words(phones)
+    assert [w for w, _, _ in words] == normalize_text(text)
+    # The reader says "One", pauses, then "From fairest creatures"; the whole clip is 53 s.
+    starts = {w: a for w, a, _ in words[:4]}
+    assert 0.2 < starts["one"] < 0.6 and 2.4 < starts["from"] < 2.9 and starts["fairest"] > starts["from"]
+    speech = [p for p in phones if not p.is_silence]
+    assert all(0.009 < p.duration < 0.8 for p in speech)
+    assert all(a.end <= b.start + 1e-6 for a, b in zip(phones, phones[1:], strict=False))
+    assert phones[-1].end == pytest.approx(len(samples) / 16000, abs=0.02)
+    assert sum(p.label in metrics.BILABIALS for p in phones) >= 20
+
+
+def test_chunked_alignment_agrees_with_one_pass(sonnet, aligned):
+    """Long audio is aligned utterance by utterance; the words must land where one pass puts them."""
+    samples, _ = sonnet
+    whole = _words([p for p in aligned[0] if p.end <= 15.2])
+    text = " ".join(w for w, _, _ in whole)
+    chunked = _words(align_phones(samples[: int(16000 * 15.24)], text, max_utterance_s=6))
+    assert [w for w, _, _ in chunked] == [w for w, _, _ in whole]
+    onsets = np.abs(np.array([a for _, a, _ in chunked]) - np.array([a for _, a, _ in whole]))
+    assert np.mean(onsets < 0.05) >= 0.8
+
+
+def test_alignment_rejects_text_that_is_not_spoken():
+    silence = np.zeros(16000, np.float32)
+    with pytest.raises(AlignmentError):
+        align_phones(silence, "")
+
+
+def test_allphone_finds_phones_and_closures_in_real_speech(recognised, aligned):
+    phones, rtf = recognised
+    assert rtf < 0.5
+    labels = [p.label for p in phones if not p.is_silence]
+    assert len(labels) > 200 and {"P", "B", "M"} & set(labels)
+    reference = [p for p in aligned[0] if p.label in metrics.BILABIALS]
+    found = [p for p in phones if p.label in metrics.BILABIALS]
+    recall = np.mean(
+        [any(f.start < r.end + 0.03 and f.end > r.start - 0.03 for f in found) for r in reference]
+    )
+    assert recall >= 0.4  # measured 0.52: allphone's known weakness, hence forced alignment
+
+
+def test_visemes_close_every_bilabial_and_rest_in_silence(sonnet, aligned):
+    samples, _ = sonnet
+    phones = aligned[0]
+    n = int(len(samples) / 16000 * FPS)
+    loud = frame_loudness(samples, int(np.ceil(len(samples) / 160)), 100.0)
+    v = viseme_frames(phones, n, FPS, loud)
+    close, jaw = v[:, MOUTH_INDEX["mouthClose"]], v[:, MOUTH_INDEX["jawOpen"]]
+    for p in phones:
+        if p.label in metrics.BILABIALS:
+            f = slice(int(p.start * FPS), int(np.ceil(p.end * FPS)))
+            assert ((close[f] >= 0.9) & (jaw[f] < 0.05)).any(), p
+    long_pauses = [p for p in phones if p.is_silence and p.duration > 0.6]
+    assert len(long_pauses) >= 4
+    for p in long_pauses:
+        inner = v[int(np.ceil((p.start + 0.25) * FPS)) : int((p.end - 0.25) * FPS)]
+        assert len(inner) and np.all(inner == 0.0), p
+    speaking = jaw[close < 0.5]
+    assert speaking.max() > 0.5 and np.percentile(speaking[speaking > 0], 50) > 0.1
+
+
+def test_pause_bands_hold_relax_and_close():
+    def run(gap):
+        phones = [Phone("AA", 0.5, 0.8), Phone("SIL", 0.8, 0.8 + gap), Phone("AA", 0.8 + gap, 1.1 + gap)]
+        v = viseme_frames(phones + [Phone("SIL", 1.1 + gap, 3.0)], 75, FPS)
+        mid = int((0.8 + gap / 2) * FPS)
+        return v[mid, MOUTH_INDEX["jawOpen"]]
+
+    held, relaxed, closed = run(0.1), run(0.3), run(0.8)
+    assert held > 0.6 and 0.2 < relaxed < held and closed == 0.0
+
+
+def _spanish_clip() -> np.ndarray:
+    dirs = sorted(d for d in ASTERISK.glob("es*") if d.is_dir())
+    if not dirs:
+        pytest.skip("Asterisk Spanish prompts not installed (make system-packages)")
+    clip = load_audio(dirs[0] / "conf-getpin.g722")
+    gap = np.zeros(16000, np.float32)
+    return np.concatenate([gap[:4000], clip, gap, clip, gap[:4000]])
+
+
+def test_acoustic_path_follows_loudness_and_rests_in_silence():
+    samples = _spanish_clip()
+    n = int(len(samples) / 16000 * FPS)
+    cues = acoustic_frames(samples, n, FPS)
+    v = acoustic_mouth_frames(cues)
+    jaw = v[:, MOUTH_INDEX["jawOpen"]]
+    speech = cues.speech
+    assert 0.3 < speech.mean() < 0.95
+    assert np.corrcoef(jaw[speech], cues.loudness_db[speech])[0, 1] > 0.6
+    assert jaw.max() > 0.4
+    assert (v[:, MOUTH_INDEX["mouthClose"]] >= 0.9).any()  # stop closures inside speech
+    runs = metrics._runs(~speech)
+    long_runs = [(a, b) for a, b in runs if (b - a) / FPS > 0.8]
+    assert long_runs
+    for a, b in long_runs:
+        assert np.all(v[a + 4 : b - 4] == 0.0)
+    track = mouth_track(samples, n, FPS, language="es")
+    assert track.meta["lipsync"] == "acoustic"
+    assert np.array_equal(track.channel("jawOpen"), jaw)
+    assert np.all(track.channel("eyeBlinkLeft") == 0)
+
+
+def test_mouth_track_uses_the_transcript():
+    samples = load_audio(fetch_samples().sonnet)[: int(16000 * 8.6)]
+    text = "one from fairest creatures we desire increase that thereby beauty's rose might never die"
+    track = mouth_track(samples, int(8.6 * FPS), FPS, transcript=text)
+    assert track.meta["lipsync"] == "align"
+    assert track.channel("mouthClose").max() >= 0.9 and track.channel("jawOpen").max() > 0.3
+
+
+def test_metrics_recover_a_known_offset_and_closures():
+    rng = np.random.default_rng(0)
+    n = 500
+    loud = np.convolve(rng.normal(size=n + 20), np.hanning(7), "same")[10:-10] * 10 - 30
+    speech = np.ones(n, bool)
+    speech[200:260] = False
+    loud[200:260] = -80
+    opening = (loud + 80) / 400  # a mouth that opens linearly with loudness, closed (0) in the pause
+    for shift in (3, -2, 0):
+        delayed = np.roll(opening, shift)
+        res = metrics.av_offset(delayed, loud)
+        assert res["offset_frames"] == shift and res["confidence"] > 0.3
+    agreement = metrics.lip_loudness_agreement(opening, loud, speech)
+    assert agreement["pearson"] > 0.99 and agreement["mean_abs_diff"] < 0.01
+    assert metrics.lip_loudness_agreement(rng.permutation(opening), loud, speech)["pearson"] < 0.3
+    still = opening.copy()
+    still[200:260] = 0.01
+    assert metrics.silence_stillness(still, speech, FPS)["mad"] == 0.0
+    noisy = still.copy()
+    noisy[200:260] += rng.uniform(0, 0.1, 60)
+    assert metrics.silence_stillness(noisy, speech, FPS)["mad"] > 0.01
+    phones = [Phone("M", 2.0, 2.06), Phone("AA", 2.06, 2.3), Phone("B", 4.0, 4.08)]
+    gaps = np.full(n, 0.2)
+    gaps[50] = 0.0  # closed during the M (frame 50 = 2.0 s), open during the B
+    assert metrics.bilabial_closure_rate(gaps, phones, FPS) == {"rate": 0.5, "closed": 1, "total": 2}
+
+
+def test_analyze_video_of_a_still_portrait(tmp_path):
+    """End to end on a real decoded video: a face that never moves is still in silence and has no sync."""
+    from PIL import Image
+    from scipy.io import wavfile
+
+    from talkingface.eval.analyze import analyze_video
+    from talkingface.io.video import VideoWriter
+
+    samples = fetch_samples()
+    spoken = tmp_path / "spoken.wav"
+    subprocess.run(["espeak-ng", "-v", "en", "-w", str(spoken), "Maybe Bob paid me."], check=True)
+    clip = load_audio(spoken)
+    pause = np.zeros(int(1.5 * 16000), np.float32)
+    audio = tmp_path / "speech.wav"
+    wavfile.write(audio, 16000, np.concatenate([clip, pause, clip]))
+    rgb = np.asarray(Image.open(samples.astronaut).convert("RGB").resize((256, 256)))
+    duration = len(load_audio(audio)) / 16000
+    video = tmp_path / "still.mp4"
+    with VideoWriter(video, 256, 256, FPS, audio_path=audio) as writer:
+        for _ in range(int(duration * FPS)):
+            writer.write(rgb)
+    report = analyze_video(video)
+    json.dumps(report)
+    assert report["face_found_share"] == 1.0
+    assert report["frames"] == int(duration * FPS)
+    assert report["silence_stillness"]["mad"] < 0.02
+    assert report["av_offset"] is None or report["av_offset"]["confidence"] < 0.2
+    assert report["openness"]["range"] < 0.02
+
+
+def test_speech_mask_finds_pauses_in_real_speech(sonnet, aligned):
+    samples, _ = sonnet
+    n = int(len(samples) / 16000 * FPS)
+    mask = speech_mask(frame_loudness(samples, n, FPS), FPS)
+    for p in aligned[0]:
+        if p.is_silence and p.duration > 0.6:
+            assert not mask[int((p.start + 0.2) * FPS) : int((p.end - 0.2) * FPS)].any()
+    assert 0.6 < mask.mean() < 0.9
