@@ -79,6 +79,18 @@ def generate(
     motion_scale: Annotated[float, typer.Option(help="Head motion amount; 0 keeps the head still.")] = 1.0,
     blink_rate: Annotated[float, typer.Option(help="Blinks per minute while speaking.")] = 22.0,
     max_duration: Annotated[float, typer.Option(help="Refuse audio longer than this many seconds.")] = 3600.0,
+    transcript: Annotated[
+        str | None, typer.Option(help="The words spoken; lip sync is then aligned to them (most accurate).")
+    ] = None,
+    transcript_file: Annotated[
+        Path | None, typer.Option(help="A UTF-8 text file with the words spoken (instead of --transcript).")
+    ] = None,
+    language: Annotated[
+        str, typer.Option(help="Speech language: auto, en, or e.g. fr/de/es/it (mouth from acoustic cues).")
+    ] = "auto",
+    lipsync: Annotated[
+        str, typer.Option(help="auto (phones/acoustic) or loudness (jaw follows volume only).")
+    ] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Generate a talking-face video.
@@ -90,9 +102,12 @@ def generate(
 
     reporter = _BarReporter(enabled=not quiet and err.is_terminal)
     try:
+        if transcript_file is not None:
+            transcript = _read_text(transcript_file)
         options = GenerateOptions(
             fps=fps, size=size, mode=mode, seed=seed, motion_scale=motion_scale,
-            blink_rate=blink_rate, max_duration=max_duration,
+            blink_rate=blink_rate, max_duration=max_duration, transcript=transcript,
+            language=language, lipsync=lipsync,
         )  # fmt: skip
         result = run(portrait, audio, output, options, reporter=reporter)
     except TalkingFaceError as exc:
@@ -103,6 +118,18 @@ def generate(
         _fail("interrupted; no output was written", 130)
     reporter.stop()
     print(result.summary())
+
+
+def _read_text(path: Path) -> str:
+    from .errors import InputError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the transcript {path}: use a UTF-8 text file") from exc
+    if not text.strip():
+        raise InputError(f"the transcript {path} is empty")
+    return text
 
 
 @models_app.command("fetch")

@@ -17,6 +17,9 @@ class GenerateOptions:
     blink_rate: float = 22.0  # blinks per minute while speaking
     max_duration: float = 3600.0  # seconds; longer audio is refused
     crf: int = 18  # H.264 quality (lower = better, bigger)
+    transcript: str | None = None  # the words spoken: enables forced alignment (most accurate lip sync)
+    language: str = "auto"  # "en", another language code (acoustic lip sync), or "auto"
+    lipsync: str = "auto"  # "auto" (phones or acoustic cues, see language) or "loudness" (baseline)
 
     def __post_init__(self) -> None:
         if not 1 <= self.fps <= 120:
@@ -31,5 +34,11 @@ class GenerateOptions:
             raise InputError(f"--blink-rate {self.blink_rate} is out of range: use 0 to 60 blinks per minute")
         if self.max_duration <= 0:
             raise InputError("--max-duration must be positive")
+        if self.lipsync not in ("auto", "loudness"):
+            raise InputError(f"--lipsync {self.lipsync!r} is unknown: use 'auto' or 'loudness'")
+        if not self.language or not self.language.replace("-", "").replace("_", "").isalpha():
+            raise InputError(
+                f"--language {self.language!r} is not a language code: use e.g. en, fr, es or auto"
+            )
         if not 0 <= self.crf <= 51:
             raise InputError(f"--crf {self.crf} is out of range: use 0 to 51 (18 is visually lossless)")
