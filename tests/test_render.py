@@ -76,3 +76,22 @@ def test_head_yaw_moves_the_nose_the_commanded_way(renderer, landmarker):
         lm = face.landmarks
         nose.append(lm[1, 0] - (lm[234, 0] + lm[454, 0]) / 2)
     assert nose[0] < nose[1] < nose[2]
+
+
+def test_gaze_sweep_is_measured_back(renderer, landmarker):
+    """eyeLookOut on the subject's left eye + eyeLookIn on the right: both irises toward image +x."""
+    outs, ins = [], []
+    for value in (0.0, 0.5, 1.0):
+        frame = renderer.render(REST, weights(eyeLookOutLeft=value, eyeLookInRight=value))
+        face = landmarker.detect(frame)[0]
+        outs.append(face.blendshape("eyeLookOutLeft"))
+        ins.append(face.blendshape("eyeLookInRight"))
+    assert np.all(np.diff(outs) > 0.1) and np.all(np.diff(ins) > 0.1), (outs, ins)
+    frame = renderer.render(REST, weights(eyeLookInLeft=1.0, eyeLookOutRight=1.0))
+    face = landmarker.detect(frame)[0]
+    assert face.blendshape("eyeLookInLeft") > 0.5 and face.blendshape("eyeLookOutRight") > 0.5
+
+
+def test_still_gaze_keeps_the_photos_own_eyes(renderer, portrait):
+    frame = renderer.render(REST, weights(eyeLookUpLeft=0.0))
+    assert np.array_equal(frame, portrait.image)

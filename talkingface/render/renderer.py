@@ -14,6 +14,7 @@ from ..face import topology as T
 from ..motion.track import CHANNEL_INDEX, MotionTrack
 from .deform import deform, head_transform
 from .eyelids import draw_lid, lid_style
+from .gaze import build_eye, draw_eye, gaze_offset
 from .mouth import draw_mouth, mouth_style
 from .rig import N_LANDMARKS, FaceRig
 from .warp import affines, backward_map, fit_affine
@@ -21,9 +22,12 @@ from .warp import affines, backward_map, fit_affine
 _HOLES = (T.MOUTH_HOLE, T.RIGHT_EYE_HOLE, T.LEFT_EYE_HOLE)
 _JAW = CHANNEL_INDEX["jawOpen"]
 _LIDS = (
-    (CHANNEL_INDEX["eyeBlinkRight"], list(T.RIGHT_EYE_UPPER), list(T.RIGHT_EYE_LOWER)),
-    (CHANNEL_INDEX["eyeBlinkLeft"], list(T.LEFT_EYE_UPPER), list(T.LEFT_EYE_LOWER)),
+    ("Right", list(T.RIGHT_EYE_UPPER), list(T.RIGHT_EYE_LOWER)),
+    ("Left", list(T.LEFT_EYE_UPPER), list(T.LEFT_EYE_LOWER)),
 )
+#: the upper lid follows the eye down (and up) a little, as real lids do
+LID_FOLLOWS_GAZE_DOWN = 0.3
+LID_FOLLOWS_GAZE_UP = 0.15
 
 
 class Renderer:
@@ -37,6 +41,11 @@ class Renderer:
         self._face_src = self._rest[rig.face_triangles][:, :, :2]
         self._holes = [np.array(h) for h in _HOLES]
         self._lids = lid_style(rig.image, rig.vertices[:N_LANDMARKS], rig.iod)
+        lm = rig.vertices[:N_LANDMARKS]
+        self._eyes = [e for e in (build_eye(rig.image, lm, s) for s in ("Right", "Left")) if e is not None]
+        right_eye, left_eye = lm[[33, 133], :2].mean(0), lm[[362, 263], :2].mean(0)
+        u = (left_eye - right_eye) / max(float(np.linalg.norm(left_eye - right_eye)), 1e-6)
+        self._face_axes = np.array([u, [-u[1], u[0]]], np.float64)  # rows: u (across), v (down)
 
     def render(self, pose: np.ndarray, weights: np.ndarray) -> np.ndarray:
         rig = self.rig
@@ -60,8 +69,18 @@ class Renderer:
             borderMode=cv2.BORDER_REPLICATE,
         )
         draw_mouth(frame, xy[:N_LANDMARKS], rigid[list(T.MOUTH_HOLE)], float(weights[_JAW]), self._style)
-        for channel, upper, lower in _LIDS:
-            draw_lid(frame, xy[upper], xy[lower], float(weights[channel]), self._lids)
+        for eye in self._eyes:
+            du, dv = gaze_offset(weights, eye)
+            if abs(du) + abs(dv) > 0.05:
+                hole = list(eye.hole)
+                photo_to_frame = fit_affine(self._rest[hole, :2], rigid[hole]).T
+                offset = du * self._face_axes[0] + dv * self._face_axes[1]
+                draw_eye(frame, eye, xy[hole], photo_to_frame, offset)
+        for side, upper, lower in _LIDS:
+            closure = float(weights[CHANNEL_INDEX[f"eyeBlink{side}"]])
+            closure += LID_FOLLOWS_GAZE_DOWN * float(weights[CHANNEL_INDEX[f"eyeLookDown{side}"]])
+            closure -= LID_FOLLOWS_GAZE_UP * float(weights[CHANNEL_INDEX[f"eyeLookUp{side}"]])
+            draw_lid(frame, xy[upper], xy[lower], closure, self._lids)
         return frame
 
     def render_track(self, track: MotionTrack):
