@@ -9,6 +9,7 @@ Sizes are relative to the face: mouth half-width ``mw``, lip thickness ``lt``, m
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from ..face import topology as T
@@ -20,6 +21,16 @@ JAW_DROP = 0.45  # jawOpen = 1 lowers the chin by this share of the mouth-to-chi
 def _smoothstep(x: np.ndarray) -> np.ndarray:
     x = np.clip(x, 0.0, 1.0)
     return x * x * (3 - 2 * x)
+
+
+def _inside(xy: np.ndarray, outer: tuple[int, ...], inner: tuple[int, ...], exclude: set[int]) -> np.ndarray:
+    """Landmarks strictly inside the lip band between two chains (the chains themselves excluded)."""
+    contour = xy[list(T.closed_polygon(outer, inner))].astype(np.float32).reshape(-1, 1, 2)
+    inside = [
+        i for i in range(len(xy))
+        if i not in exclude and cv2.pointPolygonTest(contour, (float(xy[i, 0]), float(xy[i, 1])), True) > -0.5
+    ]  # fmt: skip
+    return np.array(inside, dtype=int)
 
 
 class _Frame:
@@ -40,6 +51,13 @@ class _Frame:
         self.lt = float(np.linalg.norm(xy[0] - xy[13]) + np.linalg.norm(xy[17] - xy[14])) / 2
         self.mc = float(np.linalg.norm(xy[T.CHIN] - self.mouth))
         self.xy = xy
+        chains = set(T.LIPS_OUTER_UPPER + T.LIPS_INNER_UPPER + T.LIPS_OUTER_LOWER + T.LIPS_INNER_LOWER)
+        upper = _inside(xy, T.LIPS_OUTER_UPPER, T.LIPS_INNER_UPPER, chains)
+        lower = _inside(xy, T.LIPS_OUTER_LOWER, T.LIPS_INNER_LOWER, chains)
+        # points near the corners fall in both bands: they move as the two lips do on average
+        self.corner_lip = np.intersect1d(upper, lower)
+        self.upper_lip = np.setdiff1d(upper, lower)
+        self.lower_lip = np.setdiff1d(lower, upper)
 
     def vec(self, du: float | np.ndarray, dv: float | np.ndarray) -> np.ndarray:
         """Face-frame offsets → image-frame (…, 3) offsets with zero depth."""
@@ -52,14 +70,19 @@ class _Frame:
 def _spread(f: _Frame, drivers: dict[int, np.ndarray], radius: float, side: int = 0) -> np.ndarray:
     """Driver displacements plus a Gaussian falloff onto nearby landmarks.
 
-    ``side`` keeps the spread on one side of the mouth line (−1 above, +1 below) so that an
-    upper-lip motion never drags the lower lip, whose points lie a hair away when closed.
+    Skin never blends drivers from across the mouth (upper-lip drivers do not pull the chin, lower
+    ones not the philtrum); drivers on the mouth line (corners) reach both sides. ``side`` keeps
+    the whole spread on one side of the mouth line (−1 above, +1 below). Lip points between the
+    outer and inner contours follow those contours (see :func:`_fill_lips`).
     """
-    out = np.zeros((len(f.xy), 3))
     idx = np.array(list(drivers))
     disp = np.array([drivers[i] for i in idx])
     d = np.linalg.norm(f.xy[:, None, :] - f.xy[idx][None, :, :], axis=2)
     w = np.exp(-((d / radius) ** 2))
+    line = 0.35 * f.lt
+    across = (np.abs(f.b)[:, None] > line) & (np.abs(f.b[idx])[None, :] > line)
+    across &= np.sign(f.b)[:, None] != np.sign(f.b[idx])[None, :]
+    w[across] = 0.0
     falloff = w.max(1)
     blended = (w[:, :, None] * disp[None]).sum(1) / np.maximum(w.sum(1), 1e-9)[:, None]
     out = blended * falloff[:, None]
@@ -69,12 +92,55 @@ def _spread(f: _Frame, drivers: dict[int, np.ndarray], radius: float, side: int 
     return out
 
 
+def _chain_lerp(f: _Frame, chain: tuple[int, ...], values: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Values along a corner-to-corner lip chain, interpolated at across-face positions ``a``."""
+    ca = f.a[list(chain)]
+    order = np.argsort(ca)
+    return np.stack([np.interp(a, ca[order], values[list(chain)][order, k]) for k in range(3)], 1)
+
+
+def _fill_lips(f: _Frame, disp: np.ndarray) -> np.ndarray:
+    """Lip points between the outer and inner contours move as those contours do, blended by depth.
+
+    MediaPipe has two rings of points inside each lip; left to a Gaussian spread they would fold
+    the lip mesh whenever the two contours move differently (closing, rolling, pressing).
+    """
+    out = disp.copy()
+    upper = (T.LIPS_OUTER_UPPER, T.LIPS_INNER_UPPER)
+    lower = (T.LIPS_OUTER_LOWER, T.LIPS_INNER_LOWER)
+    if len(f.upper_lip):
+        out[f.upper_lip] = _between(f, *upper, disp, f.upper_lip)
+    if len(f.lower_lip):
+        out[f.lower_lip] = _between(f, *lower, disp, f.lower_lip)
+    if len(f.corner_lip):
+        c = f.corner_lip
+        out[c] = 0.5 * (_between(f, *upper, disp, c) + _between(f, *lower, disp, c))
+    return out
+
+
+def _between(
+    f: _Frame, outer: tuple[int, ...], inner: tuple[int, ...], disp: np.ndarray, points
+) -> np.ndarray:
+    """Displacements of ``points`` blended from the outer and inner chain by how deep they sit."""
+    a = f.a[points]
+    bb = np.column_stack([f.b, f.b, f.b])
+    b_out = _chain_lerp(f, outer, bb, a)[:, 0]
+    b_in = _chain_lerp(f, inner, bb, a)[:, 0]
+    span = np.where(np.abs(b_in - b_out) < 1e-6, 1e-6, b_in - b_out)
+    t = np.clip((f.b[points] - b_out) / span, 0, 1)
+    return (1 - t)[:, None] * _chain_lerp(f, outer, disp, a) + t[:, None] * _chain_lerp(f, inner, disp, a)
+
+
 def _jaw_weights(f: _Frame) -> np.ndarray:
     """How much each landmark moves with the mandible (1 chin and lower lip, 0 upper face)."""
     vertical = _smoothstep((f.b + 0.05 * f.mc) / (0.6 * f.mc))
     lateral = 1.0 - _smoothstep((np.abs(f.a) - 1.3 * f.mw) / (1.6 * f.mw))
     w = vertical * (0.35 + 0.65 * lateral)
-    w[list(T.LIPS_INNER_LOWER) + list(T.LIPS_OUTER_LOWER)] = 1.0
+    # the lower lip hangs from the corners: full jaw motion in the middle, tapering to the corners,
+    # so the opening is an oval, not a box
+    lower = list(T.LIPS_INNER_LOWER) + list(T.LIPS_OUTER_LOWER)
+    along = np.clip(np.abs(f.a[lower]) / max(f.mw, 1e-6), 0, 1)
+    w[lower] = 0.3 + 0.7 * (1.0 - along**2.2)
     w[list(T.LIPS_INNER_UPPER) + list(T.LIPS_OUTER_UPPER)] = 0.0
     w[list(T.MOUTH_CORNERS)] = 0.3
     return w
@@ -86,11 +152,15 @@ def build_bases(landmarks: np.ndarray) -> np.ndarray:
     bases = np.zeros((len(ARKIT_CHANNELS), len(landmarks), 3))
 
     def put(name: str, disp: np.ndarray) -> None:
-        bases[CHANNEL_INDEX[name]] = disp
+        bases[CHANNEL_INDEX[name]] = _fill_lips(f, disp)
 
     jaw_w = _jaw_weights(f)
     drop = JAW_DROP * f.mc
-    put("jawOpen", f.vec(0.0, jaw_w * drop))
+    jaw = f.vec(0.0, jaw_w * drop)
+    for side, corner_pair in (("Left", (291, 308)), ("Right", (61, 78))):  # a wide-open mouth narrows
+        for c in corner_pair:
+            jaw[c] += f.vec((-1.0 if side == "Left" else 1.0) * 0.1 * f.mw, 0.0)
+    put("jawOpen", jaw)
     put("jawLeft", f.vec(jaw_w * 0.25 * f.mw, 0.0))
     put("jawRight", f.vec(-jaw_w * 0.25 * f.mw, 0.0))
     put("jawForward", f.vec(0.0, jaw_w * 0.05 * f.mc))
@@ -104,8 +174,10 @@ def build_bases(landmarks: np.ndarray) -> np.ndarray:
     r = 0.9 * f.mw
 
     # lips meet while the jaw is open (ARKit: mouthClose ≈ jawOpen gives closed lips)
-    close = {i: f.vec(0.0, -0.85 * drop) for i in lower}
-    close.update({i: f.vec(0.0, 0.15 * drop) for i in upper})
+    # (using the jaw's own per-point weights, so the lips meet along their whole length)
+    taper = {i: 0.3 + 0.7 * (1.0 - min(abs(f.a[i]) / max(f.mw, 1e-6), 1.0) ** 2.2) for i in upper}
+    close = {i: f.vec(0.0, -0.85 * jaw_w[i] * drop) for i in lower}
+    close.update({i: f.vec(0.0, 0.15 * taper[i] * drop) for i in upper})
     put("mouthClose", _spread(f, close, 0.5 * f.mw))
 
     def corner_move(du_in: float, dv: float, which=("Left", "Right")) -> dict[int, np.ndarray]:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..motion.track import CHANNEL_INDEX
 from .rig import N_LANDMARKS, FaceRig
+
+_JAW, _CLOSE = CHANNEL_INDEX["jawOpen"], CHANNEL_INDEX["mouthClose"]
 
 
 def rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
@@ -27,11 +30,35 @@ def head_transform(rig: FaceRig, pose: np.ndarray, points: np.ndarray) -> np.nda
     return (points - rig.centre) @ rot.T * float(pose[5]) + rig.centre + offset
 
 
+#: inner-lip landmark pairs facing each other across the mouth (upper, lower)
+_LIP_PAIRS = np.array(
+    [(191, 95), (80, 88), (81, 178), (82, 87), (13, 14), (312, 317), (311, 402), (310, 318), (415, 324)]
+)
+
+
+def keep_lips_apart(pts: np.ndarray, down: np.ndarray) -> None:
+    """Where summed blendshapes push a lower lip point above its upper partner, meet in the middle.
+
+    Linear blendshapes can overshoot (close + jaw + press); crossed lips would fold the mesh.
+    """
+    upper, lower = pts[_LIP_PAIRS[:, 0], :2], pts[_LIP_PAIRS[:, 1], :2]
+    gap = (lower - upper) @ down
+    crossed = gap < 0
+    if crossed.any():
+        mid = (upper[crossed] + lower[crossed]) / 2
+        pts[_LIP_PAIRS[crossed, 0], :2] = mid
+        pts[_LIP_PAIRS[crossed, 1], :2] = mid
+
+
 def deform(rig: FaceRig, pose: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """(V, 3) float64 vertex positions for one frame."""
     pts = rig.vertices.astype(np.float64)
+    if weights[_CLOSE] > weights[_JAW]:  # ARKit: mouthClose closes lips the jaw opened, no further
+        weights = weights.copy()
+        weights[_CLOSE] = max(float(weights[_JAW]), 0.0)
     active = np.flatnonzero(np.abs(weights) > 1e-4)
     if len(active):
         pts[:N_LANDMARKS] += np.tensordot(weights[active], rig.bases[active], axes=1)
+        keep_lips_apart(pts, rig.down)
     moved = head_transform(rig, pose, pts)
     return pts + rig.follow[:, None] * (moved - pts)

@@ -27,23 +27,31 @@ class MouthStyle:
 
 
 def mouth_style(image: np.ndarray, landmarks: np.ndarray) -> MouthStyle:
-    """Sample the portrait's lip, skin and (if visible) teeth colours."""
+    """Colours for the interior, from this portrait's own lips, skin and light.
+
+    Teeth are never brighter than the skin's highlights (pasted-white teeth are the tell-tale of
+    synthetic mouths) and take a little of the skin's tint, so they sit in the photo's light; in a
+    greyscale photo everything stays grey, in a sepia one everything turns sepia.
+    """
     img = image.astype(np.float32)
     lips = _polygon_pixels(img, landmarks[list(T.closed_polygon(T.LIPS_OUTER_UPPER, T.LIPS_OUTER_LOWER)), :2])
     inner = _polygon_pixels(img, landmarks[list(T.MOUTH_HOLE), :2])
+    face = _polygon_pixels(img, landmarks[list(T.FACE_OVAL), :2])
     lip = np.median(lips, 0) if len(lips) else np.array([150.0, 80.0, 80.0])
-    skin_luma = float(np.mean(lip)) / 110.0
-    teeth = np.array([228.0, 222.0, 206.0]) * np.clip(skin_luma, 0.75, 1.05)
-    if len(inner) > 30:
+    skin = np.median(face, 0) if len(face) else np.array([190.0, 150.0, 130.0])
+    highlight = float(np.percentile(face.mean(1), 97)) if len(face) else 200.0
+    grey = len(face) > 0 and float(np.median(np.ptp(face, axis=1))) < 6.0
+    tint = np.ones(3) if grey else skin / max(float(skin.mean()), 1.0)
+    ivory = np.ones(3) if grey else np.array([1.0, 0.97, 0.9])
+    teeth = min(0.97 * highlight, 238.0) * (0.65 * ivory + 0.35 * tint)
+    if len(inner) > 30:  # the photo shows teeth: use their colour
         luma = inner.mean(1)
-        bright = inner[luma > np.percentile(luma, 70)]
+        bright = inner[luma > np.percentile(luma, 75)]
         if len(bright) and bright.mean() > 1.25 * lip.mean():
             teeth = np.median(bright, 0)
-    if np.ptp(np.median(lips, 0) if len(lips) else [0]) < 6:  # greyscale/sepia photo: keep it so
-        grey = teeth.mean()
-        teeth = np.full(3, grey)
-    cavity = lip * np.array([0.42, 0.22, 0.22])
-    tongue = lip * np.array([0.85, 0.62, 0.62])
+    red = np.ones(3) if grey else np.array([1.0, 0.55, 0.55])
+    cavity = lip * 0.38 * red
+    tongue = lip * 0.85 * (np.ones(3) if grey else np.array([1.0, 0.72, 0.72]))
     return MouthStyle(teeth.astype(np.float32), cavity.astype(np.float32), tongue.astype(np.float32))
 
 
@@ -81,7 +89,7 @@ def draw_mouth(
     gap = np.interp(np.arange(x0, x1) + 0.5, *_chain(lower)) - np.interp(
         np.arange(x0, x1) + 0.5, *_chain(upper)
     )
-    if gap.max() < 0.6:
+    if gap.max() < 0.7:
         return
     alpha = np.clip(_aa_mask(hole, x0, y0, w, h) - _aa_mask(rest_hole, x0, y0, w, h), 0.0, 1.0)
     if alpha.max() <= 0:
@@ -111,31 +119,34 @@ def _interior(
     across = np.clip(np.abs(xs - centre) / (width / 2), 0, 1)[None, :]  # 0 middle → 1 corners
     opening = np.maximum(bottom - top, 1e-3)
 
-    # cavity: darker toward the middle of the opening and toward the back (the corners read as depth)
-    depth = 1.0 - np.clip(np.abs((ys - top) / opening - 0.55) * 1.6, 0, 1)
-    cavity = style.cavity * (1.0 - 0.45 * depth[..., None]) * (1.0 + 0.25 * across[..., None])
+    # cavity: dark, darkest at the back (middle of the opening), a little light near the lips
+    depth = 1.0 - np.clip(np.abs((ys - top) / opening - 0.5) * 2.0, 0, 1)
+    cavity = style.cavity * (1.0 - 0.5 * depth[..., None]) * (0.85 + 0.3 * across[..., None])
     out = np.broadcast_to(cavity, (h, w, 3)).copy()
 
-    # tongue: a low rounded mass, visible once the jaw drops
-    tongue_top = bottom - opening * (0.25 + 0.1 * min(jaw, 1.0))
-    tongue = (ys > tongue_top + 0.8 * (across**2) * opening) & (ys < bottom)
+    # tongue: a low rounded mass resting behind the lower teeth
+    tongue_top = bottom - opening * (0.22 + 0.08 * min(jaw, 1.0)) + 0.9 * across**2 * opening
+    tongue_a = np.clip(ys - tongue_top, 0, 1.0)
     shade = np.clip((ys - tongue_top) / np.maximum(opening * 0.3, 1), 0, 1)
-    tongue_rgb = style.tongue * (0.75 + 0.25 * shade[..., None])
-    out = np.where(tongue[..., None], tongue_rgb, out)
+    tongue_rgb = style.tongue * (0.7 + 0.3 * shade[..., None])
+    out = out * (1 - tongue_a[..., None]) + tongue_rgb * tongue_a[..., None]
 
-    # teeth: a row of incisors hanging from the upper lip, shorter lower row on the jaw
-    tooth_w = width * 0.13
+    # teeth: incisors hanging from the upper lip (scalloped edges, shadowed by the lip above and
+    # toward the corners), a shorter darker row on the jaw once the mouth is well open
+    tooth_w = width * 0.125
     pos = (xs - centre) / tooth_w
-    edge = np.abs(pos - np.round(pos))  # 0 at tooth boundaries → 0.5 mid-tooth
-    upper_h = width * 0.14 * (1.0 - 0.55 * across**2) * (0.85 + 0.15 * np.clip(edge * 4, 0, 1))
-    upper_teeth = (ys >= top - 1) & (ys < top + upper_h) & (across < 0.92)
-    lower_h = width * 0.06 * np.clip((jaw - 0.3) / 0.3, 0, 1) * (1.0 - 0.6 * across**2)
-    lower_teeth = (ys > bottom - lower_h) & (ys <= bottom + 1) & (across < 0.85)
-    gaps = 0.86 + 0.14 * np.clip(edge * 6, 0, 1)  # faint shadows between teeth
-    fade = 1.0 - 0.5 * across**1.5  # teeth further back get less light
-    under_lip = 0.82 + 0.18 * np.clip((ys - top) / np.maximum(upper_h * 0.35, 1), 0, 1)
-    upper_rgb = style.teeth * (gaps * fade * under_lip)[..., None]
-    lower_rgb = style.teeth * (0.85 * gaps * fade)[..., None] * np.ones((h, 1, 1))
-    out = np.where(lower_teeth[..., None], lower_rgb, out)
-    out = np.where(upper_teeth[..., None], upper_rgb, out)
+    phase = pos - np.round(pos)  # −0.5 … 0.5 across each tooth
+    scallop = 1.0 - 0.25 * (2 * np.abs(phase)) ** 3
+    upper_len = np.minimum(width * 0.105, 0.62 * opening) * (1.0 - 0.45 * across**2) * scallop
+    upper_a = np.clip(top + upper_len - ys + 0.5, 0, 1) * (across < 0.9)
+    lower_len = np.minimum(width * 0.045, 0.22 * opening) * np.clip((jaw - 0.35) / 0.3, 0, 1)
+    lower_len = lower_len * (1.0 - 0.6 * across**2) * scallop
+    lower_a = np.clip(ys - (bottom - lower_len) + 0.5, 0, 1) * (across < 0.8) * (lower_len > 0.5)
+    gaps = 1.0 - 0.12 * np.clip(1.0 - 2 * np.abs(np.abs(phase) - 0.5) * 8, 0, 1)  # thin gap shading
+    fade = 1.0 - 0.5 * across**1.6
+    lip_shadow = 0.72 + 0.28 * np.clip((ys - top) / np.maximum(upper_len * 0.5, 1), 0, 1)
+    upper_rgb = style.teeth * (gaps * fade * lip_shadow)[..., None]
+    lower_rgb = style.teeth * (0.58 * gaps * fade)[..., None] * np.ones((h, 1, 1))
+    out = out * (1 - lower_a[..., None]) + lower_rgb * lower_a[..., None]
+    out = out * (1 - upper_a[..., None]) + upper_rgb * upper_a[..., None]
     return out.astype(np.float32)

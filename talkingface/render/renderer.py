@@ -30,6 +30,11 @@ LID_FOLLOWS_GAZE_DOWN = 0.3
 LID_FOLLOWS_GAZE_UP = 0.15
 
 
+def _polygon_area(poly: np.ndarray) -> float:
+    x, y = poly[:, 0], poly[:, 1]
+    return 0.5 * abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
+
+
 class Renderer:
     """Draws frames of one rig. Deterministic: the same command gives the same pixels."""
 
@@ -40,6 +45,11 @@ class Renderer:
         self._outer_src = self._rest[rig.outer_triangles][:, :, :2]
         self._face_src = self._rest[rig.face_triangles][:, :, :2]
         self._holes = [np.array(h) for h in _HOLES]
+        # A photo whose lips are closed has only a seam inside the inner-lip outline: that sliver
+        # must stretch with the lips. An open mouth (teeth) keeps its contents rigid instead.
+        mouth = self._rest[list(T.MOUTH_HOLE), :2]
+        width = float(np.ptp(mouth[:, 0])) or 1.0
+        self._mouth_open_in_photo = _polygon_area(mouth) / width**2 > 0.02
         self._lids = lid_style(rig.image, rig.vertices[:N_LANDMARKS], rig.iod)
         lm = rig.vertices[:N_LANDMARKS]
         self._eyes = [e for e in (build_eye(rig.image, lm, s) for s in ("Right", "Left")) if e is not None]
@@ -57,6 +67,9 @@ class Renderer:
         src = np.concatenate([self._outer_src, self._face_src[order]])
         rigid = head_transform(rig, pose, self._rest[:N_LANDMARKS])[:, :2]
         holes = [(xy[h], fit_affine(rigid[h], self._rest[h, :2])) for h in self._holes]
+        if not self._mouth_open_in_photo:
+            mouth = self._holes[0]
+            holes[0] = (xy[mouth], fit_affine(xy[mouth], self._rest[mouth, :2]))
         map_x, map_y = backward_map(rig.roi, dst, affines(dst, src), holes)
         frame = rig.image.copy()
         x0, y0, x1, y1 = rig.roi

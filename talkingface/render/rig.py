@@ -45,6 +45,7 @@ class FaceRig:
     centre: np.ndarray
     roi: tuple[int, int, int, int]
     iod: float
+    down: np.ndarray  # (2,) unit vector down the face (image axes): the face's own vertical
 
     @property
     def height(self) -> int:
@@ -110,7 +111,14 @@ def build_rig(image: np.ndarray, face: FaceObservation) -> FaceRig:
         centre=centre,
         roi=(int(x0), int(y0), int(x1), int(y1)),
         iod=face.inter_ocular,
+        down=_down_axis(lm),
     )
+
+
+def _down_axis(lm: np.ndarray) -> np.ndarray:
+    right_eye, left_eye = lm[[33, 133], :2].mean(0), lm[[362, 263], :2].mean(0)
+    u = (left_eye - right_eye) / max(float(np.linalg.norm(left_eye - right_eye)), 1e-6)
+    return np.array([-u[1], u[0]])
 
 
 def _border_points(x0: float, y0: float, x1: float, y1: float, per_side: int) -> np.ndarray:
