@@ -1,7 +1,7 @@
 """Regenerate the pictures in docs/ from the sample media: what the README shows is what we make.
 
-Each sheet: frames of a real generated video (speech), plus the renderer under commanded
-poses (blink, head turns, jaw) so every feature is visible at a glance.
+One sheet per portrait kind: the photo, frames of a real generated video (speech), a blink, a
+gaze shift and head turns, so every feature is visible at a glance.
 """
 
 from __future__ import annotations
@@ -10,8 +10,10 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 import talkingface
+from talkingface.eval import portraits
 from talkingface.eval.sheet import contact_sheet, save_png
 from talkingface.face.landmarker import FaceLandmarker
 from talkingface.face.portrait import prepare_portrait
@@ -24,22 +26,20 @@ from talkingface.render.rig import build_rig
 from talkingface.samples import fetch_samples
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
+SHOTS = [
+    ("blink", (0, 0, 0), {"eyeBlinkLeft": 1.0, "eyeBlinkRight": 1.0}),
+    ("gaze left", (0, 0, 0), {"eyeLookOutLeft": 0.8, "eyeLookInRight": 0.8}),
+    ("yaw -12°", (-12, 0, 0), {}),
+    ("yaw +12° pitch 6°", (12, 6, 0), {"jawOpen": 0.3}),
+]
 
 
-def commanded(portrait: Path) -> tuple[list[np.ndarray], list[str]]:
+def commanded(image: np.ndarray, mode: str) -> tuple[list[np.ndarray], list[str]]:
     with FaceLandmarker() as fl:
-        framed = prepare_portrait(load_portrait(portrait), fl, "crop", 512)
+        framed = prepare_portrait(image, fl, mode, 512)
     renderer = Renderer(build_rig(framed.image, framed.face))
-    shots = [
-        ("photo", (0, 0, 0), {}),
-        ("jawOpen 0.7", (0, 0, 0), {"jawOpen": 0.7}),
-        ("blink", (0, 0, 0), {"eyeBlinkLeft": 1.0, "eyeBlinkRight": 1.0}),
-        ("yaw -10°", (-10, 0, 0), {}),
-        ("yaw +10°", (10, 0, 0), {}),
-        ("pitch +8°, roll 6°", (0, 8, 6), {"jawOpen": 0.3}),
-    ]
-    frames, labels = [], []
-    for label, (yaw, pitch, roll), channels in shots:
+    frames, labels = [framed.image], ["photo"]
+    for label, (yaw, pitch, roll), channels in SHOTS:
         w = np.zeros(52, np.float32)
         for name, value in channels.items():
             w[CHANNEL_INDEX[name]] = value
@@ -48,25 +48,38 @@ def commanded(portrait: Path) -> tuple[list[np.ndarray], list[str]]:
     return frames, labels
 
 
-def spoken(portrait: Path, clip: Path, tmp: Path, picks: int = 6) -> tuple[list[np.ndarray], list[str]]:
-    video = talkingface.generate(portrait, clip, tmp / f"{portrait.stem}.mp4", fps=25, seed=1)
-    frames = list(iter_frames(video.path))
-    chosen = np.linspace(20, len(frames) - 20, picks).astype(int)
-    return [frames[i][1] for i in chosen], [f"speech t={i / 25:.2f}s" for i in chosen]
+def spoken(portrait: Path, clip: Path, text: str, tmp: Path, mode: str, picks: int = 3):
+    video = talkingface.generate(
+        portrait, clip, tmp / f"{portrait.stem}.mp4", fps=25, seed=1, mode=mode, transcript=text
+    )
+    wanted = set(np.linspace(30, video.frames - 30, picks).astype(int))
+    frames = [(i, f) for i, f in iter_frames(video.path) if i in wanted]
+    return [f for _, f in frames], [f"speech {i / 25:.1f}s" for i, _ in frames]
 
 
 def main() -> None:
     samples = fetch_samples()
     tmp = Path(tempfile.mkdtemp())
-    clip = save_wav(tmp / "clip.wav", load_audio(samples.sonnet)[3 * 16000 : 9 * 16000], 16000)
-    for name in ("astronaut", "grace_hopper"):
-        portrait = getattr(samples, name)
-        f1, l1 = commanded(portrait)
-        f2, l2 = spoken(portrait, clip, tmp)
-        path = save_png(
-            contact_sheet(f1 + f2, columns=6, labels=l1 + l2, width=240), DOCS / f"sheet_{name}.png"
-        )
-        print(path)
+    clip = save_wav(tmp / "clip.wav", load_audio(samples.sonnet)[int(2.4 * 16000) : int(8.8 * 16000)], 16000)
+    text = "From fairest creatures we desire increase, That thereby beauty's rose might never die"
+    astronaut, hopper = load_portrait(samples.astronaut), load_portrait(samples.grace_hopper)
+    cases = [
+        ("astronaut", "colour photo", astronaut, "crop"),
+        ("grace_hopper", "glasses and hat", hopper, "crop"),
+        ("greyscale", "greyscale photo", portraits.greyscale(hopper), "crop"),
+        ("sepia", "sepia photo", portraits.sepia(astronaut), "crop"),
+        ("oil_painting", "oil-painting rendition", portraits.oil_painting(hopper), "crop"),
+        ("drawing", "digital-art rendition", portraits.drawing(astronaut), "crop"),
+        ("edge", "face at the image edge, full mode", portraits.near_edge(astronaut), "full"),
+    ]
+    for name, title, image, mode in cases:
+        path = tmp / f"{name}.png"
+        Image.fromarray(image).save(path)
+        f1, l1 = commanded(image, mode)
+        f2, l2 = spoken(path, clip, text, tmp, mode)
+        labels = [f"{title}: {l1[0]}"] + l1[1:] + l2
+        sheet = contact_sheet(f1 + f2, columns=8, labels=labels, width=200)
+        print(save_png(sheet, DOCS / f"sheet_{name}.png"))
 
 
 if __name__ == "__main__":

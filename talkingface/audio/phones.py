@@ -128,7 +128,7 @@ def recognize_phones(samples: np.ndarray, lw: float = ALLPHONE_LW) -> list[Phone
         beam=ALLPHONE_BEAM,
         pbeam=ALLPHONE_BEAM,
         cmn="batch",
-        loglevel="ERROR",
+        loglevel="FATAL",
     )
     phones: list[Phone] = []
     for a, b in split_utterances(samples):
@@ -145,7 +145,7 @@ def recognize_phones(samples: np.ndarray, lw: float = ALLPHONE_LW) -> list[Phone
 def _decoder_for(words: list[str]):
     from pocketsphinx import Decoder
 
-    decoder = Decoder(lm=None, loglevel="ERROR")
+    decoder = Decoder(lm=None, loglevel="FATAL")
     for word in set(words):
         pron, how = pronounce(word, decoder.lookup_word)
         if how != "dict":

@@ -42,7 +42,10 @@ class Renderer:
         self.rig = rig
         self._rest = rig.vertices.astype(np.float64)
         self._style = mouth_style(rig.image, rig.vertices[:N_LANDMARKS])
-        self._outer_src = self._rest[rig.outer_triangles][:, :, :2]
+        # outer triangles whose corners all stay still map to themselves: the id map's default
+        moving = rig.follow[rig.outer_triangles].max(1) > 0
+        self._outer = rig.outer_triangles[moving]
+        self._outer_src = self._rest[self._outer][:, :, :2]
         self._face_src = self._rest[rig.face_triangles][:, :, :2]
         self._holes = [np.array(h) for h in _HOLES]
         # A photo whose lips are closed has only a seam inside the inner-lip outline: that sliver
@@ -63,7 +66,7 @@ class Renderer:
         xy = pts[:, :2]
         depth = pts[rig.face_triangles, 2].mean(1)
         order = np.argsort(-depth, kind="stable")  # far (large z) first
-        dst = np.concatenate([xy[rig.outer_triangles], xy[rig.face_triangles][order]])
+        dst = np.concatenate([xy[self._outer], xy[rig.face_triangles][order]])
         src = np.concatenate([self._outer_src, self._face_src[order]])
         rigid = head_transform(rig, pose, self._rest[:N_LANDMARKS])[:, :2]
         holes = [(xy[h], fit_affine(rigid[h], self._rest[h, :2])) for h in self._holes]

@@ -60,10 +60,15 @@ def backward_map(
         table.append(coef[None])
     identity = np.array([[[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]])
     table.append(identity)  # id −1 → last row: pixels no triangle covers stay where they are
-    lut = np.concatenate(table).astype(np.float32)
-    c = lut[ids]  # (h, w, 3, 2)
+    # (T, 6) rows [a_x, b_x, c_x, a_y, b_y, c_y]: one contiguous gather per pixel
+    lut = np.concatenate(table).astype(np.float32).transpose(0, 2, 1).reshape(-1, 6)
+    c = np.take(lut, ids, axis=0)  # (h, w, 6); id −1 wraps to the identity row
     xs = np.arange(x0, x1, dtype=np.float32)[None, :]
     ys = np.arange(y0, y1, dtype=np.float32)[:, None]
-    map_x = c[..., 0, 0] * xs + c[..., 1, 0] * ys + c[..., 2, 0]
-    map_y = c[..., 0, 1] * xs + c[..., 1, 1] * ys + c[..., 2, 1]
+    map_x = c[..., 0] * xs
+    map_x += c[..., 1] * ys
+    map_x += c[..., 2]
+    map_y = c[..., 3] * xs
+    map_y += c[..., 4] * ys
+    map_y += c[..., 5]
     return map_x, map_y

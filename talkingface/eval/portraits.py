@@ -1,0 +1,59 @@
+"""A spread of portrait kinds made from the real sample photos, for tests, sheets and benchmarks.
+
+No registry package ships a painting or a drawing of a face, so those are renditions of the real
+photos by OpenCV's own filters (oil painting, stylisation, pencil); greyscale and sepia are the
+usual conversions; the edge and large-picture cases re-frame a real photo. Each says what it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+
+def greyscale(rgb: np.ndarray) -> np.ndarray:
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    return np.repeat(grey[..., None], 3, axis=2)
+
+
+def sepia(rgb: np.ndarray) -> np.ndarray:
+    m = np.array([[0.393, 0.769, 0.189], [0.349, 0.686, 0.168], [0.272, 0.534, 0.131]], np.float32)
+    return np.clip(rgb.astype(np.float32) @ m.T, 0, 255).astype(np.uint8)
+
+
+def oil_painting(rgb: np.ndarray) -> np.ndarray:
+    """Brush-stroke rendition (cv2.xphoto.oilPainting) plus a little canvas texture."""
+    out = cv2.xphoto.oilPainting(rgb, 3, 1)
+    rng = np.random.default_rng(0)
+    canvas = cv2.GaussianBlur(rng.normal(0, 6, rgb.shape[:2]).astype(np.float32), (0, 0), 0.8)
+    return np.clip(out.astype(np.float32) * 0.95 + 8 + canvas[..., None], 0, 255).astype(np.uint8)
+
+
+def drawing(rgb: np.ndarray) -> np.ndarray:
+    """Flat-colour digital-art rendition with inked edges (cv2.stylization)."""
+    return cv2.stylization(rgb, sigma_s=60, sigma_r=0.45)
+
+
+def near_edge(rgb: np.ndarray) -> np.ndarray:
+    """The face pushed against the left border: the left third of the photo is cut away."""
+    w = rgb.shape[1]
+    return np.ascontiguousarray(rgb[:, w // 3 :])
+
+
+def in_large_picture(rgb: np.ndarray, size: tuple[int, int] = (1920, 1080)) -> np.ndarray:
+    """The photo small inside a large frame (its own borders mirrored out), for full mode at 1080p."""
+    h, w = rgb.shape[:2]
+    width, height = size
+    left, top = (width - w) // 3, (height - h) // 2
+    return cv2.copyMakeBorder(rgb, top, height - h - top, left, width - w - left, cv2.BORDER_REFLECT_101)
+
+
+KINDS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "greyscale": greyscale,
+    "sepia": sepia,
+    "oil painting": oil_painting,
+    "digital drawing": drawing,
+    "face at the edge": near_edge,
+}
