@@ -43,11 +43,18 @@ def near_edge(rgb: np.ndarray) -> np.ndarray:
 
 
 def in_large_picture(rgb: np.ndarray, size: tuple[int, int] = (1920, 1080)) -> np.ndarray:
-    """The photo small inside a large frame (its own borders mirrored out), for full mode at 1080p."""
+    """The photo small inside a large frame: a wall in the photo's border colours around it."""
     h, w = rgb.shape[:2]
     width, height = size
     left, top = (width - w) // 3, (height - h) // 2
-    return cv2.copyMakeBorder(rgb, top, height - h - top, left, width - w - left, cv2.BORDER_REFLECT_101)
+    corners = np.array([rgb[:8, :8].mean((0, 1)), rgb[:8, -8:].mean((0, 1)), rgb[-8:, :8].mean((0, 1)),
+                        rgb[-8:, -8:].mean((0, 1))], np.float32)  # fmt: skip
+    wall = cv2.resize(corners.reshape(2, 2, 3), (width, height), interpolation=cv2.INTER_LINEAR)
+    rng = np.random.default_rng(1)
+    wall += cv2.GaussianBlur(rng.normal(0, 4, (height, width)).astype(np.float32), (0, 0), 2.0)[..., None]
+    out = np.clip(wall, 0, 255).astype(np.uint8)
+    out[top : top + h, left : left + w] = rgb
+    return out
 
 
 KINDS: dict[str, Callable[[np.ndarray], np.ndarray]] = {

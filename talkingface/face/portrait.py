@@ -34,15 +34,34 @@ class Portrait:
 
 
 def _detect(landmarker: FaceLandmarker, rgb: np.ndarray) -> list[FaceObservation]:
-    """Face Landmarker works on a downscaled copy internally; help it with big photos."""
+    """All faces, largest first. Face Landmarker looks at a small copy of the whole image, so a
+    small face in a big picture is searched for again in overlapping full-resolution tiles."""
     h, w = rgb.shape[:2]
     longest = max(h, w)
     if longest <= 1600:
         return landmarker.detect(rgb)
     k = 1280 / longest
     small = cv2.resize(rgb, (round(w * k), round(h * k)), interpolation=cv2.INTER_AREA)
-    faces = landmarker.detect(small)
-    return [FaceObservation(f.landmarks / np.float32(k), f.blendshapes, f.matrix) for f in faces]
+    faces = [
+        FaceObservation(f.landmarks / np.float32(k), f.blendshapes, f.matrix)
+        for f in landmarker.detect(small)
+    ]
+    return faces or _detect_tiled(landmarker, rgb)
+
+
+def _detect_tiled(landmarker: FaceLandmarker, rgb: np.ndarray, tile: int = 512) -> list[FaceObservation]:
+    h, w = rgb.shape[:2]
+    step = tile * 3 // 4
+    found: list[FaceObservation] = []
+    for y in range(0, max(h - tile, 0) + step, step):
+        for x in range(0, max(w - tile, 0) + step, step):
+            y0, x0 = min(y, max(h - tile, 0)), min(x, max(w - tile, 0))
+            for f in landmarker.detect(np.ascontiguousarray(rgb[y0 : y0 + tile, x0 : x0 + tile])):
+                lm = f.landmarks + np.array([x0, y0, 0], np.float32)
+                centre = lm[:, :2].mean(0)
+                if all(np.linalg.norm(centre - g.landmarks[:, :2].mean(0)) > 0.5 * g.width for g in found):
+                    found.append(FaceObservation(lm, f.blendshapes, f.matrix))
+    return sorted(found, key=lambda f: f.width, reverse=True)
 
 
 def prepare_portrait(

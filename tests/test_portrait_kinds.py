@@ -1,0 +1,71 @@
+"""Any portrait: greyscale, sepia, painting, drawing, a face at the edge, a tilted face, a small face
+in a 4K picture. Each must animate: mouth and lids measured back from the rendered frames."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from talkingface.eval import portraits
+from talkingface.face.portrait import prepare_portrait
+from talkingface.io.image import load_portrait
+from talkingface.motion.track import CHANNEL_INDEX
+from talkingface.render.renderer import Renderer
+from talkingface.render.rig import build_rig
+
+REST = np.array([0, 0, 0, 0, 0, 1.0])
+
+
+def weights(**kw) -> np.ndarray:
+    w = np.zeros(52, np.float32)
+    for name, value in kw.items():
+        w[CHANNEL_INDEX[name]] = value
+    return w
+
+
+def tilted(rgb: np.ndarray, degrees: float = 20.0) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    return cv2.warpAffine(rgb, m, (w, h), borderMode=cv2.BORDER_REFLECT_101)
+
+
+KINDS = {
+    "sepia astronaut": (lambda s: portraits.sepia(load_portrait(s.astronaut)), "crop"),
+    "oil-painting hopper": (lambda s: portraits.oil_painting(load_portrait(s.grace_hopper)), "crop"),
+    "drawing astronaut": (lambda s: portraits.drawing(load_portrait(s.astronaut)), "crop"),
+    "astronaut at the edge": (lambda s: portraits.near_edge(load_portrait(s.astronaut)), "full"),
+    "astronaut tilted 20°": (lambda s: tilted(load_portrait(s.astronaut)), "crop"),
+    "small face in 4K": (
+        lambda s: portraits.in_large_picture(load_portrait(s.astronaut), (3840, 2160)),
+        "full",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_kind_of_portrait_animates(samples, landmarker, kind):
+    make, mode = KINDS[kind]
+    framed = prepare_portrait(make(samples), landmarker, mode, 512)
+    renderer = Renderer(build_rig(framed.image, framed.face))
+    assert np.array_equal(renderer.render(REST, weights()), framed.image)
+    x0, y0, x1, y1 = renderer.rig.roi
+    pad = 40
+
+    def face_in(frame):
+        crop = np.ascontiguousarray(frame[max(y0 - pad, 0) : y1 + pad, max(x0 - pad, 0) : x1 + pad])
+        faces = landmarker.detect(crop)
+        assert faces, f"{kind}: face lost"
+        return faces[0]
+
+    rest = face_in(framed.image)
+    talking = face_in(renderer.render(np.array([6, 3, 0, 0, 0, 1.0]), weights(jawOpen=0.8)))
+    shut = face_in(renderer.render(REST, weights(eyeBlinkLeft=1.0, eyeBlinkRight=1.0)))
+    assert talking.blendshape("jawOpen") > rest.blendshape("jawOpen") + 0.08
+    blink = (shut.blendshape("eyeBlinkLeft") + shut.blendshape("eyeBlinkRight")) / 2
+    assert blink > (rest.blendshape("eyeBlinkLeft") + rest.blendshape("eyeBlinkRight")) / 2 + 0.15
+    if mode == "full":  # in place: everything outside the head's region is the photo's own pixels
+        frame = renderer.render(np.array([10, -6, 4, 0, 0, 1.05]), weights(jawOpen=1.0))
+        outside = np.ones(frame.shape[:2], bool)
+        outside[y0:y1, x0:x1] = False
+        assert np.array_equal(frame[outside], framed.image[outside])
