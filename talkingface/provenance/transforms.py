@@ -56,3 +56,25 @@ def apply_transform(src: str | Path, dst: str | Path, t: Transform) -> Path:
                 out.mux(vs.encode(vf))
             out.mux(vs.encode(None))
     return Path(dst)
+
+
+def gentle_motion(image: np.ndarray, frames: int, fps: float = 25.0, shift: float = 6.0, zoom: float = 0.02):
+    """Yield ``frames`` RGB frames of ``image`` slowly swaying (±``shift`` px) and breathing (±``zoom``).
+
+    Test material standing in for a rendered talking head: every frame differs, as in our output.
+    """
+    h, w = image.shape[:2]
+    for i in range(frames):
+        t = i / fps
+        s = 1.0 + zoom * np.sin(2 * np.pi * t / 3.0)
+        dx, dy = shift * np.sin(2 * np.pi * t / 2.3), 0.6 * shift * np.cos(2 * np.pi * t / 1.7)
+        m = np.array([[s, 0.0, (1 - s) * w / 2 + dx], [0.0, s, (1 - s) * h / 2 + dy]])
+        yield cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+def even_rgb(image: np.ndarray) -> np.ndarray:
+    """RGB uint8 with even width and height (H.264 4:2:0), from grey/RGBA/odd-sized images."""
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    h, w = image.shape[:2]
+    return np.ascontiguousarray(image[: h // 2 * 2, : w // 2 * 2, :3]).astype(np.uint8)

@@ -79,6 +79,7 @@ CHIPS = 32  # chips per tile side
 TILES_PER_SHORT_SIDE = 3
 CANON_TILE = 128  # detector's tile size in pixels (4 px per chip)
 SYNC_FRACTION = 0.2
+TAPER_START = 0.9  # chip-frequency fraction where the spectral taper begins
 PAYLOAD_BITS = 64
 _K = 7  # convolutional code constraint length
 _GENERATORS = (0o133, 0o171, 0o165)
@@ -233,7 +234,8 @@ def _chip_taper(size: int) -> np.ndarray:
     fy = np.abs(np.fft.fftfreq(size, d=1.0 / size))[:, None] / (CHIPS / 2)
     fx = np.fft.rfftfreq(size, d=1.0 / size)[None, :] / (CHIPS / 2)
     r = np.maximum(fy, fx)
-    taper = np.where(r <= 0.6, 1.0, np.where(r < 1.0, 0.5 + 0.5 * np.cos(np.pi * (r - 0.6) / 0.4), 0.0))
+    t0 = TAPER_START
+    taper = np.where(r <= t0, 1.0, np.where(r < 1.0, 0.5 + 0.5 * np.cos(np.pi * (r - t0) / (1.0 - t0)), 0.0))
     taper[0, 0] = 0.0  # no DC: the mark does not change brightness
     return taper
 
@@ -431,8 +433,8 @@ def _whiten(img: np.ndarray) -> np.ndarray:
     amplitude in non-stationary noise: smooth regions, where the mark is clean, count most.
     """
     band = cv2.GaussianBlur(img, (0, 0), 0.6) - cv2.GaussianBlur(img, (0, 0), 3.0)
-    var = cv2.GaussianBlur(band * band, (0, 0), 6.0)
-    return (band / (var + 1.0)).astype(np.float32)
+    var = cv2.GaussianBlur(band * band, (0, 0), 3.0)
+    return (band / (var + 0.2)).astype(np.float32)
 
 
 def _fold(img: np.ndarray, g: np.ndarray) -> np.ndarray:
