@@ -31,6 +31,7 @@ from talkingface.provenance.transforms import (  # noqa: E402
     apply_transform,
     even_rgb,
     gentle_motion,
+    talking_motion,
 )
 from talkingface.provenance.verify import scan_watermark  # noqa: E402
 
@@ -67,11 +68,13 @@ def cost_table(repeat: int = 40) -> list[str]:
     return rows
 
 
-def _marked_video(path: Path, image: np.ndarray, seconds: float, gen: int | None) -> Path:
+def _marked_video(
+    path: Path, image: np.ndarray, seconds: float, gen: int | None, motion=gentle_motion
+) -> Path:
     h, w = image.shape[:2]
     marker = wm.Watermarker(w, h, wm.Payload(generation_id=gen)) if gen is not None else None
     with VideoWriter(path, w, h, 25) as out:
-        for frame in gentle_motion(image, int(seconds * 25), 25):
+        for frame in motion(image, int(seconds * 25), 25):
             out.write(marker.apply(frame) if marker else frame)
     return path
 
@@ -83,17 +86,18 @@ def robustness_table(seconds: float, tmp: Path) -> list[str]:
     ]
     wide = cv2.copyMakeBorder(cv2.resize(data.astronaut(), (1080, 1080)), 0, 0, 420, 420, cv2.BORDER_REFLECT)
     sources = {
-        "astronaut 512²": (data.astronaut(), seconds),
-        "coffee 600×400": (data.coffee(), seconds),
-        "astronaut 1920×1080": (wide, min(seconds, 6.0)),
+        "astronaut 512², global sway": (data.astronaut(), seconds, gentle_motion),
+        "astronaut 512², still background": (data.astronaut(), seconds, talking_motion),
+        "coffee 600×400, global sway": (data.coffee(), seconds, gentle_motion),
+        "astronaut 1920×1080, global sway": (wide, min(seconds, 6.0), gentle_motion),
     }
     extra = (
         Transform("half size + CRF 28", crf=28, scale=0.5),
         Transform("crop 10 %/side + CRF 28", crf=28, crop=0.10),
     )
-    for i, (name, (image, length)) in enumerate(sources.items()):
+    for i, (name, (image, length, motion)) in enumerate(sources.items()):
         gen = 0xC0FFEE00 + i
-        src = _marked_video(tmp / f"m{i}.mp4", even_rgb(image), length, gen)
+        src = _marked_video(tmp / f"m{i}.mp4", even_rgb(image), length, gen, motion)
         for t in STANDARD + extra:
             path = apply_transform(src, tmp / "x.mp4", t)
             start = time.perf_counter()

@@ -78,3 +78,17 @@ def even_rgb(image: np.ndarray) -> np.ndarray:
         image = np.repeat(image[:, :, None], 3, axis=2)
     h, w = image.shape[:2]
     return np.ascontiguousarray(image[: h // 2 * 2, : w // 2 * 2, :3]).astype(np.uint8)
+
+
+def talking_motion(image: np.ndarray, frames: int, fps: float = 25.0):
+    """Like our renderer's output: a still background, the central region (the "head") moving.
+
+    The middle 40 % × 45 % of the frame sways and breathes as in :func:`gentle_motion`; the rest
+    of the frame stays still, so the encoder can skip it as it does for real talking heads.
+    """
+    h, w = image.shape[:2]
+    y0, y1, x0, x1 = int(0.15 * h), int(0.6 * h), int(0.3 * w), int(0.7 * w)
+    for moved in gentle_motion(image, frames, fps, shift=4.0, zoom=0.03):
+        out = image.copy()
+        out[y0:y1, x0:x1] = moved[y0:y1, x0:x1]
+        yield out

@@ -12,10 +12,10 @@ The mark
 * **Payload** (64 bits): an 8-bit magic number (``0x54``, "talkingface"), 8 bits of tool
   version (major·16 + minor), a 32-bit generation id and a CRC-16/CCITT of those 48 bits. The
   64 bits are XOR-scrambled with a fixed pseudo-random word, then protected by a rate-1/3,
-  constraint-length-7 convolutional code (generators 133, 171, 165 octal, zero tail):
-  (64 + 6) × 3 = 210 coded bits, decoded with a soft-decision Viterbi decoder.
-* **Chips**: a square tile of 32 × 32 chips. A fixed fifth of them (205) carry a known ±1
-  *synchronisation* sequence; the other 819 carry the coded bits, each bit spread over 3–4
+  constraint-length-9 convolutional code (generators 557, 663, 711 octal, as in IS-95; zero
+  tail): (64 + 8) × 3 = 216 coded bits, decoded with a soft-decision Viterbi decoder.
+* **Chips**: a square tile of 32 × 32 chips. A fixed 15 % of them (154) carry a known ±1
+  *synchronisation* sequence; the other 870 carry the coded bits, each bit spread over 4
   chips at pseudo-random places with pseudo-random signs.
 * **Tile**: the chip array is interpolated to a ``P × P`` pixel tile by zero-padding its 2-D
   spectrum (band-limited, perfectly periodic, no block edges; a cosine taper on the top 10 % of
@@ -41,10 +41,12 @@ Detection (per window of frames, 2 s by default)
    rescaled to exactly 128 px per tile and **folded** (all tiles averaged into one), which turns
    any crop offset into a cyclic shift.
 3. **Shift search**: circular cross-correlation of the fold with the synchronisation tile (FFT)
-   over all 128² shifts. For the ``candidates`` (= 8) best scales by peak-to-surface z-score,
-   the scale is refined to 0.1 %, the fold aligned at the sub-pixel peak, reduced to 32 × 32 chip
-   values (inverse of the band-limited interpolation), despread into 210 soft bits and
-   Viterbi-decoded. The first candidate that decodes wins.
+   over all 128² shifts. The 3 best peaks of every scale are each aligned (sub-pixel), reduced
+   to 32 × 32 chip values (inverse of the band-limited interpolation) and despread into 216 soft
+   bits; they are ranked by sync z-score plus the z-score of the despread energy (a chance-free
+   test that uses the data chips too, so the sync needs only a small share of the energy).
+   The ``candidates`` (= 8) best have their scale refined to 0.1 % and are Viterbi-decoded; the
+   first that decodes wins.
 4. The window **counts as marked only if** the decoded word carries the magic number and a
    matching CRC-16.
 
@@ -57,7 +59,7 @@ and a valid 16-bit CRC is 2⁻²⁴ ≈ 6·10⁻⁸ per decoding attempt. We dec
 per window, so **P(false window) ≤ 8 · 2⁻²⁴ ≈ 4.8·10⁻⁷**, and for a video of ``n`` windows
 P(any false window) ≤ n · 4.8·10⁻⁷ (≈ 10⁻³ for an hour). The sync z-score and the decoding
 strength are reported but are not part of the decision, so the bound needs no assumption about
-the image beyond "not marked by us". (Measured: decoding strength ≤ 0.59 on unmarked video,
+the image beyond "not marked by us". (Measured: decoding strength ≤ 0.6 on unmarked video,
 ≥ 0.7 on marked video that decodes.)
 
 Limits (measured, see ``scripts/bench_provenance.py``)
@@ -91,17 +93,18 @@ MAGIC = 0x54
 CHIPS = 32  # chips per tile side
 TILES_PER_SHORT_SIDE = 3
 CANON_TILE = 128  # detector's tile size in pixels (4 px per chip)
-SYNC_FRACTION = 0.2
+SYNC_FRACTION = 0.15
 TAPER_START = 0.9  # chip-frequency fraction where the spectral taper begins
 PAYLOAD_BITS = 64
-_K = 7  # convolutional code constraint length
-_GENERATORS = (0o133, 0o171, 0o165)
+_K = 9  # convolutional code constraint length
+_GENERATORS = (0o557, 0o663, 0o711)
 CODED_BITS = (PAYLOAD_BITS + _K - 1) * len(_GENERATORS)  # 210
 DEFAULT_KEY = 0x7A1C_F00D
 DEFAULT_STRENGTH = 2.5
 #: Observed tile size / short side searched by the detector: 1/3 untouched, 0.417 after a 10 %/side crop.
 RATIO_RANGE = (0.315, 0.445)
 RATIO_STEP = 1.005
+PEAKS = 3  # sync peaks per coarse scale ranked by the data-energy test
 #: Probability that one decoding attempt on unmarked content passes the magic + CRC check.
 P_FALSE_DECODE = 2.0**-24
 
@@ -395,47 +398,84 @@ class WatermarkDetector:
         fx, fy = base_size[0] / w, base_size[1] / h
         white = _whiten(base)
 
-        def hypothesis(ratio: float) -> tuple[float, float, np.ndarray, np.ndarray, int]:
+        def surface(ratio: float) -> tuple[np.ndarray, np.ndarray, float, float]:
             g = (CANON_TILE / (ratio * short)) / np.array([fx, fy])  # base → canonical, per axis
-            fold = _fold(white, g)
-            fold_hat = np.fft.rfft2(fold)
-            corr = np.fft.irfft2(fold_hat * self._sync_hat, s=fold.shape)
-            idx = int(np.argmax(corr))
-            z = float((corr.flat[idx] - corr.mean()) / (corr.std() + 1e-12))
-            return z, float(ratio), fold_hat, corr, idx
+            fold_hat = np.fft.rfft2(_fold(white, g))
+            corr = np.fft.irfft2(fold_hat * self._sync_hat, s=(CANON_TILE, CANON_TILE))
+            return fold_hat, corr, float(corr.mean()), float(corr.std() + 1e-12)
 
-        coarse = sorted((hypothesis(r) for r in self.ratios), key=lambda t: -t[0])
-        best = None
-        for z, ratio, *_ in coarse[: self.candidates]:
-            # Refine the scale to 0.1 % around each coarse candidate: folding 3+ tiles needs it.
-            fine = max(
-                (hypothesis(ratio * RATIO_STEP**f) for f in np.linspace(-0.6, 0.6, 7)), key=lambda t: t[0]
-            )
-            z, ratio, fold_hat, corr, idx = fine
+        def score(
+            ratio: float, fold_hat, corr, mean, std, idx: int
+        ) -> tuple[float, float, tuple, np.ndarray]:  # noqa: E501
+            """Sync z-score plus the despread energy of the data chips (uses all of the mark)."""
+            z = (corr.flat[idx] - mean) / std
             shift = _subpixel_peak(corr, idx)
-            payload, strength = self._decode(fold_hat, shift)
-            result = WindowResult(payload is not None, payload, z, strength, ratio, shift, frames)
+            soft, z_energy = self._soft_bits(fold_hat, shift)
+            return z + z_energy, z, shift, soft
+
+        # Stage 1: every coarse scale, its PEAKS best sync shifts, ranked by sync + data energy.
+        cands = []
+        for ratio in self.ratios:
+            fold_hat, corr, mean, std = surface(ratio)
+            for idx in _top_peaks(corr, PEAKS):
+                total, z, shift, soft = score(ratio, fold_hat, corr, mean, std, idx)
+                cands.append((total, float(ratio), z, shift, soft))
+        cands.sort(key=lambda c: -c[0])
+        # Stage 2: refine the scale of the best candidates to 0.1 % and decode.
+        best = None
+        for _, ratio, _, shift, _ in cands[: self.candidates]:
+            fine = []
+            for r in ratio * RATIO_STEP ** np.linspace(-0.6, 0.6, 7):
+                fold_hat, corr, mean, std = surface(r)
+                y, x = int(round(shift[0])) % CANON_TILE, int(round(shift[1])) % CANON_TILE
+                win = np.roll(np.roll(corr, 2 - y, axis=0), 2 - x, axis=1)[:5, :5]  # ±2 px around
+                dy, dx = np.unravel_index(int(np.argmax(win)), win.shape)
+                idx = ((y + dy - 2) % CANON_TILE) * CANON_TILE + (x + dx - 2) % CANON_TILE
+                fine.append((*score(r, fold_hat, corr, mean, std, idx), float(r)))
+            total, z, fshift, soft, fratio = max(fine, key=lambda c: c[0])
+            payload, strength = self._decode(soft)
+            result = WindowResult(payload is not None, payload, float(z), strength, fratio, fshift, frames)
             if payload is not None:
                 return result
             best = best or result
         assert best is not None
         return best
 
-    def _decode(self, fold_hat: np.ndarray, shift: tuple[float, float]) -> tuple[Payload | None, float]:
+    def _soft_bits(self, fold_hat: np.ndarray, shift: tuple[float, float]) -> tuple[np.ndarray, float]:
+        """Despread soft bits at ``shift`` and the z-score of their energy against chance."""
         size = CANON_TILE
         ky = np.fft.fftfreq(size)[:, None]
         kx = np.fft.rfftfreq(size)[None, :]
-        aligned_hat = fold_hat * np.exp(2j * np.pi * (ky * shift[0] + kx * shift[1]))
-        aligned = np.fft.irfft2(aligned_hat, s=(size, size))
+        phase = np.exp(2j * np.pi * (ky * shift[0] + kx * shift[1]))
+        aligned = np.fft.irfft2(fold_hat * phase, s=(size, size))
         chips = _downsample_to_chips(aligned)
         lay = self._layout
-        vals = (chips * lay.sign)[lay.bit_of_chip >= 0]
-        soft = np.bincount(lay.bit_of_chip[lay.bit_of_chip >= 0], weights=vals, minlength=CODED_BITS)
+        data = lay.bit_of_chip >= 0
+        soft = np.bincount(lay.bit_of_chip[data], weights=(chips * lay.sign)[data], minlength=CODED_BITS)
+        chance = np.bincount(lay.bit_of_chip[data], weights=(chips * chips)[data], minlength=CODED_BITS)
+        ratio = float(np.sum(soft**2) / (np.sum(chance) + 1e-12))  # ≈ 1 unmarked, > 1 marked
+        return soft, (ratio - 1.0) * np.sqrt(CODED_BITS / 2.0)
+
+    def _decode(self, soft: np.ndarray) -> tuple[Payload | None, float]:
         soft = soft / (np.std(soft) + 1e-12)
         bits = viterbi_decode(soft)
         codeword = 1.0 - 2.0 * conv_encode(bits).astype(np.float64)
         strength = float(np.dot(codeword, soft) / (np.linalg.norm(soft) * np.sqrt(len(soft)) + 1e-12))
         return bits_to_payload(bits, self.key), max(strength, 0.0)
+
+
+def _top_peaks(corr: np.ndarray, n: int) -> list[int]:
+    """Flat indices of the ``n`` highest local maxima (5×5 circular suppression)."""
+    c = corr.copy()
+    out = []
+    for _ in range(n):
+        idx = int(np.argmax(c))
+        out.append(idx)
+        y, x = divmod(idx, c.shape[1])
+        rows = np.arange(y - 2, y + 3) % c.shape[0]
+        cols = np.arange(x - 2, x + 3) % c.shape[1]
+        c[np.ix_(rows, cols)] = -np.inf
+    return out
 
 
 def _whiten(img: np.ndarray) -> np.ndarray:
