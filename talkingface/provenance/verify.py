@@ -112,10 +112,18 @@ def iter_windows(path: str | Path, window_s: float = 2.0, max_side: int = 1080):
 
 
 def scan_watermark(
-    path: str | Path, window_s: float = 2.0, detector: WatermarkDetector | None = None
+    path: str | Path,
+    window_s: float = 2.0,
+    detector: WatermarkDetector | None = None,
+    max_windows: int | None = None,
 ) -> tuple[WatermarkReport, list[WindowResult]]:
+    """Decode every window (or the first ``max_windows``, for a quick look at a long video)."""
     detector = detector or WatermarkDetector()
-    results = [detector.detect_mean(mean, n) for _, mean, n in iter_windows(path, window_s)]
+    results = []
+    for _, mean, n in iter_windows(path, window_s):
+        results.append(detector.detect_mean(mean, n))
+        if max_windows is not None and len(results) >= max_windows:
+            break
     found = [r for r in results if r.found and r.payload is not None]
     payload: Payload | None = None
     if found:
@@ -131,11 +139,11 @@ def scan_watermark(
     return report, results
 
 
-def verify_video(path: str | Path, window_s: float = 2.0) -> VerifyReport:
+def verify_video(path: str | Path, window_s: float = 2.0, max_windows: int | None = None) -> VerifyReport:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"video {path} does not exist")
-    watermark, _ = scan_watermark(path, window_s)
+    watermark, _ = scan_watermark(path, window_s, max_windows=max_windows)
     manifest = read_manifest(path)
     notes = []
     if manifest.notice:

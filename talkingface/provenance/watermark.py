@@ -26,7 +26,8 @@ The mark
   R, G and B alike (a luma-only change), with RMS amplitude ``strength`` (default 2.5 grey
   levels → PSNR ≈ 40.3 dB on real photos). The pattern is computed once per (frame size,
   payload); each frame then costs one saturating ``uint8`` add and one subtract
-  (:class:`Watermarker`): 0.05 ms at 512², 0.5 ms at 1080p, 3 ms at 4K.
+  (:class:`Watermarker`): 0.05 ms at 512², 0.5–1 ms at 1080p, 3–8 ms at 4K on a shared
+  2-core machine.
 
 Detection (per window of frames, 2 s by default)
 ------------------------------------------------
@@ -65,9 +66,12 @@ the image beyond "not marked by us". (Measured: decoding strength ≤ 0.6 on unm
 Limits (measured, see ``scripts/bench_provenance.py``)
 ------------------------------------------------------
 Each of CRF 23/28 re-encoding, half-size downscaling and 10 %/side cropping is survived in
-every 2-s window at 512² and up. Combinations cost pixels: at 1080p, crop + half + CRF 28
-together still decode in every window, but a 512² video cropped *and* halved (≈ 205² left), or
-halved and re-encoded at CRF 28 (256² at CRF 28), carries too little of the mark.
+every 2-s window at 512² and up, also with the whole picture swaying. Combinations cost pixels:
+at 1080p, crop + half + CRF 28 together still decode in every window; at 512² with a still
+background (as our renderer makes) half size + CRF 28 decodes in every window and crop + half +
+CRF 28 (≈ 205² left) in about 60 %; with the whole 512² picture moving, half size + CRF 28
+mostly fails (the encoder's motion compensation drags the mark along with the content and
+CRF 28 drops the correction).
 
 What it is not
 --------------
