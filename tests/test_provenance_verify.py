@@ -52,6 +52,18 @@ def test_our_output_is_recognised(tmp_path):
     assert json.loads(format_json(report))["watermark"]["windows_found"] == 1
 
 
+def test_tampered_output_still_recognised_but_flagged(tmp_path):
+    path = _make(tmp_path / "out.mp4", ProvenanceOptions(key_dir=tmp_path / "keys"))
+    raw = bytearray(path.read_bytes())
+    mdat = raw.find(b"mdat")
+    raw[mdat + 5000 : mdat + 5004] = b"\x00\x00\x00\x00"  # damage a few bytes of coded video
+    path.write_bytes(bytes(raw))
+    report = verify_video(path)
+    assert report.manifest.present and report.manifest.tampered
+    assert exit_code(report) == 2
+    assert "TAMPERED" in format_text(report)
+
+
 def test_unmarked_video_reports_nothing_and_fails(tmp_path):
     path = _make(tmp_path / "plain.mp4", ProvenanceOptions(watermark=False, sign=False), seconds=2.0)
     # strip our container tag too: a video we did not make at all

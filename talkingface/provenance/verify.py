@@ -10,7 +10,8 @@ Three independent checks, each reported on its own:
   match) or tampered, who signed it and whether the key was a locally generated one.
 * **metadata tag** — our plain container tag (trivially removable; informative only).
 
-:func:`exit_code` is 0 when anything of ours was found, 1 when nothing was.
+:func:`exit_code`: 0 when something of ours was found and nothing fails validation, 1 when
+nothing of ours was found, 2 when a manifest is present but fails validation (tampered).
 """
 
 from __future__ import annotations
@@ -87,28 +88,40 @@ def iter_windows(path: str | Path, window_s: float = 2.0, max_side: int = 1080):
         fps = float(stream.average_rate or 25)
         per_window = max(1, round(window_s * fps))
         total, count, start = None, 0, 0
-        index = 0
-        try:
-            for frame in container.decode(stream):
-                gray = frame.to_ndarray(format="gray")
-                short = min(gray.shape)
-                if short > max_side:
-                    f = max_side / short
-                    gray = cv2.resize(
-                        gray, (round(gray.shape[1] * f), round(gray.shape[0] * f)), cv2.INTER_AREA
-                    )
-                if total is None or total.shape != gray.shape:
-                    total, count, start = np.zeros(gray.shape, np.float32), 0, index
-                cv2.accumulate(gray, total)
-                count += 1
-                index += 1
-                if count == per_window:
-                    yield start, total / count, count
-                    total = None
-        except av.error.FFmpegError as exc:
-            raise InputError(f"cannot decode video {path}: {exc}") from exc
+        for index, gray in enumerate(_gray_frames(container, stream, max_side)):
+            if total is None or total.shape != gray.shape:
+                total, count, start = np.zeros(gray.shape, np.float32), 0, index
+            cv2.accumulate(gray, total)
+            count += 1
+            if count == per_window:
+                yield start, total / count, count
+                total = None
         if total is not None and (count * 2 >= per_window or start == 0):
             yield start, total / count, count
+
+
+def _gray_frames(container, stream, max_side: int):
+    """Decoded luma frames; packets that fail to decode (damaged files) are skipped, not fatal."""
+    packets = container.demux(stream)
+    while True:
+        try:
+            packet = next(packets)
+        except StopIteration:
+            return
+        except av.error.FFmpegError:
+            continue
+        try:
+            frames = packet.decode()
+        except av.error.FFmpegError:
+            continue
+        for frame in frames:
+            gray = frame.to_ndarray(format="gray")
+            short = min(gray.shape)
+            if short > max_side:
+                f = max_side / short
+                size = (round(gray.shape[1] * f), round(gray.shape[0] * f))
+                gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+            yield gray
 
 
 def scan_watermark(
@@ -152,7 +165,9 @@ def verify_video(path: str | Path, window_s: float = 2.0, max_windows: int | Non
 
 
 def exit_code(report: VerifyReport) -> int:
-    return 0 if report.anything_found else 1
+    if not report.anything_found:
+        return 1
+    return 2 if report.manifest.present and not report.manifest.valid else 0
 
 
 def format_json(report: VerifyReport) -> str:
