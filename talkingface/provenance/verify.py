@@ -73,8 +73,8 @@ def iter_windows(path: str | Path, window_s: float = 2.0, max_side: int = 1080):
     """Yield (first frame index, mean luma float32, frame count) per ``window_s`` of video.
 
     Frames larger than ``max_side`` on their short side are averaged at reduced size (the mark
-    lives at low frequencies). A trailing part shorter than half a window joins the previous one
-    only when it is the whole video.
+    lives at low frequencies). A trailing part shorter than half a window is dropped unless it is
+    the whole video; packets that fail to decode are skipped.
     """
     try:
         container = av.open(str(path))

@@ -102,7 +102,7 @@ TAPER_START = 0.9  # chip-frequency fraction where the spectral taper begins
 PAYLOAD_BITS = 64
 _K = 9  # convolutional code constraint length
 _GENERATORS = (0o557, 0o663, 0o711)
-CODED_BITS = (PAYLOAD_BITS + _K - 1) * len(_GENERATORS)  # 210
+CODED_BITS = (PAYLOAD_BITS + _K - 1) * len(_GENERATORS)  # 216
 DEFAULT_KEY = 0x7A1C_F00D
 DEFAULT_STRENGTH = 2.5
 #: Observed tile size / short side searched by the detector: 1/3 untouched, 0.417 after a 10 %/side crop.
