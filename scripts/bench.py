@@ -18,6 +18,7 @@ import numpy as np
 
 import talkingface
 from talkingface.audio.features import audio_features
+from talkingface.eval.portraits import in_large_picture
 from talkingface.face.landmarker import FaceLandmarker
 from talkingface.face.portrait import prepare_portrait
 from talkingface.io.audio import iter_audio, load_audio, save_wav
@@ -70,15 +71,22 @@ def main() -> None:
     features = audio_features(iter_audio(clip), 16000, 25)
     track = motion_from_audio(features, seed=0)
 
+    astronaut, hopper = load_portrait(samples.astronaut), load_portrait(samples.grace_hopper)
+    big_hopper = cv2.resize(hopper, (1080, 1264), interpolation=cv2.INTER_CUBIC)
     rows = [
-        ("astronaut, crop 512²", bench_renderer(load_portrait(samples.astronaut), "crop", 512, track, 200)),
+        ("astronaut, crop 512²", bench_renderer(astronaut, "crop", 512, track, 300)),
+        ("grace_hopper, crop 512²", bench_renderer(hopper, "crop", 512, track, 300)),
+        ("grace_hopper, crop 1024²", bench_renderer(hopper, "crop", 1024, track, 100)),
         (
-            "grace_hopper, crop 1024²",
-            bench_renderer(load_portrait(samples.grace_hopper), "crop", 1024, track, 80),
+            "astronaut in a 1080p picture, full",
+            bench_renderer(in_large_picture(astronaut), "full", 0, track, 100),
         ),
+        (
+            "astronaut in a 4K picture, full",
+            bench_renderer(in_large_picture(astronaut, (3840, 2160)), "full", 0, track, 40),
+        ),
+        ("grace_hopper filling 1080×1264, full", bench_renderer(big_hopper, "full", 0, track, 60)),
     ]
-    big = cv2.resize(load_portrait(samples.grace_hopper), (1620, 1900), interpolation=cv2.INTER_CUBIC)
-    rows.append(("grace_hopper upscaled, full 1620×1900", bench_renderer(big, "full", 0, track, 40)))
 
     e2e = talkingface.generate(samples.astronaut, clip, tmp / "e2e.mp4", fps=25, size=512)
     lines = [

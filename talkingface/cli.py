@@ -31,6 +31,7 @@ class _BarReporter:
 
     def __init__(self, enabled: bool) -> None:
         self._enabled = enabled
+        self.shown: list[str] = []
         self._progress: Progress | None = None
         self._task = None
 
@@ -48,7 +49,8 @@ class _BarReporter:
             self._progress.advance(self._task, n)
 
     def note(self, message: str) -> None:
-        err.print(f"note: {message}", highlight=False)
+        self.shown.append(message)
+        err.print(f"note: {message}", highlight=False, soft_wrap=True)
 
     def stop(self) -> None:
         if self._progress is not None:
@@ -91,6 +93,22 @@ def generate(
     lipsync: Annotated[
         str, typer.Option(help="auto (phones/acoustic) or loudness (jaw follows volume only).")
     ] = "auto",
+    label: Annotated[
+        str | None, typer.Option(help='Visible corner label, e.g. "AI-generated" (off by default).')
+    ] = None,
+    sign_cert: Annotated[
+        Path | None,
+        typer.Option(help="PEM certificate chain to sign the C2PA manifest with (else a local key)."),
+    ] = None,
+    sign_key: Annotated[Path | None, typer.Option(help="PEM private key for --sign-cert.")] = None,
+    no_watermark: Annotated[
+        bool,
+        typer.Option("--no-watermark", help="Do not embed the invisible watermark (your responsibility)."),
+    ] = False,
+    no_sign: Annotated[
+        bool,
+        typer.Option("--no-sign", help="Do not embed signed C2PA content credentials (your responsibility)."),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Generate a talking-face video.
@@ -99,6 +117,7 @@ def generate(
     """
     from .pipeline.generate import generate as run
     from .pipeline.options import GenerateOptions
+    from .provenance import ProvenanceOptions
 
     reporter = _BarReporter(enabled=not quiet and err.is_terminal)
     try:
@@ -108,6 +127,10 @@ def generate(
             fps=fps, size=size, mode=mode, seed=seed, motion_scale=motion_scale,
             blink_rate=blink_rate, max_duration=max_duration, transcript=transcript,
             language=language, lipsync=lipsync,
+            provenance=ProvenanceOptions(
+                watermark=not no_watermark, sign=not no_sign, label=label,
+                sign_cert=sign_cert, sign_key=sign_key,
+            ),
         )  # fmt: skip
         result = run(portrait, audio, output, options, reporter=reporter)
     except TalkingFaceError as exc:
@@ -117,6 +140,8 @@ def generate(
         reporter.stop()
         _fail("interrupted; no output was written", 130)
     reporter.stop()
+    for note in result.notes[len(reporter.shown) :]:
+        err.print(f"note: {note}", highlight=False, soft_wrap=True)
     print(result.summary())
 
 
@@ -157,6 +182,30 @@ def models_path() -> None:
         print(face_model_path())
     except TalkingFaceError as exc:
         _fail(str(exc))
+
+
+@app.command()
+def verify(
+    video: Annotated[Path, typer.Argument(help="A video to check for talkingface's marks.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Tell whether a video was made by talkingface: invisible watermark, C2PA manifest, metadata tag.
+
+    Exit status: 0 marks found and intact, 1 nothing found, 2 a manifest that fails validation (tampered).
+    """
+    from .errors import InputError
+    from .provenance import exit_code, format_json, format_text, verify_video
+
+    if not video.is_file():
+        _fail(f"{video} does not exist")
+    try:
+        report = verify_video(video)
+    except TalkingFaceError as exc:
+        _fail(str(exc))
+    except Exception as exc:  # noqa: BLE001 - undecodable input is a user mistake, not a crash
+        _fail(str(InputError(f"{video} is not a readable video ({exc.__class__.__name__})")))
+    print(format_json(report) if json_output else format_text(report))
+    raise typer.Exit(exit_code(report))
 
 
 @app.command()

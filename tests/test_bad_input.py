@@ -152,3 +152,16 @@ def test_corrupt_model_is_detected(tmp_path, out_dir, samples, speech_clip, monk
     monkeypatch.setenv("TALKINGFACE_CACHE", str(cache))
     proc = run_cli("generate", samples.astronaut, speech_clip, "-o", out_dir / "x.mp4")
     assert_clean_failure(proc, out_dir, "corrupt", "models fetch")
+
+
+def test_verify_refuses_what_is_not_a_video(tmp_path):
+    path = tmp_path / "notes.mp4"
+    path.write_text("not a video")
+    proc = run_cli("verify", path)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    proc = run_cli("verify", tmp_path / "missing.mp4")
+    assert (
+        proc.returncode != 0 and proc.stderr.strip().startswith("error: ") and "does not exist" in proc.stderr
+    )

@@ -101,3 +101,23 @@ def test_full_mode_animates_in_place_at_the_photo_size(samples, speech_clip, tmp
     face = landmarker.detect(frame)[0]
     ref = landmarker.detect(photo)[0]
     assert np.linalg.norm(face.landmarks[168, :2] - ref.landmarks[168, :2]) < 0.2 * ref.inter_ocular
+
+
+def test_output_is_marked_and_signed_by_default(crop_video):
+    from talkingface.provenance import verify_video
+
+    report = verify_video(crop_video.path)
+    assert report.watermark.found and report.watermark.payload["generation_id"] == crop_video.generation_id
+    assert report.manifest.present and report.manifest.valid
+    assert report.metadata_tag and crop_video.generation_id in report.metadata_tag
+
+
+def test_marks_can_be_turned_off_explicitly(samples, speech_clip, tmp_path):
+    from talkingface.provenance import ProvenanceOptions, verify_video
+
+    off = ProvenanceOptions(watermark=False, sign=False)
+    result = talkingface.generate(
+        samples.astronaut, speech_clip, tmp_path / "bare.mp4", size=256, provenance=off
+    )
+    report = verify_video(result.path)
+    assert not report.watermark.found and not report.manifest.present

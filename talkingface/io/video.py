@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -39,12 +39,14 @@ class VideoWriter:
         crf: int = 18,
         preset: str = "veryfast",
         metadata: dict[str, str] | None = None,
+        before_publish: Callable[[Path], None] | None = None,
     ) -> None:
         if width % 2 or height % 2:
             raise ValueError("H.264 4:2:0 needs even frame sizes")
         self.path = Path(path)
         self.fps = Fraction(fps).limit_denominator(1001)
         self._tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.part")
+        self._before_publish = before_publish  # e.g. signing: runs on the finished temp file
         try:
             self._container = av.open(str(self._tmp), "w", format="mp4", options={"movflags": "+faststart"})
         except (av.error.FFmpegError, OSError) as exc:
@@ -110,6 +112,8 @@ class VideoWriter:
                 self._container.mux(self._audio.encode(None))
                 self._audio_blocks.close()
             self._container.close()
+            if self._before_publish is not None:
+                self._before_publish(self._tmp)
             self._tmp.replace(self.path)
         except BaseException:
             self.abort()
@@ -117,7 +121,7 @@ class VideoWriter:
         return self.path
 
     def abort(self) -> None:
-        """Discard everything written so far."""
+        """Discard everything written so far (the target path is never touched)."""
         if self._audio_blocks is not None:
             self._audio_blocks.close()
         with contextlib.suppress(Exception):  # the file is being thrown away anyway

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import InputError
+from ..provenance import ProvenanceOptions
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class GenerateOptions:
     transcript: str | None = None  # the words spoken: enables forced alignment (most accurate lip sync)
     language: str = "auto"  # "en", another language code (acoustic lip sync), or "auto"
     lipsync: str = "auto"  # "auto" (phones or acoustic cues, see language) or "loudness" (baseline)
+    provenance: ProvenanceOptions = field(default_factory=ProvenanceOptions)  # watermark + C2PA, on
 
     def __post_init__(self) -> None:
         if not 1 <= self.fps <= 120:
