@@ -35,6 +35,8 @@ test: setup lint
 
 bench: setup
 	$(BIN)/python scripts/bench.py --out BENCHMARKS.md
+	$(BIN)/python scripts/bench_provenance.py --out BENCHMARKS.md
+	$(BIN)/python scripts/bench_memory.py --out BENCHMARKS.md
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache

@@ -7,14 +7,13 @@ run (the practical ceiling of a warp renderer), so the ratios survive a noisy sh
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import tempfile
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
+from benchmd import stamp, write_section
 
 import talkingface
 from talkingface.audio.features import audio_features
@@ -27,18 +26,6 @@ from talkingface.motion.generate import motion_from_audio
 from talkingface.render.renderer import Renderer
 from talkingface.render.rig import build_rig
 from talkingface.samples import fetch_samples
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
 
 
 def time_per_call(fn, n: int) -> float:
@@ -90,12 +77,9 @@ def main() -> None:
 
     e2e = talkingface.generate(samples.astronaut, clip, tmp / "e2e.mp4", fps=25, size=512)
     lines = [
-        "# Benchmarks",
-        "",
-        f"Produced by `make bench` (`python scripts/bench.py`) on {time.strftime('%Y-%m-%d')}.",
-        f"Machine: {machine()}. No GPU.",
-        "",
         "## Renderer",
+        "",
+        stamp("python scripts/bench.py"),
         "",
         "Frames per second of `Renderer.render` (mesh warp, mouth interior, gaze, eyelids) driven by a real",
         "motion track, next to a bare `cv2.remap` of the whole frame measured in the same run (the ceiling",
@@ -120,7 +104,7 @@ def main() -> None:
         f"| 10.0 s | {e2e.frames} | {e2e.seconds:.2f} s | {e2e.realtime_factor:.1f}× faster than real time |",
         "",
     ]
-    Path(args.out).write_text("\n".join(lines))
+    write_section(args.out, "renderer", "\n".join(lines))
     print("\n".join(lines))
 
 

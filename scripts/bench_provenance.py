@@ -178,8 +178,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=20.0, help="length of each marked test video")
     ap.add_argument("--quick", action="store_true", help="short videos, no false-positive sweep")
+    ap.add_argument("--out", help="also write the report into this BENCHMARKS.md section")
     args = ap.parse_args()
-    print(markdown_report(args.seconds, args.quick))
+    report = markdown_report(args.seconds, args.quick)
+    print(report)
+    if args.out:
+        from benchmd import stamp, write_section
+
+        title = f"## Provenance marks\n\n{stamp('python scripts/bench_provenance.py')}"
+        write_section(args.out, "provenance", f"{title}\n\n{report}")
 
 
 if __name__ == "__main__":

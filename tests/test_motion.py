@@ -73,3 +73,18 @@ def test_blink_rate_and_shape_over_a_minute():
     # each blink is short: closed (> 0.4) for no more than ~0.25 s
     closed_runs = np.diff(np.flatnonzero(np.diff(np.concatenate([[0], right > 0.4, [0]]).astype(int))))[::2]
     assert closed_runs.max() <= 0.25 * FPS + 1
+
+
+def test_long_audio_is_read_in_blocks_that_add_up_to_the_whole(samples):
+    from talkingface.io.audio import load_audio
+    from talkingface.pipeline.generate import audio_blocks
+
+    feats = audio_features(iter_audio(samples.sonnet), 16000, FPS)
+    blocks = list(audio_blocks(samples.sonnet, feats, seconds=10))
+    assert len(blocks) >= 4
+    assert blocks[0][0] == 0 and blocks[-1][1] == len(feats)
+    assert all(a[1] == b[0] for a, b in zip(blocks, blocks[1:], strict=False))
+    assert np.array_equal(np.concatenate([x for _, _, x in blocks]), load_audio(samples.sonnet))
+    # cuts fall in quiet moments, not mid-word
+    for _, stop, _ in blocks[:-1]:
+        assert feats.rms_db[stop] < np.percentile(feats.rms_db, 40)

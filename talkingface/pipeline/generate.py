@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
 from ..audio.features import AudioFeatures, audio_features
 from ..errors import AudioTooLongError, NoSpeechError, UnreadableAudioError
 from ..face.landmarker import FaceLandmarker
@@ -95,12 +97,54 @@ def audio_motion(audio: str | Path, features: AudioFeatures, options: GenerateOp
     track.meta["lipsync"] = "loudness"
     if options.lipsync == "loudness":
         return track
-    mouth = mouth_frames(load_audio(audio), len(track), options.fps, options.transcript, options.language)
-    write_mouth(track, mouth.values)
-    track.meta["lipsync"] = mouth.method
-    if mouth.note:
-        track.meta["lipsync_note"] = mouth.note
+    # alignment needs the whole text against the whole clip; recognition works block by block,
+    # so memory stays flat however long the speech is
+    whole = [(0, len(track), load_audio(audio))] if options.transcript else None
+    blocks = whole or audio_blocks(audio, features)
+    notes, methods = [], []
+    for first, stop, samples in blocks:
+        mouth = mouth_frames(samples, stop - first, options.fps, options.transcript, options.language)
+        part = MotionTrack(track.fps, track.pose[first:stop], track.blendshapes[first:stop])  # views
+        write_mouth(part, mouth.values)
+        methods.append(mouth.method)
+        if mouth.note and mouth.note not in notes:
+            notes.append(mouth.note)
+    track.meta["lipsync"] = max(set(methods), key=methods.count)
+    if notes:
+        track.meta["lipsync_note"] = "; ".join(notes)
     return track
+
+
+#: recognition block length: long enough for context, short enough to keep memory flat
+BLOCK_SECONDS = 60.0
+
+
+def audio_blocks(audio: str | Path, features: AudioFeatures, seconds: float = BLOCK_SECONDS):
+    """Yield (first frame, end frame, 16 kHz samples) blocks of about ``seconds``, cut at the
+    quietest frame near each boundary so no word is split, decoding the file as it goes."""
+    fps, n = features.fps, len(features)
+    step, slack = int(seconds * fps), int(3 * fps)
+    cuts = [0]
+    while n - cuts[-1] > step + slack:
+        lo, hi = cuts[-1] + step - slack, cuts[-1] + step + slack
+        cuts.append(lo + int(np.argmin(features.rms_db[lo:hi])))
+    cuts.append(n)
+    pending = np.zeros(0, np.float32)
+    stream = iter_audio(audio, ANALYSIS_RATE)
+    for first, stop in zip(cuts[:-1], cuts[1:], strict=True):
+        end_sample = round(stop * ANALYSIS_RATE / fps) if stop < n else None
+        parts = [pending]
+        have = len(pending)
+        while end_sample is None or have < end_sample - round(first * ANALYSIS_RATE / fps):
+            block = next(stream, None)
+            if block is None:
+                break
+            parts.append(block)
+            have += len(block)
+        data = np.concatenate(parts)
+        take = len(data) if end_sample is None else end_sample - round(first * ANALYSIS_RATE / fps)
+        pending = data[take:]
+        yield first, stop, data[:take]
 
 
 def generation_id(portrait: str | Path, audio: str | Path, options: GenerateOptions) -> int:
