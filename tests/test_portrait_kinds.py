@@ -10,18 +10,11 @@ import pytest
 from talkingface.eval import portraits
 from talkingface.face.portrait import prepare_portrait
 from talkingface.io.image import load_portrait
-from talkingface.motion.track import CHANNEL_INDEX
+from talkingface.motion.track import channel_vector as weights
 from talkingface.render.renderer import Renderer
 from talkingface.render.rig import build_rig
 
 REST = np.array([0, 0, 0, 0, 0, 1.0])
-
-
-def weights(**kw) -> np.ndarray:
-    w = np.zeros(52, np.float32)
-    for name, value in kw.items():
-        w[CHANNEL_INDEX[name]] = value
-    return w
 
 
 def tilted(rgb: np.ndarray, degrees: float = 20.0) -> np.ndarray:

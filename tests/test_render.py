@@ -6,18 +6,11 @@ import numpy as np
 import pytest
 
 from talkingface.face.portrait import prepare_portrait
-from talkingface.motion.track import CHANNEL_INDEX
+from talkingface.motion.track import channel_vector as weights
 from talkingface.render.renderer import Renderer
 from talkingface.render.rig import build_rig
 
 REST = np.array([0, 0, 0, 0, 0, 1.0])
-
-
-def weights(**kw) -> np.ndarray:
-    w = np.zeros(52, np.float32)
-    for name, value in kw.items():
-        w[CHANNEL_INDEX[name]] = value
-    return w
 
 
 @pytest.fixture(scope="module")

@@ -10,16 +10,9 @@ from talkingface.eval import portraits
 from talkingface.eval.identity import identity_similarity
 from talkingface.face.portrait import prepare_portrait
 from talkingface.io.image import load_portrait
-from talkingface.motion.track import CHANNEL_INDEX
+from talkingface.motion.track import channel_vector as weights
 from talkingface.render.renderer import Renderer
 from talkingface.render.rig import build_rig
-
-
-def weights(**kw) -> np.ndarray:
-    w = np.zeros(52, np.float32)
-    for name, value in kw.items():
-        w[CHANNEL_INDEX[name]] = value
-    return w
 
 
 def pose(yaw=0.0, pitch=0.0, roll=0.0, scale=1.0) -> np.ndarray:

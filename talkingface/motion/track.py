@@ -34,6 +34,16 @@ CHANNEL_INDEX: dict[str, int] = {name: i for i, name in enumerate(ARKIT_CHANNELS
 POSE_COLUMNS: tuple[str, ...] = ("yaw", "pitch", "roll", "tx", "ty", "scale")
 
 
+def channel_vector(**values: float) -> np.ndarray:
+    """A (52,) float32 blendshape vector from ARKit names: ``channel_vector(jawOpen=0.5)``."""
+    vector = np.zeros(len(ARKIT_CHANNELS), np.float32)
+    for name, value in values.items():
+        if name not in CHANNEL_INDEX:
+            raise KeyError(f"{name!r} is not an ARKit blendshape name")
+        vector[CHANNEL_INDEX[name]] = value
+    return vector
+
+
 @dataclass
 class MotionTrack:
     """Frame-aligned head pose and blendshape offsets.

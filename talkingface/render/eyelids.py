@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from ..face import topology as T
+from .polygons import chain, pixels_inside
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ def lid_style(image: np.ndarray, landmarks: np.ndarray, iod: float) -> LidStyle:
     skins, lashes = [], []
     for crease, upper in ((T.RIGHT_LID_CREASE, T.RIGHT_EYE_UPPER), (T.LEFT_LID_CREASE, T.LEFT_EYE_UPPER)):
         band = np.concatenate([landmarks[list(crease), :2], landmarks[list(upper)[::-1], :2]])
-        pix = _pixels(img, band)
+        pix = pixels_inside(img, band)
         if len(pix):
             luma = pix.mean(1)
             skins.append(pix[luma >= np.percentile(luma, 50)])  # the skin, not the lashes in the band
@@ -38,17 +39,6 @@ def lid_style(image: np.ndarray, landmarks: np.ndarray, iod: float) -> LidStyle:
     lash = np.median(np.concatenate(lashes), 0) if lashes else skin * 0.35
     lash = np.minimum(lash, skin * 0.55)
     return LidStyle(skin.astype(np.float32), lash.astype(np.float32), max(1.2, 0.045 * iod))
-
-
-def _pixels(img: np.ndarray, poly: np.ndarray) -> np.ndarray:
-    mask = np.zeros(img.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [np.round(poly).astype(np.int32)], 1)
-    return img[mask > 0]
-
-
-def _chain(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    order = np.argsort(points[:, 0])
-    return points[order, 0], points[order, 1]
 
 
 def draw_lid(
@@ -68,8 +58,8 @@ def draw_lid(
         return
     xs = np.arange(x0, x1, dtype=np.float32) + 0.5
     ys = (np.arange(y0, y1, dtype=np.float32) + 0.5)[:, None]
-    top = np.interp(xs, *_chain(upper))[None, :]
-    bottom = np.interp(xs, *_chain(lower))[None, :]
+    top = np.interp(xs, *chain(upper))[None, :]
+    bottom = np.interp(xs, *chain(lower))[None, :]
     inside_x = ((xs >= upper[:, 0].min()) & (xs <= upper[:, 0].max()))[None, :]
     lw = style.lash_width
     # a shut lid rests slightly past the lower lid line so no sclera survives at the seam

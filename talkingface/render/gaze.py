@@ -16,6 +16,7 @@ import numpy as np
 
 from ..face import topology as T
 from ..motion.track import CHANNEL_INDEX
+from .polygons import coverage
 
 #: iris travel at channel value 1, as a share of the eye's width (≈ 30–35° of eye rotation)
 HORIZONTAL_TRAVEL = 0.26
@@ -156,9 +157,6 @@ def draw_eye(
     catch_rgb = warp(eye.photo, a)
     content = sclera * (1 - iris_a) + iris * iris_a
     content = content * (1 - catch_a * iris_a) + catch_rgb * (catch_a * iris_a)
-    mask = np.zeros((h, w), np.uint8)
-    pts = np.round((hole_xy - (x0, y0)) * 16).astype(np.int32)
-    cv2.fillPoly(mask, [pts], 255, lineType=cv2.LINE_AA, shift=4)
-    alpha = (mask.astype(np.float32) / 255.0)[..., None]
+    alpha = coverage(hole_xy, x0, y0, w, h)[..., None]
     region = frame[y0:y1, x0:x1].astype(np.float32)
     frame[y0:y1, x0:x1] = np.clip(region * (1 - alpha) + content * alpha + 0.5, 0, 255).astype(np.uint8)

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from ..face import topology as T
-
-_SHIFT = 4
+from .polygons import chain, coverage, pixels_inside
 
 
 @dataclass(frozen=True)
@@ -34,9 +32,9 @@ def mouth_style(image: np.ndarray, landmarks: np.ndarray) -> MouthStyle:
     greyscale photo everything stays grey, in a sepia one everything turns sepia.
     """
     img = image.astype(np.float32)
-    lips = _polygon_pixels(img, landmarks[list(T.closed_polygon(T.LIPS_OUTER_UPPER, T.LIPS_OUTER_LOWER)), :2])
-    inner = _polygon_pixels(img, landmarks[list(T.MOUTH_HOLE), :2])
-    face = _polygon_pixels(img, landmarks[list(T.FACE_OVAL), :2])
+    lips = pixels_inside(img, landmarks[list(T.closed_polygon(T.LIPS_OUTER_UPPER, T.LIPS_OUTER_LOWER)), :2])
+    inner = pixels_inside(img, landmarks[list(T.MOUTH_HOLE), :2])
+    face = pixels_inside(img, landmarks[list(T.FACE_OVAL), :2])
     lip = np.median(lips, 0) if len(lips) else np.array([150.0, 80.0, 80.0])
     skin = np.median(face, 0) if len(face) else np.array([190.0, 150.0, 130.0])
     highlight = float(np.percentile(face.mean(1), 97)) if len(face) else 200.0
@@ -53,19 +51,6 @@ def mouth_style(image: np.ndarray, landmarks: np.ndarray) -> MouthStyle:
     cavity = lip * 0.38 * red
     tongue = lip * 0.85 * (np.ones(3) if grey else np.array([1.0, 0.72, 0.72]))
     return MouthStyle(teeth.astype(np.float32), cavity.astype(np.float32), tongue.astype(np.float32))
-
-
-def _polygon_pixels(img: np.ndarray, poly: np.ndarray) -> np.ndarray:
-    mask = np.zeros(img.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [np.round(poly).astype(np.int32)], 1)
-    return img[mask > 0]
-
-
-def _aa_mask(poly: np.ndarray, x0: int, y0: int, w: int, h: int) -> np.ndarray:
-    mask = np.zeros((h, w), np.uint8)
-    pts = np.round((poly - (x0, y0)) * (1 << _SHIFT)).astype(np.int32)
-    cv2.fillPoly(mask, [pts], 255, lineType=cv2.LINE_AA, shift=_SHIFT)
-    return mask.astype(np.float32) / 255.0
 
 
 def draw_mouth(
@@ -86,12 +71,12 @@ def draw_mouth(
     w, h = x1 - x0, y1 - y0
     if w < 3 or h < 2:
         return
-    gap = np.interp(np.arange(x0, x1) + 0.5, *_chain(lower)) - np.interp(
-        np.arange(x0, x1) + 0.5, *_chain(upper)
+    gap = np.interp(np.arange(x0, x1) + 0.5, *chain(lower)) - np.interp(
+        np.arange(x0, x1) + 0.5, *chain(upper)
     )
     if gap.max() < 0.7:
         return
-    alpha = np.clip(_aa_mask(hole, x0, y0, w, h) - _aa_mask(rest_hole, x0, y0, w, h), 0.0, 1.0)
+    alpha = np.clip(coverage(hole, x0, y0, w, h) - coverage(rest_hole, x0, y0, w, h), 0.0, 1.0)
     if alpha.max() <= 0:
         return
     patch = _interior(x0, y0, w, h, upper, lower, jaw, style)
@@ -100,19 +85,13 @@ def draw_mouth(
     frame[y0:y1, x0:x1] = np.clip(region * (1 - a) + patch * a + 0.5, 0, 255).astype(np.uint8)
 
 
-def _chain(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """x-sorted (xs, ys) of a corner-to-corner lip chain, for np.interp."""
-    order = np.argsort(points[:, 0])
-    return points[order, 0], points[order, 1]
-
-
 def _interior(
     x0: int, y0: int, w: int, h: int, upper: np.ndarray, lower: np.ndarray, jaw: float, style: MouthStyle
 ) -> np.ndarray:
     xs = np.arange(x0, x0 + w, dtype=np.float32) + 0.5
     ys = (np.arange(y0, y0 + h, dtype=np.float32) + 0.5)[:, None]
-    top = np.interp(xs, *_chain(upper))[None, :]
-    bottom = np.interp(xs, *_chain(lower))[None, :]
+    top = np.interp(xs, *chain(upper))[None, :]
+    bottom = np.interp(xs, *chain(lower))[None, :]
     left, right = float(upper[:, 0].min()), float(upper[:, 0].max())
     width = max(right - left, 1.0)
     centre = (left + right) / 2

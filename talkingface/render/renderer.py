@@ -16,6 +16,7 @@ from .deform import deform, head_transform
 from .eyelids import draw_lid, lid_style
 from .gaze import build_eye, draw_eye, gaze_offset
 from .mouth import draw_mouth, mouth_style
+from .polygons import area
 from .rig import N_LANDMARKS, FaceRig
 from .warp import affines, backward_map, fit_affine
 
@@ -28,11 +29,6 @@ _LIDS = (
 #: the upper lid follows the eye down (and up) a little, as real lids do
 LID_FOLLOWS_GAZE_DOWN = 0.3
 LID_FOLLOWS_GAZE_UP = 0.15
-
-
-def _polygon_area(poly: np.ndarray) -> float:
-    x, y = poly[:, 0], poly[:, 1]
-    return 0.5 * abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
 
 
 class Renderer:
@@ -52,7 +48,7 @@ class Renderer:
         # must stretch with the lips. An open mouth (teeth) keeps its contents rigid instead.
         mouth = self._rest[list(T.MOUTH_HOLE), :2]
         width = float(np.ptp(mouth[:, 0])) or 1.0
-        self._mouth_open_in_photo = _polygon_area(mouth) / width**2 > 0.02
+        self._mouth_open_in_photo = area(mouth) / width**2 > 0.02
         self._lids = lid_style(rig.image, rig.vertices[:N_LANDMARKS], rig.iod)
         lm = rig.vertices[:N_LANDMARKS]
         self._eyes = [e for e in (build_eye(rig.image, lm, s) for s in ("Right", "Left")) if e is not None]
