@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Debian packages the tests, demo and benchmarks use: espeak-ng (synthetic speech in many
+# Debian packages the tests, demo and benchmarks use: chromium (the web page is tested in it,
+# headless, driven by Playwright), espeak-ng (synthetic speech in many
 # languages, exact phone timings) and Asterisk's professionally recorded prompts (en/es/it).
 # Idempotent: does nothing when everything is installed.
 set -euo pipefail
-pkgs=(espeak-ng asterisk-core-sounds-en-g722 asterisk-core-sounds-es-g722 asterisk-core-sounds-it-g722)
+pkgs=(espeak-ng chromium asterisk-core-sounds-en-g722 asterisk-core-sounds-es-g722 asterisk-core-sounds-it-g722)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

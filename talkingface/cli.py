@@ -157,6 +157,122 @@ def _read_text(path: Path) -> str:
     return text
 
 
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Interface to listen on (0.0.0.0 for every interface).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Where jobs, uploads and results are kept [default: <cache>/server].")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="REST jobs rendered at once; the rest wait in a queue.")] = 1,
+    max_live: Annotated[int, typer.Option(help="Live WebSocket sessions at once.")] = 2,
+    max_upload_mb: Annotated[float, typer.Option(help="Largest audio upload, MB.")] = 50.0,
+    max_audio_seconds: Annotated[
+        float, typer.Option(help="Longest audio accepted for a job, seconds.")
+    ] = 600.0,
+) -> None:
+    """Run the web page, the REST API (jobs) and the live WebSocket.
+
+    Then open http://127.0.0.1:8000/ in a browser: drop a portrait, press the microphone button and speak.
+    The API is described at /openapi.json.
+    """
+    import uvicorn
+
+    from .server import ServerConfig, create_app
+
+    try:
+        kw = {"data_dir": data_dir} if data_dir is not None else {}
+        config = ServerConfig(
+            workers=workers, max_live=max_live, max_audio_mb=max_upload_mb,
+            max_audio_seconds=max_audio_seconds, **kw,
+        )  # fmt: skip
+    except ValueError as exc:
+        _fail(str(exc))
+    err.print(
+        f"talkingface {__version__}: open http://{host}:{port}/ (data in {config.data_dir})", highlight=False
+    )
+    try:
+        uvicorn.run(create_app(config), host=host, port=port, log_level="warning", ws_max_size=1 << 20)
+    except OSError as exc:
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
+@app.command()
+def stream(
+    portrait: Annotated[Path, typer.Argument(help="Photo or painting with a face.")],
+    audio: Annotated[
+        Path | None, typer.Option(help="Play this file at real-time pace instead of using the microphone.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write an MP4 instead of opening a window.")
+    ] = None,
+    fps: Annotated[float, typer.Option(help="Frames per second.")] = 25.0,
+    size: Annotated[int, typer.Option(help="Side of the square output, pixels.")] = 512,
+    seed: Annotated[int, typer.Option(help="Random seed for blinks and head motion.")] = 0,
+    motion_scale: Annotated[float, typer.Option(help="Head motion amount; 0 keeps the head still.")] = 1.0,
+    blink_rate: Annotated[float, typer.Option(help="Blinks per minute while speaking.")] = 22.0,
+    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
+    device: Annotated[str | None, typer.Option(help="Microphone (name or index; see sounddevice).")] = None,
+) -> None:
+    """Live: the portrait speaks what the microphone hears, in a window (or an MP4 without a display).
+
+    Example: talkingface stream face.jpg                (microphone → window; q quits)
+             talkingface stream face.jpg --audio a.wav -o live.mp4
+    """
+    from .errors import InputError
+    from .face.landmarker import FaceLandmarker
+    from .face.portrait import prepare_portrait
+    from .io.image import load_portrait
+    from .render.renderer import Renderer
+    from .render.rig import build_rig
+    from .stream.engine import LiveRenderer, StreamEngine
+    from .stream.local import FileSink, WindowSink, file_chunks, has_display, mic_chunks, run_stream
+
+    try:
+        if size % 2 or not 128 <= size <= 2048:
+            raise InputError(f"--size {size} is not supported: use an even number from 128 to 2048")
+        engine = StreamEngine(fps, seed, motion_scale, blink_rate)
+        if audio is not None:
+            if not audio.is_file():
+                raise InputError(f"audio {audio} does not exist")
+            chunks = file_chunks(audio)
+        else:
+            dev = int(device) if device is not None and device.isdigit() else device
+            chunks = mic_chunks(dev)
+            next(chunks, None)  # open the device now: a missing microphone fails before any work
+        rgb = load_portrait(portrait)
+        with FaceLandmarker() as fl:
+            framed = prepare_portrait(rgb, fl, "crop", size, name=str(portrait))
+        live = LiveRenderer(Renderer(build_rig(framed.image, framed.face)))
+        sink = None
+        if output is None and has_display():
+            try:
+                sink = WindowSink()
+            except Exception:  # OpenCV built without a GUI, or the display refused us
+                sink = None
+        if sink is None:
+            output = output or Path("talking-live.mp4")
+            if not has_display():
+                err.print(f"no display: writing the stream to {output}", highlight=False)
+            sink = FileSink(output, size, size, fps, audio)
+        err.print(
+            "streaming: " + ("Ctrl-C or q to stop" if isinstance(sink, WindowSink) else "Ctrl-C to stop")
+        )
+        try:
+            stats = run_stream(chunks, engine, live, sink, duration)
+        except KeyboardInterrupt:
+            stats = None
+        sink.close()
+    except TalkingFaceError as exc:
+        _fail(str(exc))
+    if stats is not None:
+        print(stats.summary())
+    if isinstance(sink, FileSink):
+        print(f"wrote {output}")
+
+
 @models_app.command("fetch")
 def models_fetch(
     force: Annotated[bool, typer.Option(help="Download again even if present.")] = False,

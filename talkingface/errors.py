@@ -14,6 +14,7 @@ callers can catch either::
     │   ├── NoSpeechError
     │   └── AudioTooLongError
     ├── OutputError (OSError)              output path not writable / equal to an input
+    ├── AudioDeviceError (OSError)         no microphone / audio library for live streaming
     └── ModelError (FileNotFoundError)     Face Landmarker bundle missing or corrupt
 """
 
@@ -54,6 +55,10 @@ class AudioTooLongError(InputError):
 
 class OutputError(TalkingFaceError, OSError):
     """The output cannot be written where asked."""
+
+
+class AudioDeviceError(TalkingFaceError, OSError):
+    """No usable audio input device (live streaming from a microphone)."""
 
 
 class ModelError(TalkingFaceError, FileNotFoundError):

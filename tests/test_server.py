@@ -1,0 +1,129 @@
+"""The REST API end to end, over real HTTP, with real files: jobs, bad uploads, limits, restarts."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import av
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from talkingface.io.audio import load_audio, save_wav
+from talkingface.server import ServerConfig
+
+from .server_helpers import running_server, wait_for_job
+
+
+@pytest.fixture(scope="module")
+def short_speech(samples, tmp_path_factory) -> Path:
+    """2.5 s of the LibriVox reading (real speech)."""
+    audio = load_audio(samples.sonnet, 16000)[int(3.0 * 16000) : int(5.5 * 16000)]
+    return save_wav(tmp_path_factory.mktemp("srv") / "speech.wav", audio, 16000)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    config = ServerConfig(data_dir=tmp_path_factory.mktemp("data"), workers=1, max_audio_mb=1.0)
+    with running_server(config) as url, httpx.Client(base_url=url, timeout=60) as client:
+        yield client
+
+
+def _files(portrait: Path, audio: Path, **extra):
+    return {
+        "portrait": (portrait.name, portrait.read_bytes()),
+        "audio": (audio.name, audio.read_bytes()),
+        **extra,
+    }
+
+
+def test_job_end_to_end(server, samples, short_speech):
+    r = server.post("/api/jobs", files=_files(samples.astronaut, short_speech), data={"size": 256, "seed": 3})
+    assert r.status_code == 202, r.text
+    job = r.json()
+    assert job["status"] in ("queued", "running") and job["id"]
+    done = wait_for_job(server, job["id"])
+    assert done["status"] == "done", done
+    assert done["progress"] == 1.0 and done["options"]["size"] == 256
+    video = server.get(done["result_url"])
+    assert video.status_code == 200 and video.headers["content-type"] == "video/mp4"
+    with av.open(io.BytesIO(video.content)) as c:
+        assert c.streams.video[0].width == 256 and c.streams.audio
+        assert abs(float(c.duration / 1e6) - 2.5) < 0.15
+    assert any(j["id"] == job["id"] for j in server.get("/api/jobs").json())
+    assert server.delete(f"/api/jobs/{job['id']}").status_code == 204
+    assert server.get(f"/api/jobs/{job['id']}").status_code == 404
+
+
+def test_bad_uploads_are_clear_4xx(server, samples, short_speech, tmp_path):
+    text = tmp_path / "notes.png"  # a text file with an image's name: refused by content
+    text.write_text("hello, not a picture")
+    r = server.post("/api/jobs", files=_files(text, short_speech))
+    assert r.status_code == 415 and "checked by content" in r.json()["detail"]
+
+    photo_as_wav = tmp_path / "speech.wav"  # a JPEG named .wav
+    photo_as_wav.write_bytes(samples.grace_hopper.read_bytes())
+    r = server.post("/api/jobs", files=_files(samples.astronaut, photo_as_wav))
+    assert r.status_code == 415 and "audio" in r.json()["detail"]
+
+    blank = tmp_path / "blank.png"  # a real image without a face
+    Image.fromarray(np.full((300, 300, 3), 200, np.uint8)).save(blank)
+    r = server.post("/api/jobs", files=_files(blank, short_speech))
+    assert r.status_code == 422 and "no face" in r.json()["detail"]
+
+    silence = save_wav(tmp_path / "silence.wav", np.zeros(16000 * 2, np.float32), 16000)
+    r = server.post("/api/jobs", files=_files(samples.astronaut, silence))
+    assert r.status_code == 422 and "no speech" in r.json()["detail"]
+
+    big = save_wav(tmp_path / "long.wav", load_audio(samples.sonnet, 16000)[: 16000 * 40], 16000)  # 1.3 MB
+    r = server.post("/api/jobs", files=_files(samples.astronaut, big))
+    assert r.status_code == 413 and "MB" in r.json()["detail"]
+
+    r = server.post("/api/jobs", files=_files(samples.astronaut, short_speech), data={"fps": 500})
+    assert r.status_code == 422 and "fps" in r.json()["detail"]
+
+    r = server.post("/api/jobs", files={"portrait": ("a.png", samples.astronaut.read_bytes())})
+    assert r.status_code == 422 and "audio" in r.json()["detail"]
+
+    assert server.get("/api/jobs/nope").status_code == 404
+    assert server.get("/api/jobs").json() == []  # nothing bad was kept
+
+
+def test_portraits_info_and_openapi(server, samples, tmp_path):
+    r = server.post("/api/portraits", files={"portrait": ("x.jpg", samples.grace_hopper.read_bytes())})
+    assert r.status_code == 201, r.text
+    preview = server.get(r.json()["preview_url"])
+    assert preview.headers["content-type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(preview.content)).size == (512, 512)
+    info = server.get("/api/info").json()
+    assert info["options"]["motion_scale"]["max"] == 3 and "WAV" in info["formats"]["audio"]
+    spec = server.get("/openapi.json").json()
+    assert {"/api/jobs", "/api/jobs/{job_id}", "/api/jobs/{job_id}/result", "/api/portraits"} <= set(
+        spec["paths"]
+    )
+    page = server.get("/", follow_redirects=True)
+    assert page.status_code == 200 and "talkingface" in page.text
+
+
+def test_cancel_and_restart_keep_accepted_jobs(samples, short_speech, tmp_path):
+    data = tmp_path / "data"
+    # an instance that only queues (no workers): accepted jobs wait on disk
+    with (
+        running_server(ServerConfig(data_dir=data, workers=0)) as url,
+        httpx.Client(base_url=url, timeout=60) as c,
+    ):
+        files = _files(samples.astronaut, short_speech)
+        ids = [c.post("/api/jobs", files=files, data={"size": 256}).json()["id"] for _ in range(2)]
+        assert [c.get(f"/api/jobs/{i}").json()["queue_position"] for i in ids] == [0, 1]
+        assert c.post(f"/api/jobs/{ids[1]}/cancel").json()["status"] == "cancelled"
+        assert c.get(f"/api/jobs/{ids[0]}/result").status_code == 409
+    # restart with a worker: the accepted job is rendered, the cancelled one stays cancelled
+    with (
+        running_server(ServerConfig(data_dir=data, workers=1)) as url,
+        httpx.Client(base_url=url, timeout=60) as c,
+    ):
+        assert wait_for_job(c, ids[0])["status"] == "done"
+        assert c.get(f"/api/jobs/{ids[1]}").json()["status"] == "cancelled"
+        assert c.get(f"/api/jobs/{ids[0]}/result").status_code == 200
