@@ -131,8 +131,8 @@ async def run_session(ws: WebSocket, params: LiveParams, renderer, executor: Exe
         while True:
             await asyncio.sleep(1 / params.fps)
             lag = (time.perf_counter() - t0) - engine.audio_seconds
-            if lag > IDLE_AFTER:
-                feed(engine.pad_silence(lag - 0.05))
+            if lag > IDLE_AFTER:  # keep the timeline IDLE_AFTER behind the wall clock: one frame a tick
+                feed(engine.pad_silence(lag - IDLE_AFTER))
 
     renderer_task = asyncio.create_task(render_loop())
     idle_task = asyncio.create_task(idle_loop()) if params.idle else None

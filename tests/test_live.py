@@ -1,0 +1,193 @@
+"""Live streaming: the causal engine on its own, then the WebSocket with real speech in real time."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import tracemalloc
+
+import cv2
+import httpx
+import numpy as np
+import pytest
+from websockets.sync.client import connect
+
+from talkingface.audio.features import audio_features
+from talkingface.eval.measure import mouth_gap
+from talkingface.io.audio import load_audio
+from talkingface.motion.generate import motion_from_audio
+from talkingface.motion.track import CHANNEL_INDEX
+from talkingface.server import ServerConfig
+from talkingface.stream.engine import StreamEngine
+from talkingface.stream.passes import CausalBlinks, CausalHead, CausalMouth
+from talkingface.stream.protocol import unpack_frame
+
+from .server_helpers import running_server
+
+FPS = 25
+JAW = CHANNEL_INDEX["jawOpen"]
+
+
+@pytest.fixture(scope="module")
+def speech(samples) -> np.ndarray:
+    """1 s silence + 3.5 s of real speech (LibriVox) + 1 s silence, 16 kHz."""
+    audio = load_audio(samples.sonnet, 16000)[int(3.0 * 16000) : int(6.5 * 16000)]
+    pad = np.zeros(16000, np.float32)
+    return np.concatenate([pad, audio, pad])
+
+
+def _stream(engine: StreamEngine, audio: np.ndarray, chunk: int = 320):
+    out = []
+    for i in range(0, len(audio), chunk):
+        out += engine.push(audio[i : i + chunk])
+    return out
+
+
+def test_engine_is_causal_and_in_step_with_the_offline_mouth(speech):
+    frames = _stream(StreamEngine(FPS), speech, chunk=333)  # odd chunk sizes: the clock must not drift
+    n = len(speech) / 16000 * FPS
+    assert n - 2 <= len(frames) <= n
+    assert [f.index for f in frames] == list(range(len(frames)))
+    assert all(f.time == f.index / FPS for f in frames)
+    # causal: changing the audio after 3 s changes nothing before it
+    altered = speech.copy()
+    altered[3 * 16000 :] *= 0.1
+    early = [f for f in _stream(StreamEngine(FPS), altered) if f.time + 1 / FPS + 0.01 < 3.0]
+    assert all(np.array_equal(a.weights, b.weights) for a, b in zip(early, frames, strict=False))
+    # the causal jaw follows the offline (whole-clip) jaw closely, and is shut in silence
+    jaw = np.array([f.jaw for f in frames])
+    offline = motion_from_audio(audio_features([speech], 16000, FPS)).channel("jawOpen")[: len(jaw)]
+    assert np.corrcoef(jaw, offline)[0, 1] > 0.9
+    assert jaw[: FPS - 2].max() == 0 and jaw[-10:].max() == 0 and jaw[30:110].max() > 0.5
+
+
+def test_engine_latency_budget_and_pluggable_lookahead(speech):
+    engine = StreamEngine(FPS)
+    for k in range(5):  # frame k is made once audio up to 10 ms past its end has arrived
+        assert engine.frame_needs(k) == pytest.approx((k + 1) / FPS + 0.010)
+    seen = []
+
+    class Peek:
+        lookahead = 0.1
+
+        def reset(self, fps, rng):
+            pass
+
+        def step(self, frame, pose, weights):
+            seen.append(len(frame.ahead))
+
+    engine = StreamEngine(FPS, passes=[CausalMouth(), CausalBlinks(), CausalHead(), Peek()])
+    assert engine.latency_budget == pytest.approx(0.13)
+    frames = _stream(engine, speech[:16000])
+    assert len(frames) == 25 - 1 - 3 and set(seen) == {3}
+
+
+def test_idle_is_still_mouth_blinks_and_sways():
+    engine = StreamEngine(FPS, seed=1)
+    frames = engine.pad_silence(20.0)
+    w = np.array([f.weights for f in frames])
+    pose = np.array([f.pose for f in frames])
+    assert len(frames) == 20 * FPS - 1 and w[:, JAW].max() == 0
+    blinks = np.flatnonzero(np.diff((w[:, CHANNEL_INDEX["eyeBlinkRight"]] > 0.45).astype(int)) == 1)
+    assert 3 <= len(blinks) <= 15  # ≈ 22/min with more in pauses
+    assert 0.3 < pose[:, 0].std() < 3 and np.abs(np.diff(pose[:, 0])).max() < 0.5  # slow, small sway
+
+
+def test_engine_memory_is_constant(speech):
+    engine = StreamEngine(FPS)
+    minute = np.tile(speech, int(np.ceil(60 * 16000 / len(speech))))[: 60 * 16000]
+    _stream(engine, minute, 640)
+    tracemalloc.start()
+    _stream(engine, minute, 640)
+    first = tracemalloc.get_traced_memory()[0]
+    for _ in range(3):
+        _stream(engine, minute, 640)
+    grown = tracemalloc.get_traced_memory()[0] - first
+    tracemalloc.stop()
+    assert grown < 64 * 1024, f"{grown} bytes more after 3 more minutes"
+    assert engine.frames_out == 5 * 60 * FPS - 1  # and no drift after 5 minutes in 40 ms chunks
+
+
+@pytest.fixture(scope="module")
+def live_server(samples, tmp_path_factory):
+    config = ServerConfig(data_dir=tmp_path_factory.mktemp("live"), workers=0, max_live=1)
+    with running_server(config) as url, httpx.Client(base_url=url, timeout=60) as client:
+        r = client.post("/api/portraits", files={"portrait": ("a.png", samples.astronaut.read_bytes())})
+        assert r.status_code == 201, r.text
+        yield url.replace("http", "ws"), r.json()["id"]
+
+
+def _receive_all(ws, frames: list, texts: list) -> None:
+    for msg in ws:
+        if isinstance(msg, bytes):
+            frames.append((time.perf_counter(), unpack_frame(msg)))
+        else:
+            texts.append(json.loads(msg))
+
+
+def test_websocket_streams_real_speech_in_real_time(live_server, speech, landmarker):
+    base, pid = live_server
+    pcm = (np.clip(speech, -1, 1) * 32767).astype("<i2").tobytes()
+    frames, texts, sent = [], [], {}
+    with connect(f"{base}/api/live?portrait={pid}&fps={FPS}&idle=0", max_size=None) as ws:
+        assert json.loads(ws.recv())["type"] == "ready"
+        rx = threading.Thread(target=_receive_all, args=(ws, frames, texts))
+        rx.start()
+        start, step = time.perf_counter(), 640  # 20 ms of s16le
+        for i in range(0, len(pcm), step):
+            delay = start + (i + step) / 32000 - time.perf_counter()  # real-time pace
+            if delay > 0:
+                time.sleep(delay)
+            ws.send(pcm[i : i + step])
+            sent[round(min(i + step, len(pcm)) / 32000, 4)] = time.perf_counter()
+        ws.send(json.dumps({"type": "stop"}))
+        rx.join(30)
+    wall = time.perf_counter() - start
+    idx = [p.index for _, p in frames]
+    assert idx == sorted(set(idx)), "frames out of order"
+    expected = len(speech) / 16000 * FPS
+    assert len(idx) >= 0.95 * expected and idx[-1] >= expected - 2
+    assert all(abs(p.pts - p.index / FPS) < 1e-9 for _, p in frames)
+    assert len(frames) / wall > 0.9 * FPS  # frames arrive at the stream's rate
+    assert texts[-1]["type"] == "end"
+    latency = [t - sent[round(p.heard, 4)] for t, p in frames if round(p.heard, 4) in sent]
+    assert len(latency) > 0.9 * len(frames)
+    assert np.median(latency) < 0.15, f"median latency {np.median(latency) * 1000:.0f} ms"
+
+    # the mouth moves when speech does, and is still in silence: measured on the frames themselves
+    def gap(packet) -> float:
+        rgb = cv2.cvtColor(
+            cv2.imdecode(np.frombuffer(packet.jpeg, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB
+        )
+        faces = landmarker.detect(rgb)
+        return mouth_gap(faces[0]) if faces else np.nan
+
+    by_index = {p.index: p for _, p in frames}
+    silent = [gap(by_index[k]) for k in range(2, 22, 4) if k in by_index]
+    spoken = [gap(by_index[k]) for k in range(30, 110, 3) if k in by_index]
+    assert np.nanmax(silent) - np.nanmin(silent) < 0.03
+    assert (
+        np.nanmax(spoken) > np.nanmedian(silent) + 0.15 and np.nanstd(spoken) > 2 * np.nanstd(silent) + 0.02
+    )
+    jaw = np.array([by_index[k].jaw for k in range(30, 110, 3) if k in by_index])
+    assert np.corrcoef(jaw, spoken)[0, 1] > 0.7  # what the header says is what the picture shows
+
+
+def test_websocket_idles_without_audio_and_refuses_bad_requests(live_server):
+    base, pid = live_server
+    with connect(f"{base}/api/live?portrait={pid}&fps=25", max_size=None) as ws:
+        assert json.loads(ws.recv())["type"] == "ready"
+        with connect(f"{base}/api/live?portrait={pid}", max_size=None) as second:  # max_live=1
+            assert "live sessions" in json.loads(second.recv())["message"]
+        t0, packets = time.perf_counter(), []
+        while time.perf_counter() - t0 < 1.6:
+            msg = ws.recv(timeout=2)
+            if isinstance(msg, bytes):
+                packets.append(unpack_frame(msg))
+        ws.send(json.dumps({"type": "stop"}))
+    assert len(packets) >= 20 and all(p.heard == -1 and p.jaw == 0 for p in packets)
+    with connect(f"{base}/api/live", max_size=None) as ws:
+        assert "portrait" in json.loads(ws.recv())["message"]
+    with connect(f"{base}/api/live?portrait=ffff&fps=500", max_size=None) as ws:
+        assert "fps" in json.loads(ws.recv())["message"]
