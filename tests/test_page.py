@@ -1,0 +1,98 @@
+"""The web page end to end in headless Chromium (Debian's, driven by Playwright), with real speech
+fed as a fake microphone: drop a portrait, press the microphone button, watch it talk; then upload
+speech and get the video."""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+from pathlib import Path
+
+import cv2
+import httpx
+import numpy as np
+import pytest
+
+from talkingface.eval.measure import mouth_gap
+from talkingface.io.audio import load_audio, save_wav
+from talkingface.server import ServerConfig
+
+from .server_helpers import running_server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+playwright = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def mic_wav(samples, tmp_path_factory) -> Path:
+    """What the fake microphone hears (looped by Chromium): 0.6 s silence + 4 s of real speech."""
+    speech = load_audio(samples.sonnet, 48000)[int(3.0 * 48000) : int(7.0 * 48000)]
+    audio = np.concatenate([np.zeros(int(0.6 * 48000), np.float32), speech])
+    return save_wav(tmp_path_factory.mktemp("mic") / "mic.wav", audio, 48000)
+
+
+@pytest.fixture(scope="module")
+def browser(mic_wav):
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM, args=[*FLAGS, f"--use-file-for-fake-audio-capture={mic_wav}"]
+        )
+        yield b
+        b.close()
+
+
+def _canvas(page) -> np.ndarray:
+    url = page.evaluate("document.getElementById('stage').toDataURL('image/png')")
+    png = np.frombuffer(base64.b64decode(url.split(",", 1)[1]), np.uint8)
+    return cv2.cvtColor(cv2.imdecode(png, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+def test_page_talks_live_from_the_microphone_and_renders_uploads(browser, samples, landmarker, tmp_path):
+    speech = save_wav(
+        tmp_path / "speech.wav", load_audio(samples.sonnet, 16000)[48000 : 48000 + 32000], 16000
+    )
+    with running_server(ServerConfig(data_dir=tmp_path / "data")) as url:
+        page = browser.new_page(viewport={"width": 1000, "height": 640})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url + "/")
+        page.set_input_files("#portrait-file", str(samples.astronaut))
+        page.wait_for_function("!document.getElementById('mic').disabled", timeout=30_000)
+        page.click("#mic")
+        page.wait_for_function("window.talkingface.framesDrawn > 40", timeout=30_000)
+        shots, jaws = [], []
+        for _ in range(16):
+            shots.append(_canvas(page))
+            jaws.append(page.evaluate("window.talkingface.lastJaw"))
+            page.wait_for_timeout(150)
+        state = page.evaluate("window.talkingface")
+        if target := os.environ.get("TALKINGFACE_PAGE_SCREENSHOT"):  # docs/live_page.png for the README
+            page.screenshot(path=target, full_page=True)
+        assert state["live"] and state["framesDrawn"] > 60 and state["latencyMs"] is not None
+        page.click("#mic")
+        assert "Stopped" in page.inner_text("#status")
+
+        # the picture changes, and it is the mouth that moves
+        assert shots[0].shape == (512, 512, 3)
+        assert max(np.abs(a.astype(int) - b).mean() for a, b in zip(shots, shots[1:], strict=False)) > 0.5
+        gaps = [mouth_gap(f[0]) for f in map(landmarker.detect, shots) if f]
+        assert len(gaps) >= 12 and max(gaps) - min(gaps) > 0.1, gaps
+        assert max(jaws) > 0.3
+
+        # upload speech: a REST job rendered and played in the page, with a download link
+        page.set_input_files("#audio-file", str(speech))
+        page.wait_for_selector("#download:not([hidden])", timeout=60_000)
+        assert "Done" in page.inner_text("#status")
+        href = page.get_attribute("#download", "href")
+        assert httpx.get(url + href).headers["content-type"] == "video/mp4"
+        page.wait_for_function("document.getElementById('result').readyState >= 1", timeout=10_000)
+        assert page.evaluate("document.getElementById('result').duration") == pytest.approx(2.0, abs=0.2)
+        assert not errors, errors
