@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 import tracemalloc
 
+import av
 import cv2
 import httpx
 import numpy as np
@@ -191,3 +193,27 @@ def test_websocket_idles_without_audio_and_refuses_bad_requests(live_server):
         assert "portrait" in json.loads(ws.recv())["message"]
     with connect(f"{base}/api/live?portrait=ffff&fps=500", max_size=None) as ws:
         assert "fps" in json.loads(ws.recv())["message"]
+
+
+def test_stream_command_plays_a_file_and_explains_a_missing_microphone(
+    samples, speech, tmp_path, monkeypatch
+):
+    from typer.testing import CliRunner
+
+    from talkingface.cli import app
+    from talkingface.io.audio import save_wav
+
+    wav = save_wav(tmp_path / "speech.wav", speech[: 2 * 16000], 16000)
+    out = tmp_path / "live.mp4"
+    args = ["stream", str(samples.astronaut), "--audio", str(wav), "-o", str(out), "--size", "256"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "dropped" in result.output and out.is_file()
+    with av.open(str(out)) as c:
+        assert abs(c.streams.video[0].frames - 49) <= 1
+
+    monkeypatch.setitem(sys.modules, "sounddevice", None)  # as on a machine without PortAudio
+    result = CliRunner().invoke(app, ["stream", str(samples.astronaut)])
+    assert result.exit_code == 1
+    assert "no audio input" in result.output and "--audio FILE" in result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import av
@@ -127,3 +130,24 @@ def test_cancel_and_restart_keep_accepted_jobs(samples, short_speech, tmp_path):
         assert wait_for_job(c, ids[0])["status"] == "done"
         assert c.get(f"/api/jobs/{ids[1]}").json()["status"] == "cancelled"
         assert c.get(f"/api/jobs/{ids[0]}/result").status_code == 200
+
+
+def test_cancel_a_running_job(server, samples, speech_clip):
+    r = server.post("/api/jobs", files=_files(samples.astronaut, speech_clip), data={"lipsync": "loudness"})
+    job_id = r.json()["id"]
+    deadline = time.time() + 60
+    while server.get(f"/api/jobs/{job_id}").json()["status"] == "queued" and time.time() < deadline:
+        time.sleep(0.05)
+    assert server.post(f"/api/jobs/{job_id}/cancel").status_code == 200
+    job = wait_for_job(server, job_id)
+    assert job["status"] == "cancelled" and job["progress"] < 1
+    assert server.get(f"/api/jobs/{job_id}/result").status_code == 409
+
+
+def test_importing_the_server_does_no_work(tmp_path):
+    code = (
+        "import sys, talkingface.server as s; assert 'fastapi' not in sys.modules; "
+        f"app = s.create_app(s.ServerConfig(data_dir={str(tmp_path / 'd')!r})); "
+        f"import os; assert not os.path.exists({str(tmp_path / 'd')!r})"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
