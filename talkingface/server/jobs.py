@@ -94,7 +94,10 @@ class JobStore:
         return self.root / job_id
 
     def _save(self, job: Job) -> None:
-        path = self.folder(job.id) / "job.json"
+        folder = self.folder(job.id)
+        if not folder.is_dir():  # deleted meanwhile
+            return
+        path = folder / "job.json"
         tmp = path.with_suffix(".json.part")
         tmp.write_text(json.dumps(asdict(job), indent=1))
         os.replace(tmp, path)
@@ -168,15 +171,17 @@ class JobStore:
         job = self.cancel(job_id)
         if job is None:
             return False
-        deadline = time.time() + 10
-        while job.status == "running" and time.time() < deadline:
+        deadline = time.time() + 30
+        while job_id in self._cancel and time.time() < deadline:  # the worker lets go of it
             time.sleep(0.05)
         with self._lock:
             self._jobs.pop(job_id, None)
-        folder = self.folder(job_id)
-        for f in folder.glob("*"):
-            f.unlink(missing_ok=True)
-        folder.rmdir()
+            if job_id in self._order:
+                self._order.remove(job_id)
+            folder = self.folder(job_id)
+            for f in folder.glob("*"):
+                f.unlink(missing_ok=True)
+            folder.rmdir()
         return True
 
     # -- workers -----------------------------------------------------------------------------
@@ -215,9 +220,13 @@ class JobStore:
                 job.status, job.started, job.frames_done = "running", time.time(), 0
                 cancel = self._cancel[job_id] = threading.Event()
                 self._save(job)
-            self._run(job, cancel)
-            with self._lock:
-                self._cancel.pop(job_id, None)
+            try:
+                self._run(job, cancel)
+            except Exception:  # never lose a worker (e.g. the disk filled up while saving)
+                job.status, job.error = "failed", "internal error while saving the job"
+            finally:
+                with self._lock:
+                    self._cancel.pop(job_id, None)
 
     def _run(self, job: Job, cancel: threading.Event) -> None:
         from ..pipeline.generate import generate
