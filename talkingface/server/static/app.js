@@ -66,6 +66,10 @@ $("mic").addEventListener("click", () => (state.ws ? stopLive() : startLive()));
 
 async function startLive() {
   showStage();
+  if (!window.isSecureContext || !navigator.mediaDevices) {
+    status("The microphone needs a secure page: open this over HTTPS, or on localhost.", true);
+    return;
+  }
   let stream;
   try {
     stream = await navigator.mediaDevices.getUserMedia({
