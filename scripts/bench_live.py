@@ -31,14 +31,13 @@ import numpy as np
 from websockets.sync.client import connect
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench import machine  # noqa: E402
+from benchmd import stamp, write_section  # noqa: E402
 
 from talkingface.io.audio import load_audio, save_wav  # noqa: E402
 from talkingface.samples import fetch_samples  # noqa: E402
 from talkingface.stream.protocol import unpack_frame  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
-START, END = "<!-- live-bench:start -->", "<!-- live-bench:end -->"
 
 
 def free_port() -> int:
@@ -177,11 +176,11 @@ def section(live: dict, rest: list[dict], clip_seconds: float) -> list[str]:
     c50, c95, c99 = live["chunk_ms"]
     f50, f95 = live["frame_ms"]
     lines = [
-        START,
         "## Live streaming (`talkingface serve`, WebSocket)",
         "",
-        f"Produced by `make bench` (`python scripts/bench_live.py`) on {time.strftime('%Y-%m-%d')}.",
-        f"Machine: {machine()}. No GPU. The server is its own process; the client streams",
+        stamp("python scripts/bench_live.py"),
+        "",
+        "The server is its own process (the real CLI); the client streams",
         f"{live['seconds']:.0f} s of real speech (LibriVox, Sonnet 1) as 20 ms 16-bit PCM chunks at",
         "real-time pace over a loopback WebSocket and receives 512² JPEG frames at 25 fps.",
         "",
@@ -219,17 +218,7 @@ def section(live: dict, rest: list[dict], clip_seconds: float) -> list[str]:
             f"{min(r['turnaround']):.1f} / {max(r['turnaround']):.1f} s | "
             f"{r['cpu_core'] * 100:.0f} % of a core |"
         )
-    return [*lines, "", END]
-
-
-def write_section(path: Path, lines: list[str]) -> None:
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    block = "\n".join(lines)
-    if START in text and END in text:
-        text = text[: text.index(START)] + block + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text)
+    return lines
 
 
 def main() -> None:
@@ -256,7 +245,7 @@ def main() -> None:
     finally:
         server.stop()
     lines = section(live, rest, clip_seconds)
-    write_section(Path(args.out), lines)
+    write_section(args.out, "live", "\n".join(lines))
     print("\n".join(lines))
 
 

@@ -225,6 +225,7 @@ def stream(
     from .face.landmarker import FaceLandmarker
     from .face.portrait import prepare_portrait
     from .io.image import load_portrait
+    from .provenance import FrameMarker, ProvenanceOptions, container_metadata, finalize, new_generation_id
     from .render.renderer import Renderer
     from .render.rig import build_rig
     from .stream.engine import LiveRenderer, StreamEngine
@@ -245,7 +246,9 @@ def stream(
         rgb = load_portrait(portrait)
         with FaceLandmarker() as fl:
             framed = prepare_portrait(rgb, fl, "crop", size, name=str(portrait))
-        live = LiveRenderer(Renderer(build_rig(framed.image, framed.face)))
+        generation = new_generation_id()
+        marker = FrameMarker(size, size, ProvenanceOptions(), generation)  # watermark every frame
+        live = LiveRenderer(Renderer(build_rig(framed.image, framed.face)), marker=marker)
         sink = None
         if output is None and has_display():
             try:
@@ -256,7 +259,7 @@ def stream(
             output = output or Path("talking-live.mp4")
             if not has_display():
                 err.print(f"no display: writing the stream to {output}", highlight=False)
-            sink = FileSink(output, size, size, fps, audio)
+            sink = FileSink(output, size, size, fps, audio, metadata=container_metadata(generation))
         err.print(
             "streaming: " + ("Ctrl-C or q to stop" if isinstance(sink, WindowSink) else "Ctrl-C to stop")
         )
@@ -265,6 +268,8 @@ def stream(
         except KeyboardInterrupt:
             stats = None
         sink.close()
+        if isinstance(sink, FileSink):
+            finalize(output, ProvenanceOptions(), generation, source_portrait=portrait)  # C2PA-sign
     except TalkingFaceError as exc:
         _fail(str(exc))
     if stats is not None:

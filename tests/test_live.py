@@ -20,6 +20,7 @@ from talkingface.eval.measure import mouth_gap
 from talkingface.io.audio import load_audio
 from talkingface.motion.generate import motion_from_audio
 from talkingface.motion.track import CHANNEL_INDEX
+from talkingface.provenance import verify_video
 from talkingface.server import ServerConfig
 from talkingface.stream.engine import StreamEngine
 from talkingface.stream.passes import CausalBlinks, CausalHead, CausalMouth
@@ -211,6 +212,8 @@ def test_stream_command_plays_a_file_and_explains_a_missing_microphone(
     assert "dropped" in result.output and out.is_file()
     with av.open(str(out)) as c:
         assert abs(c.streams.video[0].frames - 49) <= 1
+    report = verify_video(out)  # marked like every output: watermark in the frames, signed file
+    assert report.watermark.found and report.manifest.present
 
     monkeypatch.setitem(sys.modules, "sounddevice", None)  # as on a machine without PortAudio
     result = CliRunner().invoke(app, ["stream", str(samples.astronaut)])

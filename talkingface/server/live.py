@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from ..provenance import FrameMarker, ProvenanceOptions, new_generation_id
 from ..stream.engine import LiveRenderer, MotionFrame, StreamEngine
 from ..stream.pcm import PcmDecoder
 from ..stream.protocol import pack_frame
@@ -76,12 +77,16 @@ async def run_session(ws: WebSocket, params: LiveParams, renderer, executor: Exe
     loop = asyncio.get_running_loop()
     decoder = PcmDecoder(params.format, params.sample_rate)
     engine = StreamEngine(params.fps, params.seed, params.motion_scale, params.blink_rate)
-    live = LiveRenderer(renderer, params.quality)
     h, w = renderer.rig.image.shape[:2]
+    generation = new_generation_id()  # a stream has no file to sign; every frame is watermarked
+    live = LiveRenderer(
+        renderer, params.quality, FrameMarker(w, h, ProvenanceOptions(sign=False), generation)
+    )
     await ws.send_text(
         json.dumps(
             {"type": "ready", "width": w, "height": h, "fps": params.fps, "sample_rate": 16000,
-             "latency_budget_ms": round(engine.latency_budget * 1000, 1)}
+             "latency_budget_ms": round(engine.latency_budget * 1000, 1),
+             "generation_id": f"{generation:08x}"}
         )
     )  # fmt: skip
     frames: asyncio.Queue[MotionFrame | None] = asyncio.Queue()

@@ -147,14 +147,20 @@ class StreamEngine:
 
 
 class LiveRenderer:
-    """Motion frames → RGB frames → JPEG bytes (``cv2.imencode``), for the WebSocket and the CLI."""
+    """Motion frames → RGB frames (marked: watermark, optional label) → JPEG bytes (``cv2.imencode``).
 
-    def __init__(self, renderer: Renderer, quality: int = 80) -> None:
+    ``marker`` is a :class:`talkingface.provenance.FrameMarker` (every live output is watermarked,
+    like every file) or None.
+    """
+
+    def __init__(self, renderer: Renderer, quality: int = 80, marker=None) -> None:
         self.renderer = renderer
         self.quality = int(quality)
+        self.marker = marker
 
     def rgb(self, motion: MotionFrame) -> np.ndarray:
-        return self.renderer.render(motion.pose, motion.weights)
+        frame = self.renderer.render(motion.pose, motion.weights)
+        return self.marker(frame) if self.marker is not None else frame
 
     def jpeg(self, rgb: np.ndarray) -> bytes:
         ok, buf = cv2.imencode(

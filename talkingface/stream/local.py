@@ -102,10 +102,12 @@ class WindowSink:
 class FileSink:
     """Frames to an MP4 (with the file's audio when streaming a file)."""
 
-    def __init__(self, path: Path, width: int, height: int, fps: float, audio: Path | None) -> None:
+    def __init__(
+        self, path: Path, width: int, height: int, fps: float, audio: Path | None, metadata=None
+    ) -> None:
         from ..io.video import VideoWriter
 
-        self.writer = VideoWriter(path, width, height, fps, audio)
+        self.writer = VideoWriter(path, width, height, fps, audio, metadata=metadata)
         self.closed = False
         self.last: np.ndarray | None = None
 
