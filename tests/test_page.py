@@ -75,6 +75,7 @@ def test_page_talks_live_from_the_microphone_and_renders_uploads(browser, sample
             page.wait_for_timeout(150)
         state = page.evaluate("window.talkingface")
         if target := os.environ.get("TALKINGFACE_PAGE_SCREENSHOT"):  # docs/live_page.png for the README
+            page.wait_for_timeout(int(os.environ.get("TALKINGFACE_PAGE_SCREENSHOT_DELAY_MS", "0")))
             page.screenshot(path=target, full_page=True)
         assert state["live"] and state["framesDrawn"] > 60 and state["latencyMs"] is not None
         page.click("#mic")
