@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from talkingface.io.audio import load_audio, save_wav
+from talkingface.provenance import verify_video
 from talkingface.server import ServerConfig
 
 from .server_helpers import running_server, wait_for_job
@@ -42,8 +43,9 @@ def _files(portrait: Path, audio: Path, **extra):
     }
 
 
-def test_job_end_to_end(server, samples, short_speech):
-    r = server.post("/api/jobs", files=_files(samples.astronaut, short_speech), data={"size": 256, "seed": 3})
+def test_job_end_to_end(server, samples, short_speech, tmp_path):
+    data = {"size": 256, "seed": 3, "label": "AI-generated"}  # what the page sends by default
+    r = server.post("/api/jobs", files=_files(samples.astronaut, short_speech), data=data)
     assert r.status_code == 202, r.text
     job = r.json()
     assert job["status"] in ("queued", "running") and job["id"]
@@ -55,6 +57,11 @@ def test_job_end_to_end(server, samples, short_speech):
     with av.open(io.BytesIO(video.content)) as c:
         assert c.streams.video[0].width == 256 and c.streams.audio
         assert abs(float(c.duration / 1e6) - 2.5) < 0.15
+    assert done["options"]["label"] == "AI-generated"
+    saved = tmp_path / "job.mp4"
+    saved.write_bytes(video.content)
+    report = verify_video(saved)
+    assert report.watermark.found and report.manifest.valid  # server outputs are marked too
     assert any(j["id"] == job["id"] for j in server.get("/api/jobs").json())
     assert server.delete(f"/api/jobs/{job['id']}").status_code == 204
     assert server.get(f"/api/jobs/{job['id']}").status_code == 404

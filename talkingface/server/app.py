@@ -132,19 +132,22 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         transcript: Annotated[str | None, Form(description="The words spoken (best lip sync).")] = None,
         language: Annotated[str, Form()] = "auto",
         lipsync: Annotated[str, Form(description="auto or loudness")] = "auto",
+        label: Annotated[
+            str | None, Form(description='Visible corner label, e.g. "AI-generated" (the page sends it).')
+        ] = None,
     ) -> dict:
         """Queue a video: a portrait + speech → MP4. Returns the job (poll ``GET /api/jobs/{id}``)."""
-        from ..pipeline.options import GenerateOptions
+        from .jobs import job_options
 
         if jobs.pending() >= config.max_queue:
             raise HTTPException(503, f"the queue is full ({config.max_queue} jobs): try again later")
         options = dict(
             fps=fps, size=size, mode=mode, seed=seed, motion_scale=motion_scale, blink_rate=blink_rate,
             transcript=transcript or None, language=language, lipsync=lipsync,
-            max_duration=config.max_audio_seconds,
+            max_duration=config.max_audio_seconds, label=(label or "").strip()[:40] or None,
         )  # fmt: skip
         try:
-            opts = GenerateOptions(**options)
+            opts = job_options(options)
         except TalkingFaceError as exc:
             raise HTTPException(422, str(exc).replace("--", "").replace("-", "_")) from exc
         job_id, folder = jobs.new_folder()

@@ -230,7 +230,6 @@ class JobStore:
 
     def _run(self, job: Job, cancel: threading.Event) -> None:
         from ..pipeline.generate import generate
-        from ..pipeline.options import GenerateOptions
 
         folder = self.folder(job.id)
         try:
@@ -238,7 +237,7 @@ class JobStore:
                 folder / job.portrait,
                 folder / job.audio,
                 folder / "result.mp4",
-                GenerateOptions(**job.options),
+                job_options(job.options),
                 reporter=_Progress(job, cancel),
             )
         except JobCancelled:
@@ -256,3 +255,13 @@ class JobStore:
             job.duration, job.render_seconds = result.duration, result.seconds
         with self._lock:
             self._save(job)
+
+
+def job_options(stored: dict):
+    """GenerateOptions from a job's stored (JSON) options. Marks stay on; ``label`` is the visible one."""
+    from ..pipeline.options import GenerateOptions
+    from ..provenance import ProvenanceOptions
+
+    options = dict(stored)
+    label = options.pop("label", None)
+    return GenerateOptions(**options, provenance=ProvenanceOptions(label=label))

@@ -163,6 +163,7 @@ $("audio-file").addEventListener("change", async (e) => {
   body.append("portrait", state.portraitFile);
   body.append("audio", file);
   for (const [k, v] of Object.entries(controls())) body.append(k, v);
+  if ($("label").checked) body.append("label", "AI-generated");
   status("Uploading…");
   $("download").hidden = true;
   const resp = await fetch("/api/jobs", { method: "POST", body });
