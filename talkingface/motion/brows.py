@@ -16,7 +16,7 @@ from .track import MotionTrack
 
 MIN_F0_RISE_ST = 1.0
 RAISE_P = 0.6
-RAISE_AMPLITUDE = (0.25, 0.55)  # browInnerUp / browOuterUp at an accent of strength 1
+RAISE_AMPLITUDE = (0.35, 0.65)  # browInnerUp / browOuterUp at an accent of strength 1
 RAISE_ONSET_S = 0.15  # the brows start rising this long before the accent peak …
 RAISE_DECAY_S = 0.45  # … and come down over this long after it
 OUTER_SHARE = 0.7  # outer brows rise a little less than the inner ones

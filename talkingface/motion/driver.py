@@ -17,7 +17,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from ..errors import InputError
-from ..eval.measure import measure_frames
+from ..eval.measure import FrameMeasures, measure_frames
 from ..eval.motion_stats import RIGID, head_angles_from_landmarks
 from ..face.landmarker import LEFT_EYE_CORNERS, RIGHT_EYE_CORNERS, FaceLandmarker
 from ..io.frames import iter_frames, probe_video
@@ -63,10 +63,15 @@ def track_from_video(
     finally:
         if own:
             fl.close()
+    return track_from_measures(m, info.fps, str(path))
+
+
+def track_from_measures(m: FrameMeasures, fps: float, name: str = "video") -> MotionTrack:
+    """The track of already measured frames (see :func:`track_from_video`)."""
     ok = m.found
     if not ok.any():
         raise InputError(
-            f"no face found in the driving video {path}: use a video of a face facing the camera"
+            f"no face found in the driving video {name}: use a video of a face facing the camera"
         )
     first = int(np.flatnonzero(ok)[0])
     lm = m.landmarks.astype(np.float64)
@@ -84,6 +89,6 @@ def track_from_video(
     pose[:, 5] = np.clip(pose[:, 5], *SCALE_LIMITS)
     blend = _fill(m.blendshapes - m.blendshapes[first], ok)
     blend = np.clip(blend, *CHANNEL_LIMITS)
-    track = MotionTrack(info.fps, pose, blend)
-    track.meta.update(source="driver", driver=str(path))
+    track = MotionTrack(fps, pose, blend)
+    track.meta.update(source="driver", driver=name)
     return track

@@ -90,6 +90,8 @@ def analyse_prosody(features: AudioFeatures) -> Prosody:
     peaks, props = find_peaks(
         prom, distance=max(1, int(MIN_ACCENT_GAP_S * fps)), prominence=MIN_PROMINENCE, height=0.0
     )
+    inside = np.asarray(features.speech, bool)[peaks]
+    peaks, props = peaks[inside], {k: v[inside] for k, v in props.items()}
     st = semitones(features.f0)
     accents = []
     if len(peaks):
