@@ -12,7 +12,7 @@ from talkingface.eval.sheet import contact_sheet, save_png
 from talkingface.face.landmarker import FaceLandmarker
 from talkingface.face.portrait import prepare_portrait
 from talkingface.io.image import load_portrait
-from talkingface.motion.brows import squint_with_smile
+from talkingface.motion.brows import limit_brows, squint_with_smile
 from talkingface.motion.emotion import apply_emotion
 from talkingface.motion.gaze import gaze_channels
 from talkingface.motion.track import MotionTrack
@@ -29,6 +29,7 @@ def one(gaze=(0.0, 0.0), distance=1.0, pose=(0.0, 0.0, 0.0), emotion="neutral") 
     track.pose[0, 5] = 1.0 / distance
     apply_emotion(track, emotion, 1.0)
     squint_with_smile(track)
+    limit_brows(track)
     return track
 
 

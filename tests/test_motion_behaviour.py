@@ -134,7 +134,7 @@ def test_brows_rise_on_pitch_accents(features):
     track = motion_from_audio(features, seed=6)
     brow = track.channel("browInnerUp")
     prosody = analyse_prosody(features)
-    assert brow.max() > 0.12
+    assert brow.max() > 0.15
     near = np.zeros(len(brow), bool)
     for a in prosody.accents:
         near[max(0, a.frame - 4) : a.frame + 12] = True
@@ -149,12 +149,13 @@ def test_emotion_is_an_offset_on_top_of_the_audio_driven_face(features):
     happy = motion_from_audio(features, seed=7, emotion="happy")
     assert happy.channel("mouthSmileLeft").min() > 0.4 and happy.channel("cheekSquintLeft").min() > 0.2
     sad = motion_from_audio(features, seed=7, emotion="sad")
-    assert sad.channel("browInnerUp").mean() > neutral.channel("browInnerUp").mean() + 0.4
+    assert sad.channel("browInnerUp").mean() > neutral.channel("browInnerUp").mean() + 0.3
     assert sad.pose[:, 1].mean() > neutral.pose[:, 1].mean() + 1.5  # head drops
     angry = motion_from_audio(features, seed=7, emotion="angry", emotion_strength=0.5)
     assert angry.channel("browDownLeft").min() == pytest.approx(0.4, abs=0.01)
     surprised = motion_from_audio(features, seed=7, emotion="surprised")
-    assert surprised.channel("eyeWideLeft").min() > 0.5
+    assert surprised.channel("eyeWideLeft").min() > 0.1 and surprised.channel("browOuterUpLeft").min() >= 0.39
+    assert max(surprised.channel(c).max() for c in ("browInnerUp", "browOuterUpLeft")) <= 0.4
     # the mouth is the lip sync's: emotion leaves the shared jaw alone
     assert np.array_equal(happy.channel("jawOpen"), neutral.channel("jawOpen"))
 

@@ -16,7 +16,10 @@ from .track import MotionTrack
 
 MIN_F0_RISE_ST = 1.0
 RAISE_P = 0.6
-RAISE_AMPLITUDE = (0.35, 0.65)  # browInnerUp / browOuterUp at an accent of strength 1
+RAISE_AMPLITUDE = (0.3, 0.5)  # browInnerUp / browOuterUp at an accent of strength 1
+#: raises are capped here: beyond it the warp drags the upper lids up and the eye opening shows
+#: lid skin (seen on the astronaut and Grace Hopper portraits at 0.5)
+BROW_RAISE_MAX = 0.4
 RAISE_ONSET_S = 0.15  # the brows start rising this long before the accent peak …
 RAISE_DECAY_S = 0.45  # … and come down over this long after it
 OUTER_SHARE = 0.7  # outer brows rise a little less than the inner ones
@@ -32,7 +35,7 @@ def brow_raises(prosody: Prosody, n: int, fps: float, rng: np.random.Generator) 
         if accent.f0_rise < MIN_F0_RISE_ST or rng.random() >= RAISE_P:
             continue
         apex = (accent.frame + 0.5) / fps
-        amp = rng.uniform(*RAISE_AMPLITUDE) * accent.strength
+        amp = rng.uniform(*RAISE_AMPLITUDE) * (0.5 + 0.5 * accent.strength)
         u = t - apex
         bump = np.zeros(n)
         up = (u > -RAISE_ONSET_S) & (u <= 0)
@@ -51,3 +54,10 @@ def squint_with_smile(track: MotionTrack) -> None:
         for prefix, gain in SQUINT_FROM_SMILE.items():
             ch = track.channel(f"{prefix}{side}")
             ch[:] = np.clip(ch + gain * smile, -1, 1)
+
+
+def limit_brows(track: MotionTrack) -> None:
+    """Cap the brow raises at :data:`BROW_RAISE_MAX` (in place)."""
+    for name in ("browInnerUp", "browOuterUpLeft", "browOuterUpRight"):
+        ch = track.channel(name)
+        ch[:] = np.minimum(ch, BROW_RAISE_MAX)

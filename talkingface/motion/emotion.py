@@ -1,7 +1,9 @@
 """Emotion as a global offset on top of the audio-driven behaviour (like VASA-1's emotion offset).
 
 Each emotion is data: blendshape offsets at strength 1 (FACS-style prototypes on ARKit names:
-happy = AU6+12, sad = AU1+4+15, angry = AU4+5+7+23, surprised = AU1+2+5+26), a head-pitch
+happy = AU6+12, sad = AU1+4+15, angry = AU4+5+7+23, surprised = AU1+2+5; brow raises are
+capped by :func:`.brows.limit_brows`, and surprise opens the eyes only a little: this warp shows
+lid skin in a wider eye opening), a head-pitch
 offset (sad heads drop, surprised ones lift) and a gain on head-motion amplitude (Busso et al.
 2007: emotional speech differs in activation and range). Mouth-shape channels the lip sync owns
 are left alone, so speech stays readable whatever the mood.
@@ -63,11 +65,11 @@ EMOTIONS: dict[str, Emotion] = {
     ),  # fmt: skip
     "surprised": Emotion(
         {
-            "browInnerUp": 0.8,
-            "browOuterUpLeft": 0.8,
-            "browOuterUpRight": 0.8,
-            "eyeWideLeft": 0.6,
-            "eyeWideRight": 0.6,
+            "browInnerUp": 0.4,
+            "browOuterUpLeft": 0.4,
+            "browOuterUpRight": 0.4,
+            "eyeWideLeft": 0.15,
+            "eyeWideRight": 0.15,
         },
         head_pitch_deg=-2.0,
         motion_gain=1.1,

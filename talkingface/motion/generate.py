@@ -10,7 +10,7 @@ import numpy as np
 
 from ..audio.features import AudioFeatures
 from .blinks import blinks
-from .brows import brow_raises, squint_with_smile
+from .brows import brow_raises, limit_brows, squint_with_smile
 from .emotion import apply_emotion, motion_gain
 from .gaze import gaze_angles, gaze_channels
 from .head import head_follows_gaze, prosodic_head, soft_clamp
@@ -53,6 +53,7 @@ def motion_from_audio(
     track.pose[:, :3] = soft_clamp(head)
     apply_emotion(track, emotion, emotion_strength, motion_scale)
     squint_with_smile(track)
+    limit_brows(track)
     track.pose[:, 5] = 1.0 / head_distance
     track.meta.update(source="audio", seed=str(seed), emotion=emotion)
     return track
