@@ -33,6 +33,7 @@ def test_round_trip(tmp_path, suffix):
         doc = json.loads((tmp_path / "t.json").read_text())
         assert doc["columns"][:7] == ["time", "yaw", "pitch", "roll", "tx", "ty", "scale"]
         assert "jawOpen" in doc["columns"] and len(doc["rows"]) == 40
+        assert len(doc["columns"]) == 1 + 6 + 52 and doc["columns"][-1] == "tongueOut"
 
 
 def test_files_from_other_tools_may_leave_columns_out(tmp_path):

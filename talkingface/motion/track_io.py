@@ -6,10 +6,12 @@ JSON::
      "columns": ["time", "yaw", "pitch", "roll", "tx", "ty", "scale", "browDownLeft", …],
      "rows": [[0.0, 0.0, 0.0, …], …], "meta": {"source": "audio", …}}
 
-CSV: the same columns as a header line, one row per frame (``time`` in seconds; fps is read
-from the times). Files from other tools may leave columns out (a missing pose column takes its
-rest value, a missing channel is 0) and may order them freely; unknown names, non-numbers,
-uneven rows or non-increasing times are refused with one line saying what and where.
+``tongueOut`` (ARKit's 52nd shape, which Face Landmarker does not estimate) is written as 0
+and ignored on reading. CSV: the same columns as a header line, one row per frame (``time`` in
+seconds; fps is read from the times). Files from other tools may leave columns out (a missing
+pose column takes its rest value, a missing channel is 0) and may order them freely; unknown
+names, non-numbers, uneven rows or non-increasing times are refused with one line saying what
+and where.
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ from .track import ARKIT_CHANNELS, POSE_COLUMNS, MotionTrack
 
 FORMAT = "talkingface-motion"
 VERSION = 1
-COLUMNS: tuple[str, ...] = ("time", *POSE_COLUMNS, *ARKIT_CHANNELS)
+#: ARKit's 52nd shape, which Face Landmarker does not estimate: written as 0 so files carry all
+#: 52 ARKit names, and ignored when read
+UNUSED_CHANNELS: tuple[str, ...] = ("tongueOut",)
+COLUMNS: tuple[str, ...] = ("time", *POSE_COLUMNS, *ARKIT_CHANNELS, *UNUSED_CHANNELS)
 POSE_REST = {"yaw": 0.0, "pitch": 0.0, "roll": 0.0, "tx": 0.0, "ty": 0.0, "scale": 1.0}
 DECIMALS = 5
 
@@ -37,7 +42,8 @@ class MotionFileError(InputError):
 
 def _rows(track: MotionTrack) -> np.ndarray:
     t = np.arange(len(track), dtype=np.float64) / track.fps
-    return np.round(np.column_stack([t, track.pose, track.blendshapes]).astype(np.float64), DECIMALS)
+    unused = np.zeros((len(track), len(UNUSED_CHANNELS)))
+    return np.round(np.column_stack([t, track.pose, track.blendshapes, unused]).astype(np.float64), DECIMALS)
 
 
 def save_track(track: MotionTrack, path: str | Path) -> Path:
