@@ -70,3 +70,13 @@ def test_control_flags_fail_with_one_line(samples, short_clip, tmp_path, flags, 
     assert result.exit_code != 0
     assert message in result.output and result.output.count("error:") == 1
     assert not (tmp_path / "x.mp4").exists()
+
+
+def test_motion_extract_command_writes_a_track(samples, tmp_path):
+    out = tmp_path / "carphone.csv"
+    result = CliRunner().invoke(app, ["motion", "extract", str(samples.carphone), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "120 frames" in result.output
+    track = load_track(out)
+    assert len(track) == 120 and track.fps == pytest.approx(29.97, abs=0.05)
+    assert np.all(track.pose[0, :5] == pytest.approx(0, abs=0.5))  # relative to the first frame
