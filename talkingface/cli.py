@@ -23,6 +23,8 @@ models_app = typer.Typer(
     help="The Face Landmarker model file: fetch it, or show where it is.", no_args_is_help=True
 )
 app.add_typer(models_app, name="models")
+motion_app = typer.Typer(help="Motion tracks: extract one from a video of a face.", no_args_is_help=True)
+app.add_typer(motion_app, name="motion")
 err = Console(stderr=True)
 
 
@@ -93,6 +95,28 @@ def generate(
     lipsync: Annotated[
         str, typer.Option(help="auto (phones/acoustic) or loudness (jaw follows volume only).")
     ] = "auto",
+    emotion: Annotated[
+        str, typer.Option(help="neutral, happy, sad, angry or surprised: an offset on the audio-driven face.")
+    ] = "neutral",
+    emotion_strength: Annotated[
+        float, typer.Option(help="How strong the emotion is: 0 to 1 (1.5 max).")
+    ] = 1.0,
+    gaze: Annotated[
+        str,
+        typer.Option(help="Main gaze direction 'yaw,pitch' in degrees (+yaw: image right, +pitch: down)."),
+    ] = "0,0",
+    head_distance: Annotated[
+        float, typer.Option(help="Head-to-camera distance vs the photo: 0.75 (closer) to 1.35 (farther).")
+    ] = 1.0,
+    motion: Annotated[
+        Path | None, typer.Option(help="Render this motion track (JSON/CSV) instead of audio-driven motion.")
+    ] = None,
+    driver: Annotated[
+        Path | None, typer.Option(help="Take head, face and eye motion from this video of a face instead.")
+    ] = None,
+    export_motion: Annotated[
+        Path | None, typer.Option(help="Also write the motion track used to this .json or .csv file.")
+    ] = None,
     label: Annotated[
         str | None, typer.Option(help='Visible corner label, e.g. "AI-generated" (off by default).')
     ] = None,
@@ -126,7 +150,9 @@ def generate(
         options = GenerateOptions(
             fps=fps, size=size, mode=mode, seed=seed, motion_scale=motion_scale,
             blink_rate=blink_rate, max_duration=max_duration, transcript=transcript,
-            language=language, lipsync=lipsync,
+            language=language, lipsync=lipsync, emotion=emotion, emotion_strength=emotion_strength,
+            gaze=_pair(gaze, "--gaze"), head_distance=head_distance, motion_track=motion, driver=driver,
+            export_motion=export_motion,
             provenance=ProvenanceOptions(
                 watermark=not no_watermark, sign=not no_sign, label=label,
                 sign_cert=sign_cert, sign_key=sign_key,
@@ -143,6 +169,41 @@ def generate(
     for note in result.notes[len(reporter.shown) :]:
         err.print(f"note: {note}", highlight=False, soft_wrap=True)
     print(result.summary())
+
+
+def _pair(text: str, flag: str) -> tuple[float, float]:
+    from .errors import InputError
+
+    try:
+        a, b = (float(v) for v in text.replace(" ", "").split(","))
+    except ValueError:
+        raise InputError(f"{flag} {text!r} is not two numbers: write e.g. {flag} 10,-5") from None
+    return a, b
+
+
+@motion_app.command("extract")
+def motion_extract(
+    video: Annotated[
+        Path, typer.Argument(help="A video of a face (any size; the first frame is the rest pose).")
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The track to write (.json or .csv).")
+    ] = Path("track.json"),
+) -> None:
+    """Extract a motion track (head pose + ARKit blendshapes per frame) from a driving video."""
+    from .motion.driver import track_from_video
+    from .motion.track_io import save_track
+
+    try:
+        if output.suffix.lower() not in (".json", ".csv"):
+            from .errors import InputError
+
+            raise InputError(f"--output {output}: use a .json or .csv file name")
+        track = track_from_video(video)
+        save_track(track, output)
+    except TalkingFaceError as exc:
+        _fail(str(exc))
+    print(f"wrote {output}: {len(track)} frames @ {track.fps:g} fps")
 
 
 def _read_text(path: Path) -> str:

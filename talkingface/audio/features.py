@@ -8,9 +8,11 @@ so frame i shows the sound heard while it is on screen.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+
+from .pitch import PitchTracker, frame_pitch
 
 HOP_SECONDS = 0.010
 WINDOW_SECONDS = 0.050
@@ -20,12 +22,18 @@ _EPS = 1e-10
 
 @dataclass(frozen=True)
 class AudioFeatures:
-    """Per video frame: ``rms_db`` (dBFS, float32), ``speech`` (bool VAD), at ``fps``."""
+    """Per video frame: ``rms_db`` (dBFS, float32), ``speech`` (bool VAD), at ``fps``; ``f0`` pitch
+    in Hz (NaN where unvoiced; all NaN when pitch was not computed)."""
 
     fps: float
     rms_db: np.ndarray
     speech: np.ndarray
     duration: float  # seconds of audio
+    f0: np.ndarray = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.f0 is None:
+            object.__setattr__(self, "f0", np.full(len(self.rms_db), np.nan, np.float32))
 
     def __len__(self) -> int:
         return len(self.rms_db)
@@ -95,10 +103,22 @@ def _fill_runs(mask: np.ndarray, value: bool, max_len: int) -> np.ndarray:
     return out
 
 
-def audio_features(blocks: Iterable[np.ndarray], sample_rate: int, fps: float) -> AudioFeatures:
-    """Loudness and VAD for every video frame of the clip; the frame count is round(duration × fps)."""
-    energies, total = hop_energies(blocks, sample_rate)
+def audio_features(
+    blocks: Iterable[np.ndarray], sample_rate: int, fps: float, pitch: bool = True
+) -> AudioFeatures:
+    """Loudness, VAD and (with ``pitch``) F0 for every video frame of the clip, in one streaming
+    pass; the frame count is round(duration × fps)."""
+    tracker = PitchTracker(sample_rate) if pitch else None
+
+    def tap(blocks: Iterable[np.ndarray]) -> Iterable[np.ndarray]:
+        for block in blocks:
+            if tracker is not None:
+                tracker.push(block)
+            yield block
+
+    energies, total = hop_energies(tap(blocks), sample_rate)
     duration = total / sample_rate
     n_frames = max(1, int(round(duration * fps))) if total else 0
     rms_db = frame_loudness(energies, n_frames, fps)
-    return AudioFeatures(fps, rms_db, voice_activity(rms_db, fps), duration)
+    f0 = frame_pitch(tracker.hops(), n_frames, fps) if tracker is not None else None
+    return AudioFeatures(fps, rms_db, voice_activity(rms_db, fps), duration, f0)

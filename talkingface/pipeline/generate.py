@@ -17,9 +17,11 @@ from ..face.portrait import Portrait, prepare_portrait
 from ..io.audio import ANALYSIS_RATE, iter_audio, load_audio, probe_audio
 from ..io.image import load_portrait
 from ..io.video import VideoWriter
+from ..motion.driver import track_from_video
 from ..motion.generate import motion_from_audio
 from ..motion.lipsync import mouth_frames, write_mouth
 from ..motion.track import MotionTrack
+from ..motion.track_io import load_track, resample_track, save_track
 from ..provenance import FrameMarker, container_metadata, finalize
 from ..render.renderer import Renderer
 from ..render.rig import build_rig
@@ -93,7 +95,16 @@ def analyse_audio(audio: str | Path, options: GenerateOptions) -> AudioFeatures:
 
 def audio_motion(audio: str | Path, features: AudioFeatures, options: GenerateOptions) -> MotionTrack:
     """Head, eyes and brows from the audio features; the mouth from phones or acoustic cues."""
-    track = motion_from_audio(features, options.seed, options.motion_scale, options.blink_rate)
+    track = motion_from_audio(
+        features,
+        options.seed,
+        options.motion_scale,
+        options.blink_rate,
+        emotion=options.emotion,
+        emotion_strength=options.emotion_strength,
+        gaze=(float(options.gaze[0]), float(options.gaze[1])),
+        head_distance=options.head_distance,
+    )
     track.meta["lipsync"] = "loudness"
     if options.lipsync == "loudness":
         return track
@@ -155,8 +166,29 @@ def generation_id(portrait: str | Path, audio: str | Path, options: GenerateOpti
         with open(path, "rb") as fh:
             for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
                 digest.update(block)
-    digest.update(repr(replace(options, provenance=None)).encode())
+    digest.update(repr(replace(options, provenance=None, export_motion=None)).encode())
     return int.from_bytes(digest.digest()[:4], "big")
+
+
+def given_motion(options: GenerateOptions, n_frames: int) -> MotionTrack | None:
+    """The track from ``--motion`` or ``--driver``, sampled at the video's frame times for exactly
+    ``n_frames`` (the audio's length): shorter tracks hold their last frame, longer ones are cut."""
+    if options.motion_track is not None:
+        track = load_track(options.motion_track)
+        track.meta.setdefault("source", f"file {options.motion_track}")
+    elif options.driver is not None:
+        track = track_from_video(options.driver)
+    else:
+        return None
+    source = len(track)
+    out = resample_track(track, options.fps, n_frames)
+    if abs(source / track.fps - n_frames / options.fps) > 1.0 / options.fps:
+        what = "held its last frame" if source / track.fps < n_frames / options.fps else "was cut"
+        out.meta["length_note"] = (
+            f"the motion lasts {source / track.fps:.2f} s, the audio {n_frames / options.fps:.2f} s: "
+            f"the motion {what}"
+        )
+    return out
 
 
 def generate(
@@ -184,10 +216,15 @@ def generate(
         notes.append(f"{framed.n_faces} faces found in {portrait}; animating the largest")
         reporter.note(notes[-1])
     renderer = Renderer(build_rig(framed.image, framed.face))
-    track = audio_motion(audio, features, options)
-    if note := track.meta.get("lipsync_note"):
-        notes.append(note)
-        reporter.note(note)
+    track = given_motion(options, len(features))
+    if track is None:
+        track = audio_motion(audio, features, options)
+    for key in ("lipsync_note", "length_note"):
+        if note := track.meta.get(key):
+            notes.append(note)
+            reporter.note(note)
+    if options.export_motion is not None:
+        save_track(track, options.export_motion)
     height, width = framed.image.shape[:2]
     generation = generation_id(portrait, audio, options)
     mark = FrameMarker(width, height, options.provenance, generation)
@@ -212,4 +249,12 @@ def generate(
     )  # fmt: skip
 
 
-__all__ = ["GenerateOptions", "GenerateResult", "Reporter", "analyse_audio", "audio_motion", "generate"]
+__all__ = [
+    "GenerateOptions",
+    "GenerateResult",
+    "Reporter",
+    "analyse_audio",
+    "audio_motion",
+    "generate",
+    "given_motion",
+]

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..errors import InputError
+from ..motion.emotion import EMOTIONS
+from ..motion.gaze import MAX_GAZE_DEG
 from ..provenance import ProvenanceOptions
+
+HEAD_DISTANCE_RANGE = (0.75, 1.35)
 
 
 @dataclass(frozen=True)
@@ -21,6 +26,13 @@ class GenerateOptions:
     transcript: str | None = None  # the words spoken: enables forced alignment (most accurate lip sync)
     language: str = "auto"  # "en", another language code (acoustic lip sync), or "auto"
     lipsync: str = "auto"  # "auto" (phones or acoustic cues, see language) or "loudness" (baseline)
+    emotion: str = "neutral"  # neutral, happy, sad, angry, surprised: an offset on the audio-driven face
+    emotion_strength: float = 1.0  # 0 (none) to 1 (full prototype), up to 1.5
+    gaze: tuple[float, float] = (0.0, 0.0)  # main gaze, degrees: yaw (+ image right), pitch (+ down)
+    head_distance: float = 1.0  # head-to-camera distance relative to the photo: > 1 farther (smaller head)
+    motion_track: str | Path | None = None  # render this track file (JSON/CSV) instead of audio-driven motion
+    driver: str | Path | None = None  # take the motion from this driving video instead
+    export_motion: str | Path | None = None  # also write the track used to this .json or .csv file
     provenance: ProvenanceOptions = field(default_factory=ProvenanceOptions)  # watermark + C2PA, on
 
     def __post_init__(self) -> None:
@@ -42,5 +54,25 @@ class GenerateOptions:
             raise InputError(
                 f"--language {self.language!r} is not a language code: use e.g. en, fr, es or auto"
             )
+        if self.emotion not in EMOTIONS:
+            raise InputError(f"--emotion {self.emotion!r} is unknown: use one of {', '.join(EMOTIONS)}")
+        if not 0 <= self.emotion_strength <= 1.5:
+            raise InputError(f"--emotion-strength {self.emotion_strength} is out of range: use 0 to 1.5")
+        if len(self.gaze) != 2 or any(abs(float(g)) > MAX_GAZE_DEG for g in self.gaze):
+            raise InputError(
+                f"--gaze {self.gaze} is out of range: give yaw,pitch in degrees within ±{MAX_GAZE_DEG:g}"
+            )
+        lo, hi = HEAD_DISTANCE_RANGE
+        if not lo <= self.head_distance <= hi:
+            raise InputError(
+                f"--head-distance {self.head_distance} is out of range: use {lo} (closer) to {hi}"
+            )
+        if self.motion_track is not None and self.driver is not None:
+            raise InputError("--motion and --driver both give the motion: use one of them")
+        if self.export_motion is not None and Path(self.export_motion).suffix.lower() not in (
+            ".json",
+            ".csv",
+        ):
+            raise InputError(f"--export-motion {self.export_motion}: use a .json or .csv file name")
         if not 0 <= self.crf <= 51:
             raise InputError(f"--crf {self.crf} is out of range: use 0 to 51 (18 is visually lossless)")

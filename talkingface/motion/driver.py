@@ -1,0 +1,94 @@
+"""Video-driven motion: a driving video → MotionTrack (Face Landmarker blendshapes + head pose).
+
+Everything is relative to the driver's first frame with a face: head angles (skull-fixed
+landmarks, Kabsch), head translation (in the driver's inter-ocular distances), head size
+(scale), and the 51 blendshape scores as differences from that frame. So the portrait keeps its
+own neutral face and pose, and moves the way the driver moved away from theirs. Small videos
+(such as the 176×144 carphone clip) are upscaled before detection; frames without a face hold
+the neighbouring values; the pose is lightly smoothed (detector jitter), blinks are not.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+
+from ..errors import InputError
+from ..eval.measure import FrameMeasures, measure_frames
+from ..eval.motion_stats import RIGID, head_angles_from_landmarks
+from ..face.landmarker import LEFT_EYE_CORNERS, RIGHT_EYE_CORNERS, FaceLandmarker
+from ..io.frames import iter_frames, probe_video
+from .head import soft_clamp
+from .track import MotionTrack
+
+MIN_SIDE = 480  # frames smaller than this are upscaled for detection
+POSE_LIMITS = np.array([15.0, 15.0, 12.0])  # soft clamp (degrees), warp-safe
+SHIFT_LIMIT = 0.6  # |tx|, |ty| at most this many inter-ocular distances
+SCALE_LIMITS = (0.8, 1.25)
+CHANNEL_LIMITS = (-0.5, 1.0)
+POSE_SMOOTH_FRAMES = 1.0  # Gaussian sigma
+
+
+def _upscaled(path: str | Path, factor: float, max_frames: int | None):
+    for i, frame in iter_frames(path):
+        if max_frames is not None and i >= max_frames:
+            return
+        if factor > 1:
+            frame = cv2.resize(frame, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+        yield i, frame
+
+
+def _fill(x: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Interpolate rows where ``ok`` is False from the nearest good rows."""
+    idx = np.arange(len(x))
+    out = x.astype(np.float64).copy()
+    for j in range(x.shape[1]):
+        out[:, j] = np.interp(idx, idx[ok], x[ok, j])
+    return out
+
+
+def track_from_video(
+    path: str | Path, landmarker: FaceLandmarker | None = None, max_frames: int | None = None
+) -> MotionTrack:
+    """The driver's motion as a track at the video's own frame rate."""
+    info = probe_video(path)
+    factor = max(1.0, MIN_SIDE / max(min(info.width, info.height), 1))
+    own = landmarker is None
+    fl = landmarker or FaceLandmarker(max_faces=1)
+    try:
+        m = measure_frames(_upscaled(path, factor, max_frames), fl)
+    finally:
+        if own:
+            fl.close()
+    return track_from_measures(m, info.fps, str(path))
+
+
+def track_from_measures(m: FrameMeasures, fps: float, name: str = "video") -> MotionTrack:
+    """The track of already measured frames (see :func:`track_from_video`)."""
+    ok = m.found
+    if not ok.any():
+        raise InputError(
+            f"no face found in the driving video {name}: use a video of a face facing the camera"
+        )
+    first = int(np.flatnonzero(ok)[0])
+    lm = m.landmarks.astype(np.float64)
+    angles = _fill(head_angles_from_landmarks(lm, lm[first]), ok)
+    eyes_r = lm[:, list(RIGHT_EYE_CORNERS), :2].mean(1)
+    eyes_l = lm[:, list(LEFT_EYE_CORNERS), :2].mean(1)
+    iod = np.linalg.norm(eyes_l - eyes_r, axis=1)
+    centre = lm[:, list(RIGID), :2].mean(1)
+    shift = (centre - centre[first]) / iod[first]
+    scale = iod / iod[first]
+    pose = _fill(np.column_stack([angles, shift, scale]), ok)
+    pose = gaussian_filter1d(pose, POSE_SMOOTH_FRAMES, axis=0, mode="nearest")
+    pose[:, :3] = soft_clamp(pose[:, :3], POSE_LIMITS)
+    pose[:, 3:5] = np.clip(pose[:, 3:5], -SHIFT_LIMIT, SHIFT_LIMIT)
+    pose[:, 5] = np.clip(pose[:, 5], *SCALE_LIMITS)
+    blend = _fill(m.blendshapes - m.blendshapes[first], ok)
+    blend = np.clip(blend, *CHANNEL_LIMITS)
+    track = MotionTrack(fps, pose, blend)
+    track.meta.update(source="driver", driver=name)
+    return track
