@@ -20,7 +20,7 @@ from talkingface.face.portrait import prepare_portrait
 from talkingface.io.audio import load_audio, save_wav
 from talkingface.io.frames import iter_frames
 from talkingface.io.image import load_portrait
-from talkingface.motion.track import CHANNEL_INDEX
+from talkingface.motion.track import channel_vector
 from talkingface.render.renderer import Renderer
 from talkingface.render.rig import build_rig
 from talkingface.samples import fetch_samples
@@ -40,9 +40,7 @@ def commanded(image: np.ndarray, mode: str) -> tuple[list[np.ndarray], list[str]
     renderer = Renderer(build_rig(framed.image, framed.face))
     frames, labels = [framed.image], ["photo"]
     for label, (yaw, pitch, roll), channels in SHOTS:
-        w = np.zeros(52, np.float32)
-        for name, value in channels.items():
-            w[CHANNEL_INDEX[name]] = value
+        w = channel_vector(**channels)
         frames.append(renderer.render(np.array([yaw, pitch, roll, 0, 0, 1.0]), w))
         labels.append(label)
     return frames, labels

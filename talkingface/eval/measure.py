@@ -29,7 +29,7 @@ class FrameMeasures:
     index: np.ndarray  # frame numbers
     gap: np.ndarray  # mouth_gap
     landmarks: np.ndarray  # (n, 478, 3)
-    blendshapes: np.ndarray  # (n, 52)
+    blendshapes: np.ndarray  # (n, 51)
     matrices: np.ndarray | None = None  # (n, 4, 4) facial transformation matrices
 
     @property

@@ -30,7 +30,7 @@ class FaceObservation:
 
     ``landmarks``: float32 (478, 3) in pixels of the analysed image; z uses the x scale (image
     width) and is negative toward the camera, origin near the head centre (MediaPipe's convention).
-    ``blendshapes``: float32 (52,) scores in :data:`ARKIT_CHANNELS` order.
+    ``blendshapes``: float32 (51,) scores in :data:`ARKIT_CHANNELS` order.
     ``matrix``: float32 (4, 4) facial transformation matrix (canonical face → camera space).
     """
 

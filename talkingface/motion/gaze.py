@@ -136,7 +136,7 @@ def gaze_channels(angles: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def angles_from_channels(blendshapes: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`gaze_channels` on (n, 52) ARKit rows (averaging the two eyes)."""
+    """Inverse of :func:`gaze_channels` on (n, 51) ARKit rows (averaging the two eyes)."""
     from .track import CHANNEL_INDEX as C
 
     b = np.asarray(blendshapes, np.float64)

@@ -1,9 +1,9 @@
 """The MotionTrack: the contract between "what the face does" and "how it is drawn" (DESIGN §2).
 
-Per frame: head pose plus the 52 ARKit blendshape channels, by their ARKit names, as offsets
+Per frame: head pose plus the ARKit blendshape channels, by their ARKit names, as offsets
 from the portrait's own neutral (0 = as in the photo). ARKit names make a track exportable to
 Blender / Live Link / ARKit tools, let a driving video be just another track source (Face
-Landmarker reports the same 52 channels), and make the renderer verifiable by re-analysis.
+Landmarker reports the same channels), and make the renderer verifiable by re-analysis.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-#: The 52 ARKit blendshape names in Face Landmarker's order (its list minus ``_neutral``).
+#: The 51 ARKit blendshapes Face Landmarker estimates, in its order (its list minus ``_neutral``;
+#: ARKit's 52nd, tongueOut, is not estimated: track files write it as 0 and ignore it on reading).
 ARKIT_CHANNELS: tuple[str, ...] = (
     "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight",
     "cheekPuff", "cheekSquintLeft", "cheekSquintRight", "eyeBlinkLeft", "eyeBlinkRight",
@@ -35,7 +36,7 @@ POSE_COLUMNS: tuple[str, ...] = ("yaw", "pitch", "roll", "tx", "ty", "scale")
 
 
 def channel_vector(**values: float) -> np.ndarray:
-    """A (52,) float32 blendshape vector from ARKit names: ``channel_vector(jawOpen=0.5)``."""
+    """A (51,) float32 blendshape vector from ARKit names: ``channel_vector(jawOpen=0.5)``."""
     vector = np.zeros(len(ARKIT_CHANNELS), np.float32)
     for name, value in values.items():
         if name not in CHANNEL_INDEX:
@@ -49,7 +50,7 @@ class MotionTrack:
     """Frame-aligned head pose and blendshape offsets.
 
     ``pose``: float32 (n, 6) in :data:`POSE_COLUMNS` order.
-    ``blendshapes``: float32 (n, 52) in :data:`ARKIT_CHANNELS` order, offsets from the portrait's
+    ``blendshapes``: float32 (n, 51) in :data:`ARKIT_CHANNELS` order, offsets from the portrait's
     neutral, each typically in [-1, 1].
     """
 
@@ -64,7 +65,7 @@ class MotionTrack:
         n = len(self.pose)
         if self.pose.shape != (n, len(POSE_COLUMNS)) or self.blendshapes.shape != (n, len(ARKIT_CHANNELS)):
             raise ValueError(
-                f"MotionTrack needs pose (n, 6) and blendshapes (n, 52); got {self.pose.shape}, "
+                f"MotionTrack needs pose (n, 6) and blendshapes (n, 51); got {self.pose.shape}, "
                 f"{self.blendshapes.shape}"
             )
 

@@ -147,7 +147,7 @@ def _jaw_weights(f: _Frame) -> np.ndarray:
 
 
 def build_bases(landmarks: np.ndarray) -> np.ndarray:
-    """(52, 478, 3) float32 displacement per channel at weight 1."""
+    """(51, 478, 3) float32 displacement per channel at weight 1."""
     f = _Frame(landmarks)
     bases = np.zeros((len(ARKIT_CHANNELS), len(landmarks), 3))
 
@@ -261,11 +261,20 @@ def build_bases(landmarks: np.ndarray) -> np.ndarray:
         toward_centre = -sign[side]
         put(
             f"browDown{side}",
-            _spread(f, {i: f.vec(toward_centre * 0.04 * f.iod, 0.1 * f.iod) for i in brow}, 0.35 * f.iod),
+            _spread(f, {i: f.vec(toward_centre * 0.03 * f.iod, 0.06 * f.iod) for i in brow}, 0.35 * f.iod),
         )
-        put(f"browOuterUp{side}", _spread(f, {i: f.vec(0.0, -0.14 * f.iod) for i in outer}, 0.35 * f.iod))
+        put(f"browOuterUp{side}", _spread(f, {i: f.vec(0.0, -0.18 * f.iod) for i in outer}, 0.35 * f.iod))
     inner_both = T.RIGHT_BROW_INNER + T.LEFT_BROW_INNER
-    put("browInnerUp", _spread(f, {i: f.vec(0.0, -0.14 * f.iod) for i in inner_both}, 0.35 * f.iod))
+    put("browInnerUp", _spread(f, {i: f.vec(0.0, -0.18 * f.iod) for i in inner_both}, 0.35 * f.iod))
+    # brows move the skin above the eye, never the lid margins: an eye opening pulled wider than
+    # the photo's would show lid skin (the rigid eye layer) inside it
+    # (and the lashes just above them stay put too, so the stretch happens in the bare lid skin)
+    eye_pts = f.xy[list(T.RIGHT_EYE_HOLE + T.LEFT_EYE_HOLE)]
+    near = np.linalg.norm(f.xy[:, None, :] - eye_pts[None], axis=2).min(1)
+    keep = _smoothstep((near - 0.07 * f.iod) / (0.17 * f.iod))
+    keep[list(T.RIGHT_EYE_HOLE + T.LEFT_EYE_HOLE + T.RIGHT_IRIS + T.LEFT_IRIS)] = 0.0
+    for name in ("browInnerUp", "browOuterUpLeft", "browOuterUpRight", "browDownLeft", "browDownRight"):
+        bases[CHANNEL_INDEX[name]] *= keep[:, None]
     return bases.astype(np.float32)
 
 

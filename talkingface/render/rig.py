@@ -31,7 +31,7 @@ class FaceRig:
 
     ``follow`` (V,) how much each vertex follows the head's rigid motion (1 head, 0 still).
     ``face_triangles`` / ``outer_triangles`` (·, 3) int32 vertex indices.
-    ``bases`` (52, 478, 3) per-channel landmark displacements, see :mod:`.bases`.
+    ``bases`` (51, 478, 3) per-channel landmark displacements, see :mod:`.bases`.
     ``centre`` (3,) rotation centre of the head. ``roi`` x0, y0, x1, y1: the only pixels that
     can change. ``iod`` inter-ocular distance in pixels.
     """

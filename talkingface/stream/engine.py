@@ -38,7 +38,7 @@ class MotionFrame:
     index: int
     time: float  # pts: start of the frame on the audio timeline, s
     pose: np.ndarray  # (6,)
-    weights: np.ndarray  # (52,)
+    weights: np.ndarray  # (51,)
     features: FeatureFrame
     ready_at: float  # time.perf_counter() when the audio it needed had arrived
     heard: float = -1.0  # the caller's own audio clock when it was made (see stream/protocol.py)

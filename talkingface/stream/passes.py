@@ -3,7 +3,7 @@
 A pass is anything with ``lookahead`` (seconds of audio it needs beyond the frame's own loudness
 window; the engine waits that long, so it is part of the measured latency), ``reset(fps, rng)``
 and ``step(frame, pose, weights)`` writing in place into the frame's head pose (6,) and
-blendshape offsets (52,). The engine runs them in order; a later pass may read what an earlier
+blendshape offsets (51,). The engine runs them in order; a later pass may read what an earlier
 one wrote. Replace or append passes (a phone-driven mouth, prosody-driven head) without touching
 the engine, e.g. ``StreamEngine(..., passes=[MyMouth(), CausalBlinks(), CausalHead()])``.
 
