@@ -75,5 +75,6 @@ def acoustic_mouth_frames(cues: AcousticFrames) -> np.ndarray:
         keep = out[closed_rows].copy()
         out = np.stack([np.convolve(out[:, c], kernel, mode="same") for c in range(out.shape[1])], 1)
         out[closed_rows] = keep  # closures stay crisp
+    out = rules.seal_lips(out)
     out[np.abs(out) < 1e-6] = 0.0
     return out.astype(np.float32)

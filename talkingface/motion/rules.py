@@ -103,6 +103,39 @@ class Target:
         return v
 
 
+#: Lip shapes that cannot show while the lips are sealed.
+SEALED_BY_CLOSURE = (
+    "mouthFunnel", "mouthPucker", "mouthStretchLeft", "mouthStretchRight",
+    "mouthUpperUpLeft", "mouthUpperUpRight",
+)  # fmt: skip
+
+
+def seal_lips(values: np.ndarray) -> np.ndarray:
+    """Turn the closure control into ARKit channels, in place: (n, MOUTH_CHANNELS) → same.
+
+    On input ``mouthClose`` holds the closure C in [0, 1] (1: lips sealed, p/b/m) and ``mouthRollLower``
+    the f/v tuck. Out: the jaw shuts as the lips close (JALI: bilabials and labiodentals force the
+    jaw), lip shapes that cannot show through sealed lips fade, ``mouthPress`` = C seals the
+    portrait's own rest gap (a smiling photo has parted lips), and ``mouthClose`` = C × jaw closes,
+    ARKit-style, the gap the jaw still opens, so that the lip gap is (1 − C) of what it would be.
+    """
+    close = values[:, MOUTH_INDEX["mouthClose"]].copy()
+    tuck = np.clip(values[:, MOUTH_INDEX["mouthRollLower"]] / 0.8, 0, 1)
+    jaw = MOUTH_INDEX["jawOpen"]
+    values[:, jaw] *= 1.0 - np.maximum(close, 0.9 * tuck)
+    for name in SEALED_BY_CLOSURE:
+        values[:, MOUTH_INDEX[name]] *= 1.0 - close
+    for name in ("mouthPressLeft", "mouthPressRight"):
+        values[:, MOUTH_INDEX[name]] = np.maximum(values[:, MOUTH_INDEX[name]], close)
+    values[:, MOUTH_INDEX["mouthClose"]] = close * values[:, jaw]
+    return values
+
+
+def closure(values: np.ndarray) -> np.ndarray:
+    """The closure C per row of sealed mouth values (see :func:`seal_lips`)."""
+    return values[:, MOUTH_INDEX["mouthPressLeft"]]
+
+
 T = Target
 #: Phone (ARPAbet, no stress) → target. Diphthongs have two (first takes DIPHTHONG_SPLIT).
 VISEMES: dict[str, tuple[Target, ...]] = {

@@ -16,15 +16,10 @@ import numpy as np
 
 from ..audio.phones import Phone
 from . import rules
-from .rules import MOUTH_CHANNELS, MOUTH_INDEX, Target
+from .rules import MOUTH_CHANNELS, Target
 
 #: Internal curve rate (Hz): 5 ms steps, finer than PocketSphinx's 10 ms phone grid.
 CURVE_RATE = 200.0
-#: Lip shapes that cannot show while the lips are sealed.
-_SEALED_BY_CLOSURE = (
-    "mouthFunnel", "mouthPucker", "mouthStretchLeft", "mouthStretchRight",
-    "mouthUpperUpLeft", "mouthUpperUpRight",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -141,18 +136,13 @@ def render_curves(segments: list[Segment], duration: float, rate: float = CURVE_
             env = np.minimum(env, _ramp((t - onset) / s.anticipation))
         env = np.minimum(env, 1.0 - _ramp((t - s.sustain_end) / s.release))
         np.maximum(out[k0:k1], env[:, None].astype(np.float32) * s.target.to_arkit()[None, :], out=out[k0:k1])
-    close = out[:, MOUTH_INDEX["mouthClose"]]
-    tuck = np.clip(out[:, MOUTH_INDEX["mouthRollLower"]] / 0.8, 0, 1)
-    out[:, MOUTH_INDEX["jawOpen"]] *= 1.0 - np.maximum(close, 0.9 * tuck)
-    for name in _SEALED_BY_CLOSURE:
-        out[:, MOUTH_INDEX[name]] *= 1.0 - close
-    return out
+    return rules.seal_lips(out)
 
 
 def pool_to_frames(curves: np.ndarray, n_frames: int, fps: float, rate: float = CURVE_RATE) -> np.ndarray:
     """Frame i shows the mean over [i/fps, (i+1)/fps), or the closed pose if the lips close in it."""
     out = np.zeros((n_frames, curves.shape[1]), np.float32)
-    close = curves[:, MOUTH_INDEX["mouthClose"]]
+    close = rules.closure(curves)
     for i in range(n_frames):
         a = int(round(i / fps * rate))
         b = max(a + 1, int(round((i + 1) / fps * rate)))
