@@ -27,6 +27,8 @@ MIN_SPEECH_SHARE = 0.10
 MIN_SILENCE_S = 0.5
 SILENCE_TRIM_S = 0.15
 MAX_SHIFT_FRAMES = 10
+#: av_offset floors loudness this far (dB) under its peak: silence is silence, however digital.
+OFFSET_FLOOR_DB = 40.0
 
 
 def openness(landmarks: np.ndarray) -> np.ndarray:
@@ -86,22 +88,36 @@ def silence_stillness(open_: np.ndarray, speech: np.ndarray, fps: float) -> dict
     return {"mad": float(np.average(mads, weights=weights)), "worst_mad": max(mads), "runs": len(mads)}
 
 
-def av_offset(open_: np.ndarray, loudness_db: np.ndarray, max_shift: int = MAX_SHIFT_FRAMES) -> dict | None:
+def av_offset(
+    open_: np.ndarray,
+    loudness_db: np.ndarray,
+    speech: np.ndarray | None = None,
+    max_shift: int = MAX_SHIFT_FRAMES,
+) -> dict | None:
     """Audio–video offset in frames by cross-correlation over ±max_shift (positive: video late).
 
     The lag maximising the Pearson correlation of openness with loudness; confidence is the peak
-    minus the median correlation over all lags (SyncNet's min-vs-median idea).
+    minus the median correlation over all lags (SyncNet's min-vs-median idea). Loudness is
+    floored :data:`OFFSET_FLOOR_DB` under its peak and, when ``speech`` is given, only frames
+    within ``max_shift`` of speech count: long silences (digital zeros, a still mouth) would
+    otherwise dominate the correlation and flatten it around the true lag.
     """
     o = np.asarray(open_, np.float64)
     v = np.asarray(loudness_db, np.float64)
+    if len(v) == 0:
+        return None
+    v = np.maximum(v, np.percentile(v, 99) - OFFSET_FLOOR_DB)
+    near = np.ones(len(o), bool)
+    if speech is not None and np.any(speech):
+        near = np.convolve(np.asarray(speech, float), np.ones(2 * max_shift + 1), "same") > 0
     corrs = []
     lags = list(range(-max_shift, max_shift + 1))
     for lag in lags:  # openness at t + lag against loudness at t
         if lag >= 0:
-            a, b = o[lag:], v[: len(v) - lag]
+            a, b, m = o[lag:], v[: len(v) - lag], near[: len(v) - lag]
         else:
-            a, b = o[:lag], v[-lag:]
-        ok = np.isfinite(a) & np.isfinite(b)
+            a, b, m = o[:lag], v[-lag:], near[-lag:]
+        ok = np.isfinite(a) & np.isfinite(b) & m
         if ok.sum() < 10 or a[ok].std() == 0 or b[ok].std() == 0:
             corrs.append(np.nan)
             continue
@@ -114,6 +130,7 @@ def av_offset(open_: np.ndarray, loudness_db: np.ndarray, max_shift: int = MAX_S
         "offset_frames": lags[best],
         "confidence": float(c[best] - np.nanmedian(c)),
         "peak_correlation": float(c[best]),
+        "max_shift_frames": max_shift,
     }
 
 
