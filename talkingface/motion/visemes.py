@@ -149,6 +149,7 @@ def render_curves(
     """
     n = int(np.ceil(duration * rate)) + 1
     out = np.zeros((n, len(MOUTH_CHANNELS)), np.float32)
+    active = np.zeros(n)  # how much any speech segment is under way (0 in silence)
     for s in segments:
         onset, fall_end = s.start - s.anticipation, s.sustain_end + s.release
         k0, k1 = max(0, int(np.floor(onset * rate))), min(n, int(np.ceil(fall_end * rate)) + 1)
@@ -160,10 +161,11 @@ def render_curves(
             env = np.minimum(env, _ramp((t - onset) / s.anticipation))
         env = np.minimum(env, 1.0 - _ramp((t - s.sustain_end) / s.release))
         np.maximum(out[k0:k1], env[:, None].astype(np.float32) * s.target.to_arkit()[None, :], out=out[k0:k1])
+        np.maximum(active[k0:k1], env, out=active[k0:k1])
     if level is not None:
         jaw = out[:, MOUTH_INDEX["jawOpen"]]
         ja = np.asarray(level, np.float32)[:n] if len(level) >= n else np.pad(level, (0, n - len(level)))
-        jaw[:] = np.minimum(rules.JA_GAIN * ja * (rules.JA_BASE + jaw), 1.0)
+        jaw[:] = np.minimum(rules.JA_GAIN * ja * (rules.JA_BASE * active + jaw), 1.0)
     return rules.seal_lips(out)
 
 
