@@ -126,8 +126,10 @@ def clips(tmp: Path, quick: bool) -> list[Clip]:
         sonnet = save_wav(tmp / "sonnet_quick.wav", x, 16000)
         text = "one from fairest creatures we desire increase that thereby beauty's rose might never die but as the riper should by time decease"  # noqa: E501
     for portrait in (s.astronaut, s.grace_hopper):
-        out.append(Clip(f"sonnet ({portrait.stem})", "LibriVox, Sonnet 1 (real)", "en", sonnet, portrait, text))
-    if (c := asterisk_clip("en", ("vm-options",) if not quick else ("conf-getpin",), s.grace_hopper, tmp)) is not None:
+        name = f"sonnet ({portrait.stem})"
+        out.append(Clip(name, "LibriVox, Sonnet 1 (real)", "en", sonnet, portrait, text))
+    prompts = ("conf-getpin",) if quick else ("vm-options",)
+    if (c := asterisk_clip("en", prompts, s.grace_hopper, tmp)) is not None:
         out.append(c)
     for lang, portrait in (("es", s.astronaut), ("it", s.grace_hopper)):
         if (c := asterisk_clip(lang, ("conf-getpin", "vm-intro"), portrait, tmp)) is not None:

@@ -47,7 +47,9 @@ class _Event(ctypes.Structure):
     ]
 
 
-_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
+_CALLBACK = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event)
+)
 
 
 def _load():
@@ -120,7 +122,8 @@ def speak(text: str, voice: str = "en", pad_s: float = 0.0) -> SpokenText:
     duration = len(audio) / _rate
     phones: list[Phone] = []
     events.sort(key=lambda e: e[0])
-    for (t0, name), (t1, _) in zip(events, events[1:] + [(int(1000 * (duration - 2 * pad_s)), "")], strict=True):
+    ends = events[1:] + [(int(1000 * (duration - 2 * pad_s)), "")]
+    for (t0, name), (t1, _) in zip(events, ends, strict=True):
         if name and name not in ("_", "_:", "_!", "||", "|") and t1 > t0:
             phones.append(Phone(name, pad_s + t0 / 1000, pad_s + t1 / 1000))
     return SpokenText(audio, _rate, phones)
