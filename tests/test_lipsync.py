@@ -209,7 +209,14 @@ def test_metrics_recover_a_known_offset_and_closures():
     phones = [Phone("M", 2.0, 2.06), Phone("AA", 2.06, 2.3), Phone("B", 4.0, 4.08)]
     gaps = np.full(n, 0.2)
     gaps[50] = 0.0  # closed during the M (frame 50 = 2.0 s), open during the B
-    assert metrics.bilabial_closure_rate(gaps, phones, FPS) == {"rate": 0.5, "closed": 1, "total": 2}
+    res = metrics.bilabial_closure_rate(gaps, phones, FPS)
+    assert (res["rate"], res["closed"], res["total"]) == (0.5, 1, 2)
+    # a face resting with parted lips (a smile showing teeth): closed means well under its rest gap
+    assert metrics.closed_threshold(None) == metrics.CLOSED_GAP == metrics.closed_threshold(0.01)
+    assert metrics.closed_threshold(0.135) == pytest.approx(0.0405)
+    resting = np.full(n, 0.135)
+    resting[100:140] = 0.3  # speech
+    assert metrics.rest_gap(resting, ~(resting < 0.2), FPS) == pytest.approx(0.135)
 
 
 def test_analyze_video_of_a_still_portrait(tmp_path):

@@ -84,6 +84,8 @@ def score(open_: np.ndarray, samples: np.ndarray, fps: float, phones: list[Phone
     n = len(open_)
     loudness = frame_loudness(samples, n, fps)
     speech = speech_mask(loudness, fps)
+    rest = lipsync.rest_gap(open_, speech, fps)
+    closed_gap = lipsync.closed_threshold(rest)
     return {
         "frames": n,
         "fps": fps,
@@ -93,7 +95,8 @@ def score(open_: np.ndarray, samples: np.ndarray, fps: float, phones: list[Phone
         "lip_loudness": lipsync.lip_loudness_agreement(open_, loudness, speech),
         "silence_stillness": lipsync.silence_stillness(open_, speech, fps),
         "av_offset": lipsync.av_offset(open_, loudness, speech),
-        "bilabial_closure": lipsync.bilabial_closure_rate(open_, phones, fps) if phones else None,
+        "rest_gap": rest,
+        "bilabial_closure": lipsync.bilabial_closure_rate(open_, phones, fps, closed_gap) if phones else None,
         "phone_source": phone_source,
         "openness": lipsync.openness_stats(open_, speech),
     }

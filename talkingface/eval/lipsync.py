@@ -18,6 +18,10 @@ EYE_CORNERS = ((33, 133), (362, 263))
 BILABIALS = frozenset({"P", "B", "M"})
 #: Lips count as closed below this inner-lip gap (share of the inter-ocular distance) …
 CLOSED_GAP = 0.03
+#: … or below this share of the face's rest gap (its lip gap in silence), whichever is larger: a
+#: photo smiling with its teeth showing rests at ~0.13, and its sealed lips re-detect at 0.01–0.035
+#: (Face Landmarker is less sure of a sealed smile, more so at small sizes).
+REST_GAP_SHARE = 0.3
 #: … at some frame within the phone, give or take this tolerance (s): one frame at 25 fps.
 CLOSURE_TOLERANCE_S = 0.04
 #: THEval skips lip–loudness agreement when speech is under this share of the clip.
@@ -134,6 +138,24 @@ def av_offset(
     }
 
 
+def rest_gap(open_: np.ndarray, speech: np.ndarray, fps: float) -> float | None:
+    """The face's lip gap at rest: median openness inside silences (trimmed as for stillness)."""
+    trim = int(round(SILENCE_TRIM_S * fps))
+    parts = [
+        open_[a + trim : b - trim]
+        for a, b in _runs(~np.asarray(speech, bool))
+        if (b - a) / fps >= MIN_SILENCE_S
+    ]
+    x = np.concatenate(parts) if parts else np.zeros(0)
+    x = x[np.isfinite(x)]
+    return float(np.median(x)) if len(x) >= 3 else None
+
+
+def closed_threshold(rest: float | None) -> float:
+    """Lip gap under which the lips count as closed, for a face resting at ``rest``."""
+    return max(CLOSED_GAP, REST_GAP_SHARE * rest) if rest is not None else CLOSED_GAP
+
+
 def bilabial_closure_rate(
     open_: np.ndarray,
     phones: list[Phone],
@@ -144,9 +166,10 @@ def bilabial_closure_rate(
     """Share of p/b/m phones during which the lips close (openness ≤ closed_gap at some frame).
 
     Frames are those whose span [i/fps, (i+1)/fps) overlaps the phone widened by ``tolerance_s``.
-    None when there are no bilabials.
+    None when there are no bilabials. Also the median over bilabials of the smallest gap seen.
     """
     closed, total = 0, 0
+    minima = []
     for p in phones:
         if p.label not in BILABIALS:
             continue
@@ -158,9 +181,16 @@ def bilabial_closure_rate(
             continue
         total += 1
         closed += bool(window.min() <= closed_gap)
+        minima.append(float(window.min()))
     if total == 0:
         return None
-    return {"rate": closed / total, "closed": closed, "total": total}
+    return {
+        "rate": closed / total,
+        "closed": closed,
+        "total": total,
+        "closed_gap": closed_gap,
+        "median_min_gap": float(np.median(minima)),
+    }
 
 
 def openness_stats(open_: np.ndarray, speech: np.ndarray) -> dict:

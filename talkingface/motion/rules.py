@@ -48,9 +48,9 @@ JAW_SCALE_MAX = 1.4
 #: JALI's JA frame by frame: jaw = JA_GAIN × loudness level (0..1 over the speech) × (JA_BASE + viseme
 #: jaw), so quiet stretches barely open, loud vowels open wide, an IY stays narrower than an AA, and
 #: the mouth follows the voice's own rhythm (measured: lip–loudness agreement of the phone path
-#: from mean |o − v| 0.18 to 0.11 on the LibriVox sonnet, the loudness-only baseline is 0.12).
-JA_GAIN = 0.65
-JA_BASE = 0.7
+#: r 0.40 → 0.59 on the LibriVox sonnet, astronaut portrait; geometric check, no rendering).
+JA_GAIN = 0.8
+JA_BASE = 0.4
 
 #: ARKit channels the lip-sync pass writes (everything else it leaves alone).
 MOUTH_CHANNELS: tuple[str, ...] = (
