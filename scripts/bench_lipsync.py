@@ -11,10 +11,7 @@ events (synthetic speech in any language). Only the section between the markers 
 from __future__ import annotations
 
 import argparse
-import datetime
 import gzip
-import os
-import platform
 import sys
 import tempfile
 import time
@@ -29,7 +26,10 @@ from talkingface.eval.analyze import face_openness, score
 from talkingface.io.audio import load_audio, save_wav
 from talkingface.samples import ASTERISK_SOUNDS, fetch_samples
 
-BEGIN, END = "<!-- lipsync-bench:begin -->", "<!-- lipsync-bench:end -->"
+sys.path.insert(0, str(Path(__file__).parent))
+from benchmd import stamp, write_section  # noqa: E402
+
+SECTION = "lipsync"
 FPS = 25.0
 ASTERISK_TEXT = Path("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz")
 #: two sentences per language, rich in p/b/m, spoken by espeak-ng with a pause between them
@@ -52,18 +52,6 @@ class Clip:
     transcript: str | None = None
     reference: list[Phone] = field(default_factory=list)  # bilabial-bearing phone timings
     reference_source: str = "none"
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
 
 
 def _join(parts: list[np.ndarray], rate: int) -> np.ndarray:
@@ -188,17 +176,14 @@ def fmt_row(clip: Clip, label: str, r: dict) -> str:
 
 
 def section(rows: list[str], clip_list: list[Clip], command: str, seconds: float) -> str:
-    today = datetime.date.today().isoformat()
     sources = "\n".join(
         f"- **{c.name}**: {c.source}, {c.language}, {len(load_audio(c.audio)) / 16000:.1f} s, "
         f"{c.portrait.stem}; p/b/m reference: {c.reference_source}"
         for c in clip_list
     )
-    return f"""{BEGIN}
-## Lip sync
+    return f"""## Lip sync
 
-Produced by `{command}` on {today} in {seconds / 60:.1f} min.
-Machine: {machine()}. No GPU.
+{stamp(command)} Took {seconds / 60:.1f} min.
 
 Each clip is rendered at {FPS:g} fps (512² crop, head motion on) with every lip-sync method, then
 re-analysed by `talkingface analyze` (Face Landmarker re-detects the face in every frame).
@@ -212,10 +197,11 @@ peak − median correlation); target 0 ± 1. **agreement** = THEval lip–loudne
 speech frames, mean |o − v| of min–max normalised openness and loudness (lower is better) / Pearson
 r (higher is better). **silence MAD** = median absolute deviation of the lip gap in silences
 (share of inter-ocular distance); target < 2 %. **p/b/m closed** = share of reference bilabials
-during which the re-detected lip gap falls under 3 % of the inter-ocular distance; target ≥ 90 %
+during which the re-detected lip gap falls under 3 % of the inter-ocular distance (or under
+30 % of the face's own rest gap, for a photo smiling with parted lips); target ≥ 90 %
 with a transcript, ≥ 75 % without.
 
-| clip | method | offset (conf.) | agreement |o−v| / r | silence MAD | p/b/m closed |
+| clip | method | offset (conf.) | agreement \\|o−v\\| / r | silence MAD | p/b/m closed |
 |---|---|---:|---:|---:|---:|
 {chr(10).join(rows)}
 
@@ -223,18 +209,7 @@ with a transcript, ≥ 75 % without.
 
 Clips:
 {sources}
-{END}
 """
-
-
-def write_section(out: Path, text: str) -> None:
-    old = out.read_text(encoding="utf-8") if out.is_file() else "# Benchmarks\n"
-    if BEGIN in old and END in old:
-        head, rest = old.split(BEGIN, 1)
-        new = head + text.rstrip("\n") + rest.split(END, 1)[1]
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    out.write_text(new, encoding="utf-8")
 
 
 def main() -> None:
@@ -253,7 +228,7 @@ def main() -> None:
                 rows.append(fmt_row(clip, label, r))
                 print(rows[-1], f"gen {r['generate_s']:.1f} s, analyse {r['analyse_s']:.1f} s", flush=True)
         command = "python scripts/bench_lipsync.py" + (" --quick" if args.quick else "")
-        write_section(args.out, section(rows, clip_list, command, time.perf_counter() - started))
+        write_section(args.out, SECTION, section(rows, clip_list, command, time.perf_counter() - started))
     print(f"wrote the lip-sync section of {args.out}", file=sys.stderr)
 
 
