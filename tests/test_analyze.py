@@ -93,7 +93,7 @@ def test_french_speech_through_the_acoustic_path(samples, tmp_path):
     assert len(reference) >= 8
     video = tmp_path / "fr.mp4"
     result = talkingface.generate(samples.grace_hopper, audio, video, language="fr", size=384)
-    assert result.notes == []
+    assert not any("phones" in n or "alignment" in n for n in result.notes)
     open_, fps = face_openness(video)
     report = score(open_, load_audio(audio), fps, reference, "espeak-ng")
     assert abs(report["av_offset"]["offset_frames"]) <= 1
