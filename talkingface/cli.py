@@ -206,6 +206,80 @@ def motion_extract(
     print(f"wrote {output}: {len(track)} frames @ {track.fps:g} fps")
 
 
+@app.command()
+def analyze(
+    video: Annotated[Path, typer.Argument(help="A talking-face video (ours or anyone's), MP4/MOV/MKV/WebM.")],
+    audio: Annotated[
+        Path | None, typer.Option(help="The speech, if not the video's own sound track (WAV, MP3, …).")
+    ] = None,
+    transcript: Annotated[
+        str | None, typer.Option(help="The words spoken: p/b/m are then found by forced alignment.")
+    ] = None,
+    transcript_file: Annotated[
+        Path | None, typer.Option(help="A UTF-8 text file with the words spoken (instead of --transcript).")
+    ] = None,
+    language: Annotated[
+        str,
+        typer.Option(
+            help="auto/en: without a transcript, p/b/m come from phone recognition; other: not scored."
+        ),
+    ] = "auto",
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Where to write the JSON report (default: VIDEO.lipsync.json)."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Measure the lip sync of a video; the face is re-detected in every frame.
+
+    Reports A/V offset, lip–loudness agreement, stillness in silence, p/b/m closures, opening range.
+
+    Example: talkingface analyze talking.mp4 --transcript-file words.txt -o report.json
+    """
+    import json
+
+    from .errors import OutputError
+    from .eval.analyze import analyze_video, summary
+
+    if transcript is not None and transcript_file is not None:
+        _fail("give either --transcript or --transcript-file, not both")
+    progress = None
+    bar = None
+    if not quiet and err.is_terminal:
+        bar = Progress(
+            TextColumn("analysing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err
+        )
+        task = bar.add_task("analyse", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total or None)
+
+        bar.start()
+    target = output or video.with_name(video.name + ".lipsync.json")
+    try:
+        if transcript_file is not None:
+            transcript = _read_text(transcript_file)
+        if target.resolve() in (video.resolve(), *(p.resolve() for p in (audio, transcript_file) if p)):
+            raise OutputError(f"the report {target} would overwrite an input: choose another -o")
+        report = analyze_video(video, audio, transcript, language=language, progress=progress)
+    except TalkingFaceError as exc:
+        if bar is not None:
+            bar.stop()
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        if bar is not None:
+            bar.stop()
+        _fail("interrupted", 130)
+    if bar is not None:
+        bar.stop()
+    try:
+        target.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write the report {target}: {exc.strerror or exc}")
+    print(summary(report))
+    print(f"wrote {target}")
+
+
 def _read_text(path: Path) -> str:
     from .errors import InputError
 

@@ -121,7 +121,7 @@ def test_visemes_close_every_bilabial_and_rest_in_silence(sonnet, aligned):
     n = int(len(samples) / 16000 * FPS)
     loud = frame_loudness(samples, int(np.ceil(len(samples) / 160)), 100.0)
     v = viseme_frames(phones, n, FPS, loud)
-    close, jaw = v[:, MOUTH_INDEX["mouthClose"]], v[:, MOUTH_INDEX["jawOpen"]]
+    close, jaw = v[:, MOUTH_INDEX["mouthPressLeft"]], v[:, MOUTH_INDEX["jawOpen"]]  # the seal
     for p in phones:
         if p.label in metrics.BILABIALS:
             f = slice(int(p.start * FPS), int(np.ceil(p.end * FPS)))
@@ -165,7 +165,7 @@ def test_acoustic_path_follows_loudness_and_rests_in_silence():
     assert 0.3 < speech.mean() < 0.95
     assert np.corrcoef(jaw[speech], cues.loudness_db[speech])[0, 1] > 0.6
     assert jaw.max() > 0.4
-    assert (v[:, MOUTH_INDEX["mouthClose"]] >= 0.9).any()  # stop closures inside speech
+    assert (v[:, MOUTH_INDEX["mouthPressLeft"]] >= 0.9).any()  # stop closures inside speech (sealed lips)
     runs = metrics._runs(~speech)
     long_runs = [(a, b) for a, b in runs if (b - a) / FPS > 0.8]
     assert long_runs
@@ -182,7 +182,7 @@ def test_mouth_track_uses_the_transcript():
     text = "one from fairest creatures we desire increase that thereby beauty's rose might never die"
     track = mouth_track(samples, int(8.6 * FPS), FPS, transcript=text)
     assert track.meta["lipsync"] == "align"
-    assert track.channel("mouthClose").max() >= 0.9 and track.channel("jawOpen").max() > 0.3
+    assert track.channel("mouthPressLeft").max() >= 0.9 and track.channel("jawOpen").max() > 0.3
 
 
 def test_metrics_recover_a_known_offset_and_closures():
@@ -209,7 +209,14 @@ def test_metrics_recover_a_known_offset_and_closures():
     phones = [Phone("M", 2.0, 2.06), Phone("AA", 2.06, 2.3), Phone("B", 4.0, 4.08)]
     gaps = np.full(n, 0.2)
     gaps[50] = 0.0  # closed during the M (frame 50 = 2.0 s), open during the B
-    assert metrics.bilabial_closure_rate(gaps, phones, FPS) == {"rate": 0.5, "closed": 1, "total": 2}
+    res = metrics.bilabial_closure_rate(gaps, phones, FPS)
+    assert (res["rate"], res["closed"], res["total"]) == (0.5, 1, 2)
+    # a face resting with parted lips (a smile showing teeth): closed means well under its rest gap
+    assert metrics.closed_threshold(None) == metrics.CLOSED_GAP == metrics.closed_threshold(0.01)
+    assert metrics.closed_threshold(0.135) == pytest.approx(0.0405)
+    resting = np.full(n, 0.135)
+    resting[100:140] = 0.3  # speech
+    assert metrics.rest_gap(resting, ~(resting < 0.2), FPS) == pytest.approx(0.135)
 
 
 def test_analyze_video_of_a_still_portrait(tmp_path):

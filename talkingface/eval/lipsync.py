@@ -18,6 +18,10 @@ EYE_CORNERS = ((33, 133), (362, 263))
 BILABIALS = frozenset({"P", "B", "M"})
 #: Lips count as closed below this inner-lip gap (share of the inter-ocular distance) …
 CLOSED_GAP = 0.03
+#: … or below this share of the face's rest gap (its lip gap in silence), whichever is larger: a
+#: photo smiling with its teeth showing rests at ~0.13, and its sealed lips re-detect at 0.01–0.035
+#: (Face Landmarker is less sure of a sealed smile, more so at small sizes).
+REST_GAP_SHARE = 0.3
 #: … at some frame within the phone, give or take this tolerance (s): one frame at 25 fps.
 CLOSURE_TOLERANCE_S = 0.04
 #: THEval skips lip–loudness agreement when speech is under this share of the clip.
@@ -27,6 +31,8 @@ MIN_SPEECH_SHARE = 0.10
 MIN_SILENCE_S = 0.5
 SILENCE_TRIM_S = 0.15
 MAX_SHIFT_FRAMES = 10
+#: av_offset floors loudness this far (dB) under its peak: silence is silence, however digital.
+OFFSET_FLOOR_DB = 40.0
 
 
 def openness(landmarks: np.ndarray) -> np.ndarray:
@@ -86,22 +92,36 @@ def silence_stillness(open_: np.ndarray, speech: np.ndarray, fps: float) -> dict
     return {"mad": float(np.average(mads, weights=weights)), "worst_mad": max(mads), "runs": len(mads)}
 
 
-def av_offset(open_: np.ndarray, loudness_db: np.ndarray, max_shift: int = MAX_SHIFT_FRAMES) -> dict | None:
+def av_offset(
+    open_: np.ndarray,
+    loudness_db: np.ndarray,
+    speech: np.ndarray | None = None,
+    max_shift: int = MAX_SHIFT_FRAMES,
+) -> dict | None:
     """Audio–video offset in frames by cross-correlation over ±max_shift (positive: video late).
 
     The lag maximising the Pearson correlation of openness with loudness; confidence is the peak
-    minus the median correlation over all lags (SyncNet's min-vs-median idea).
+    minus the median correlation over all lags (SyncNet's min-vs-median idea). Loudness is
+    floored :data:`OFFSET_FLOOR_DB` under its peak and, when ``speech`` is given, only frames
+    within ``max_shift`` of speech count: long silences (digital zeros, a still mouth) would
+    otherwise dominate the correlation and flatten it around the true lag.
     """
     o = np.asarray(open_, np.float64)
     v = np.asarray(loudness_db, np.float64)
+    if len(v) == 0:
+        return None
+    v = np.maximum(v, np.percentile(v, 99) - OFFSET_FLOOR_DB)
+    near = np.ones(len(o), bool)
+    if speech is not None and np.any(speech):
+        near = np.convolve(np.asarray(speech, float), np.ones(2 * max_shift + 1), "same") > 0
     corrs = []
     lags = list(range(-max_shift, max_shift + 1))
     for lag in lags:  # openness at t + lag against loudness at t
         if lag >= 0:
-            a, b = o[lag:], v[: len(v) - lag]
+            a, b, m = o[lag:], v[: len(v) - lag], near[: len(v) - lag]
         else:
-            a, b = o[:lag], v[-lag:]
-        ok = np.isfinite(a) & np.isfinite(b)
+            a, b, m = o[:lag], v[-lag:], near[-lag:]
+        ok = np.isfinite(a) & np.isfinite(b) & m
         if ok.sum() < 10 or a[ok].std() == 0 or b[ok].std() == 0:
             corrs.append(np.nan)
             continue
@@ -114,7 +134,26 @@ def av_offset(open_: np.ndarray, loudness_db: np.ndarray, max_shift: int = MAX_S
         "offset_frames": lags[best],
         "confidence": float(c[best] - np.nanmedian(c)),
         "peak_correlation": float(c[best]),
+        "max_shift_frames": max_shift,
     }
+
+
+def rest_gap(open_: np.ndarray, speech: np.ndarray, fps: float) -> float | None:
+    """The face's lip gap at rest: median openness inside silences (trimmed as for stillness)."""
+    trim = int(round(SILENCE_TRIM_S * fps))
+    parts = [
+        open_[a + trim : b - trim]
+        for a, b in _runs(~np.asarray(speech, bool))
+        if (b - a) / fps >= MIN_SILENCE_S
+    ]
+    x = np.concatenate(parts) if parts else np.zeros(0)
+    x = x[np.isfinite(x)]
+    return float(np.median(x)) if len(x) >= 3 else None
+
+
+def closed_threshold(rest: float | None) -> float:
+    """Lip gap under which the lips count as closed, for a face resting at ``rest``."""
+    return max(CLOSED_GAP, REST_GAP_SHARE * rest) if rest is not None else CLOSED_GAP
 
 
 def bilabial_closure_rate(
@@ -127,9 +166,10 @@ def bilabial_closure_rate(
     """Share of p/b/m phones during which the lips close (openness ≤ closed_gap at some frame).
 
     Frames are those whose span [i/fps, (i+1)/fps) overlaps the phone widened by ``tolerance_s``.
-    None when there are no bilabials.
+    None when there are no bilabials. Also the median over bilabials of the smallest gap seen.
     """
     closed, total = 0, 0
+    minima = []
     for p in phones:
         if p.label not in BILABIALS:
             continue
@@ -141,9 +181,16 @@ def bilabial_closure_rate(
             continue
         total += 1
         closed += bool(window.min() <= closed_gap)
+        minima.append(float(window.min()))
     if total == 0:
         return None
-    return {"rate": closed / total, "closed": closed, "total": total}
+    return {
+        "rate": closed / total,
+        "closed": closed,
+        "total": total,
+        "closed_gap": closed_gap,
+        "median_min_gap": float(np.median(minima)),
+    }
 
 
 def openness_stats(open_: np.ndarray, speech: np.ndarray) -> dict:

@@ -17,7 +17,7 @@ from .rules import MOUTH_CHANNELS, MOUTH_INDEX, Target
 #: Jaw at full loudness (the phone path's AA is 0.85; keep a margin for loud syllables).
 MAX_JAW = 0.75
 #: A frame this many dB under the loudest frame within ±DIP_WINDOW_S is a stop closure.
-DIP_DB = 15.0
+DIP_DB = 10.0
 DIP_WINDOW_S = 0.08
 #: Smoothing kernel (s): a raised cosine this wide gives ≈ half of it as attack/release.
 SMOOTH_S = 0.12
@@ -28,6 +28,28 @@ def _norm(x: np.ndarray, mask: np.ndarray, lo_q: float = 5, hi_q: float = 95) ->
         return np.zeros_like(x)
     lo, hi = np.percentile(x[mask], [lo_q, hi_q])
     return np.clip((x - lo) / (hi - lo + 1e-9), 0.0, 1.0)
+
+
+def stop_closures(cues: AcousticFrames, dip_db: float = DIP_DB) -> np.ndarray:
+    """Frames inside speech at least ``dip_db`` under the loudest frame within ±DIP_WINDOW_S.
+
+    A stop's closure (p, b, also t, d, k, g) is a short near-silence between louder sounds; a
+    nasal murmur (m) is quieter than its vowels. Closing the lips there finds most bilabials
+    that phone recognition misses, at the price of a brief closure on some t/d/k, where real
+    lips come close anyway; a missed p/b/m is far more visible than an extra brief closure.
+    """
+    half = max(1, int(round(DIP_WINDOW_S * cues.fps)))
+    padded = np.pad(cues.loudness_db, half, mode="edge")
+    local_max = np.max(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=1)
+    return cues.speech & (cues.loudness_db < local_max - dip_db)
+
+
+def close_lips(values: np.ndarray, closed: np.ndarray) -> np.ndarray:
+    """Sealed-lip pose (see :func:`.rules.seal_lips`) on the ``closed`` frames of mouth values."""
+    values = values.copy()
+    sealed = rules.seal_lips(Target(close=1.0, press=0.3).to_arkit()[None, :].copy())[0]
+    values[closed] = sealed
+    return values
 
 
 def acoustic_mouth_frames(cues: AcousticFrames) -> np.ndarray:
@@ -45,10 +67,7 @@ def acoustic_mouth_frames(cues: AcousticFrames) -> np.ndarray:
     jaw = MAX_JAW * loud * (0.6 + 0.4 * openness) * (1 - 0.7 * fric)
     rounding = voiced * loud * np.clip(1 - 2 * centroid, 0, 1)
     spread = voiced * loud * np.clip(2 * centroid - 1, 0, 1) + 0.4 * fric
-    half = max(1, int(round(DIP_WINDOW_S * fps)))
-    padded = np.pad(cues.loudness_db, half, mode="edge")
-    local_max = np.max(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=1)
-    closed = speech & (cues.loudness_db < local_max - DIP_DB) & (loud < 0.3)
+    closed = stop_closures(cues)
     for i in range(n):
         if not speech[i]:
             continue
@@ -75,5 +94,6 @@ def acoustic_mouth_frames(cues: AcousticFrames) -> np.ndarray:
         keep = out[closed_rows].copy()
         out = np.stack([np.convolve(out[:, c], kernel, mode="same") for c in range(out.shape[1])], 1)
         out[closed_rows] = keep  # closures stay crisp
+    out = rules.seal_lips(out)
     out[np.abs(out) < 1e-6] = 0.0
     return out.astype(np.float32)

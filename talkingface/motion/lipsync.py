@@ -13,7 +13,7 @@ import numpy as np
 
 from ..audio.acoustic import acoustic_frames, frame_loudness
 from ..audio.phones import AlignmentError, Phone, align_phones, recognize_phones
-from .acoustic_mouth import acoustic_mouth_frames
+from .acoustic_mouth import acoustic_mouth_frames, close_lips, stop_closures
 from .rules import MOUTH_CHANNELS, VOWELS
 from .track import CHANNEL_INDEX, MotionTrack
 from .visemes import viseme_frames
@@ -49,6 +49,16 @@ def _allphone_fits(phones: list[Phone], speech: np.ndarray, fps: float) -> bool:
     return coverage >= MIN_PHONE_COVERAGE and median_vowel <= MAX_MEDIAN_VOWEL_S
 
 
+def _vowel_frames(phones: list[Phone], n_frames: int, fps: float) -> np.ndarray:
+    """Frames whose centre falls inside a recognised vowel."""
+    out = np.zeros(n_frames, bool)
+    centres = (np.arange(n_frames) + 0.5) / fps
+    for p in phones:
+        if p.label in VOWELS:
+            out[(centres >= p.start) & (centres < p.end)] = True
+    return out
+
+
 def mouth_frames(
     samples: np.ndarray, n_frames: int, fps: float, transcript: str | None = None, language: str = "auto"
 ) -> MouthResult:
@@ -66,7 +76,10 @@ def mouth_frames(
         phones = recognize_phones(samples)
         cues = acoustic_frames(samples, n_frames, fps)
         if language in ENGLISH or _allphone_fits(phones, cues.speech, fps):
-            return MouthResult(viseme_frames(phones, n_frames, fps, loudness), "allphone", phones, note)
+            values = viseme_frames(phones, n_frames, fps, loudness)
+            # allphone misses about half the p/b/m of real speech: close the lips in stop closures too
+            values = close_lips(values, stop_closures(cues) & ~_vowel_frames(phones, n_frames, fps))
+            return MouthResult(values, "allphone", phones, note)
         note = (note + "; " if note else "") + "phones did not fit the speech; used acoustic cues"
         return MouthResult(acoustic_mouth_frames(cues), "acoustic", [], note)
     cues = acoustic_frames(samples, n_frames, fps)

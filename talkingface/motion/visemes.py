@@ -20,11 +20,6 @@ from .rules import MOUTH_CHANNELS, MOUTH_INDEX, Target
 
 #: Internal curve rate (Hz): 5 ms steps, finer than PocketSphinx's 10 ms phone grid.
 CURVE_RATE = 200.0
-#: Lip shapes that cannot show while the lips are sealed.
-_SEALED_BY_CLOSURE = (
-    "mouthFunnel", "mouthPucker", "mouthStretchLeft", "mouthStretchRight",
-    "mouthUpperUpLeft", "mouthUpperUpRight",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -126,10 +121,35 @@ def _ramp(x: np.ndarray) -> np.ndarray:
     return 0.5 - 0.5 * np.cos(np.pi * np.clip(x, 0.0, 1.0))
 
 
-def render_curves(segments: list[Segment], duration: float, rate: float = CURVE_RATE) -> np.ndarray:
-    """(n, len(MOUTH_CHANNELS)) values on a grid of ``rate`` Hz covering [0, duration]."""
+def jaw_level(
+    phones: list[Phone], loudness_db: np.ndarray, loudness_rate: float, times: np.ndarray
+) -> np.ndarray:
+    """JALI's JA per curve sample: loudness in [0, 1] between the 5th and 95th percentile of the
+    speech (non-silence phones), read at ``times`` (s)."""
+    db = np.asarray(loudness_db, np.float64)
+    grid = (np.arange(len(db)) + 0.5) / loudness_rate
+    speech = np.zeros(len(db), bool)
+    for p in phones:
+        if not p.is_silence:
+            speech[int(p.start * loudness_rate) : int(np.ceil(p.end * loudness_rate))] = True
+    if speech.sum() < 2:
+        return np.ones(len(times))
+    mean, sd = float(db[speech].mean()), float(db[speech].std() + 1e-3)
+    level = np.clip((np.interp(times, grid, db) - (mean - 2.0 * sd)) / (3.2 * sd), 0.0, 1.0)
+    return level**1.3
+
+
+def render_curves(
+    segments: list[Segment], duration: float, rate: float = CURVE_RATE, level: np.ndarray | None = None
+) -> np.ndarray:
+    """(n, len(MOUTH_CHANNELS)) values on a grid of ``rate`` Hz covering [0, duration].
+
+    ``level`` (JA, per grid sample, see :func:`jaw_level`) scales the jaw frame by frame: the
+    viseme says how far this sound opens the jaw relative to others, loudness how far it opens now.
+    """
     n = int(np.ceil(duration * rate)) + 1
     out = np.zeros((n, len(MOUTH_CHANNELS)), np.float32)
+    active = np.zeros(n)  # how much any speech segment is under way (0 in silence)
     for s in segments:
         onset, fall_end = s.start - s.anticipation, s.sustain_end + s.release
         k0, k1 = max(0, int(np.floor(onset * rate))), min(n, int(np.ceil(fall_end * rate)) + 1)
@@ -141,18 +161,18 @@ def render_curves(segments: list[Segment], duration: float, rate: float = CURVE_
             env = np.minimum(env, _ramp((t - onset) / s.anticipation))
         env = np.minimum(env, 1.0 - _ramp((t - s.sustain_end) / s.release))
         np.maximum(out[k0:k1], env[:, None].astype(np.float32) * s.target.to_arkit()[None, :], out=out[k0:k1])
-    close = out[:, MOUTH_INDEX["mouthClose"]]
-    tuck = np.clip(out[:, MOUTH_INDEX["mouthRollLower"]] / 0.8, 0, 1)
-    out[:, MOUTH_INDEX["jawOpen"]] *= 1.0 - np.maximum(close, 0.9 * tuck)
-    for name in _SEALED_BY_CLOSURE:
-        out[:, MOUTH_INDEX[name]] *= 1.0 - close
-    return out
+        np.maximum(active[k0:k1], env, out=active[k0:k1])
+    if level is not None:
+        jaw = out[:, MOUTH_INDEX["jawOpen"]]
+        ja = np.asarray(level, np.float32)[:n] if len(level) >= n else np.pad(level, (0, n - len(level)))
+        jaw[:] = np.minimum(rules.JA_GAIN * ja * (rules.JA_BASE * active + jaw), 1.0)
+    return rules.seal_lips(out)
 
 
 def pool_to_frames(curves: np.ndarray, n_frames: int, fps: float, rate: float = CURVE_RATE) -> np.ndarray:
     """Frame i shows the mean over [i/fps, (i+1)/fps), or the closed pose if the lips close in it."""
     out = np.zeros((n_frames, curves.shape[1]), np.float32)
-    close = curves[:, MOUTH_INDEX["mouthClose"]]
+    close = rules.closure(curves)
     for i in range(n_frames):
         a = int(round(i / fps * rate))
         b = max(a + 1, int(round((i + 1) / fps * rate)))
@@ -173,5 +193,10 @@ def viseme_frames(
 ) -> np.ndarray:
     """(n_frames, len(MOUTH_CHANNELS)) mouth values for phone timings (seconds)."""
     segments = plan_segments(phones, loudness_db, loudness_rate)
-    curves = render_curves(segments, n_frames / fps)
+    duration = n_frames / fps
+    level = None
+    if loudness_db is not None and len(loudness_db):
+        times = np.arange(int(np.ceil(duration * CURVE_RATE)) + 1) / CURVE_RATE
+        level = jaw_level(phones, loudness_db, loudness_rate, times)
+    curves = render_curves(segments, duration, level=level)
     return pool_to_frames(curves, n_frames, fps)

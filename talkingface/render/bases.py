@@ -209,9 +209,7 @@ def build_bases(landmarks: np.ndarray) -> np.ndarray:
         put(f"mouthUpperUp{side}", _spread(f, {i: f.vec(0.0, -0.45 * f.lt) for i in half}, r, side=-1))
         half = [i for i in lower if sign[side] * f.a[i] >= -0.1 * f.mw]
         put(f"mouthLowerDown{side}", _spread(f, {i: f.vec(0.0, 0.5 * f.lt) for i in half}, r, side=1))
-        press = {i: f.vec(0.0, 0.3 * f.lt) for i in outer_upper if sign[side] * f.a[i] >= -0.1 * f.mw}
-        press.update({i: f.vec(0.0, -0.3 * f.lt) for i in outer_lower if sign[side] * f.a[i] >= -0.1 * f.mw})
-        put(f"mouthPress{side}", _spread(f, press, 0.5 * f.mw))
+        put(f"mouthPress{side}", _press(f, side))
     put("mouthLeft", _spread(f, {i: f.vec(0.18 * f.mw, 0.0) for i in upper + lower + [61, 291, 78, 308]}, r))
     put(
         "mouthRight", _spread(f, {i: f.vec(-0.18 * f.mw, 0.0) for i in upper + lower + [61, 291, 78, 308]}, r)
@@ -276,6 +274,41 @@ def build_bases(landmarks: np.ndarray) -> np.ndarray:
     for name in ("browInnerUp", "browOuterUpLeft", "browOuterUpRight", "browDownLeft", "browDownRight"):
         bases[CHANNEL_INDEX[name]] *= keep[:, None]
     return bases.astype(np.float32)
+
+
+#: mouthPress: share of the portrait's rest lip gap closed by the upper lip (the lower lip does the rest)
+PRESS_UPPER_SHARE = 0.35
+#: … and how much the red lips then compress toward each other (share of lip thickness)
+PRESS_SQUEEZE = 0.15
+
+
+def _press(f: _Frame, side: str) -> np.ndarray:
+    """mouthPress{side}: the lips sealed and pressed, from this portrait's own rest pose.
+
+    A photo with parted lips (a smile showing teeth) has a gap to close first: per column of the
+    inner lip contour the upper lip comes down PRESS_UPPER_SHARE of it and the lower lip up the
+    rest, the outer contours with them, then both compress a little. Left and Right split the
+    mouth with weights that sum to 1, so both at 1 seal it exactly; on a closed-mouth photo only
+    the squeeze remains. (mouthClose closes what the jaw opened, ARKit-style; this is the
+    bilabial seal the lip sync commands with the jaw shut.)
+    """
+
+    def columns(chain: tuple[int, ...]) -> list[int]:
+        return list(chain[1:-1])
+
+    inner_u, inner_l = columns(T.LIPS_INNER_UPPER), columns(T.LIPS_INNER_LOWER)
+    outer_u, outer_l = columns(T.LIPS_OUTER_UPPER), columns(T.LIPS_OUTER_LOWER)
+    gap = np.maximum(f.b[inner_l] - f.b[inner_u], 0.0)
+    toward = 1.0 if side == "Left" else -1.0
+    upper, lower = {}, {}
+    for k in range(len(gap)):
+        for i, squeeze in ((inner_u[k], 0.0), (outer_u[k], PRESS_SQUEEZE * f.lt)):
+            w = float(_smoothstep((toward * f.a[i] + 0.15 * f.mw) / (0.3 * f.mw)))
+            upper[i] = f.vec(0.0, w * (PRESS_UPPER_SHARE * gap[k] + squeeze))
+        for i, squeeze in ((inner_l[k], 0.0), (outer_l[k], PRESS_SQUEEZE * f.lt)):
+            w = float(_smoothstep((toward * f.a[i] + 0.15 * f.mw) / (0.3 * f.mw)))
+            lower[i] = f.vec(0.0, -w * ((1.0 - PRESS_UPPER_SHARE) * gap[k] + squeeze))
+    return _spread(f, upper, 0.5 * f.mw, side=-1) + _spread(f, lower, 0.5 * f.mw, side=1)
 
 
 def _img(d: np.ndarray) -> np.ndarray:
