@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from ..face import topology as T
@@ -71,9 +72,23 @@ def draw_mouth(
     w, h = x1 - x0, y1 - y0
     if w < 3 or h < 2:
         return
-    gap = np.interp(np.arange(x0, x1) + 0.5, *chain(lower)) - np.interp(
-        np.arange(x0, x1) + 0.5, *chain(upper)
-    )
+    xs = np.arange(x0, x1) + 0.5
+    gap = np.interp(xs, *chain(lower)) - np.interp(xs, *chain(upper))
+    n_upper = len(T.LIPS_INNER_UPPER)
+    rest_upper = rest_hole[:n_upper]
+    rest_lower = np.concatenate([rest_hole[:1], rest_hole[n_upper:][::-1], rest_hole[n_upper - 1 : n_upper]])
+    rest_gap = np.interp(xs, *chain(rest_lower)) - np.interp(xs, *chain(rest_upper))
+    # lips pressed over a mouth the photo shows open: what is left of the opening is the dark seam
+    # between the lips, not a jagged line of the photo's teeth
+    sealed = np.clip((rest_gap - gap - 0.5) / 1.5, 0.0, 1.0) * np.clip(1.0 - (gap - 0.5) / 2.0, 0.0, 1.0)
+    if sealed.max() > 0:
+        seam = coverage(hole, x0, y0, w, h) * sealed[None, :]
+        seam = np.maximum(seam, cv2.GaussianBlur(seam, (3, 3), 0.7))  # close the sliver's pixel gaps
+        region = frame[y0:y1, x0:x1].astype(np.float32)
+        colour = np.minimum(style.cavity * 1.7, 255.0)
+        frame[y0:y1, x0:x1] = np.clip(
+            region * (1 - seam[..., None]) + colour * seam[..., None] + 0.5, 0, 255
+        ).astype(np.uint8)
     if gap.max() < 0.7:
         return
     alpha = np.clip(coverage(hole, x0, y0, w, h) - coverage(rest_hole, x0, y0, w, h), 0.0, 1.0)
