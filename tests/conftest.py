@@ -42,3 +42,19 @@ def landmarker():
 @pytest.fixture(scope="session")
 def astronaut_rgb(samples: Samples) -> np.ndarray:
     return np.asarray(Image.open(samples.astronaut).convert("RGB"))
+
+
+@pytest.fixture(scope="session")
+def portrait(astronaut_rgb, landmarker):
+    """The astronaut framed as `generate` frames her by default (512² crop)."""
+    from talkingface.face.portrait import prepare_portrait
+
+    return prepare_portrait(astronaut_rgb, landmarker, "crop", 512)
+
+
+@pytest.fixture(scope="session")
+def renderer(portrait):
+    from talkingface.render.renderer import Renderer
+    from talkingface.render.rig import build_rig
+
+    return Renderer(build_rig(portrait.image, portrait.face))

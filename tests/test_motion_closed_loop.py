@@ -13,26 +13,13 @@ from talkingface.eval.motion_stats import (
     iris_offset,
     motion_statistics,
 )
-from talkingface.face.portrait import prepare_portrait
 from talkingface.io.audio import iter_audio
 from talkingface.motion.driver import track_from_measures, track_from_video
 from talkingface.motion.gaze import gaze_channels
 from talkingface.motion.generate import motion_from_audio
 from talkingface.motion.track import CHANNEL_INDEX, MotionTrack
-from talkingface.render.renderer import Renderer
-from talkingface.render.rig import build_rig
 
 SWEEP = np.array([-1.0, -0.5, 0.0, 0.5, 1.0])
-
-
-@pytest.fixture(scope="module")
-def portrait(astronaut_rgb, landmarker):
-    return prepare_portrait(astronaut_rgb, landmarker, "crop", 512)
-
-
-@pytest.fixture(scope="module")
-def renderer(portrait):
-    return Renderer(build_rig(portrait.image, portrait.face))
 
 
 def render_measure(renderer, landmarker, track: MotionTrack):

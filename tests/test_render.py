@@ -3,24 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from talkingface.face.portrait import prepare_portrait
 from talkingface.motion.track import channel_vector as weights
-from talkingface.render.renderer import Renderer
-from talkingface.render.rig import build_rig
 
 REST = np.array([0, 0, 0, 0, 0, 1.0])
-
-
-@pytest.fixture(scope="module")
-def portrait(astronaut_rgb, landmarker):
-    return prepare_portrait(astronaut_rgb, landmarker, "crop", 512)
-
-
-@pytest.fixture(scope="module")
-def renderer(portrait):
-    return Renderer(build_rig(portrait.image, portrait.face))
 
 
 def test_rest_pose_reproduces_the_photo_exactly(renderer, portrait):
