@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from talkingface import timeline
 from talkingface.audio.acoustic import acoustic_frames, frame_loudness, speech_mask
 from talkingface.audio.g2p import normalize_text, pronounce
 from talkingface.audio.phones import AlignmentError, Phone, align_phones, recognize_phones
@@ -166,7 +167,7 @@ def test_acoustic_path_follows_loudness_and_rests_in_silence():
     assert np.corrcoef(jaw[speech], cues.loudness_db[speech])[0, 1] > 0.6
     assert jaw.max() > 0.4
     assert (v[:, MOUTH_INDEX["mouthPressLeft"]] >= 0.9).any()  # stop closures inside speech (sealed lips)
-    runs = metrics._runs(~speech)
+    runs = timeline.runs(~speech)
     long_runs = [(a, b) for a, b in runs if (b - a) / FPS > 0.8]
     assert long_runs
     for a, b in long_runs:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..timeline import runs
+
 SAMPLE_RATE = 16000
 #: Analysis window (s): THEval's 50 ms RMS frame, long enough for a pitch period at 60 Hz.
 WINDOW_S = 0.05
@@ -64,13 +66,6 @@ def frame_loudness(samples: np.ndarray, n_frames: int, fps: float, window_s: flo
     return np.maximum(out, _SILENT_DB)
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """[start, end) index ranges where ``mask`` is True."""
-    padded = np.concatenate([[False], mask.astype(bool), [False]])
-    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
-
-
 def speech_mask(loudness_db: np.ndarray, fps: float) -> np.ndarray:
     """Voice activity from loudness alone: robust on clean recordings, which is what we animate."""
     db = np.asarray(loudness_db, np.float64)
@@ -81,10 +76,10 @@ def speech_mask(loudness_db: np.ndarray, fps: float) -> np.ndarray:
         return np.full(len(db), floor > -50.0)
     threshold = max(peak - VAD_RANGE_DB, floor + VAD_FLOOR_SHARE * (peak - floor))
     mask = db > threshold
-    for a, b in _runs(~mask):
+    for a, b in runs(~mask):
         if a > 0 and b < len(mask) and (b - a) / fps <= VAD_FILL_GAP_S:
             mask[a:b] = True
-    for a, b in _runs(mask):
+    for a, b in runs(mask):
         if (b - a) / fps < VAD_MIN_SPEECH_S:
             mask[a:b] = False
     return mask

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..audio.phones import Phone
+from ..timeline import runs
 
 UPPER_INNER_LIP = (191, 80, 81, 82, 13, 312, 311, 310)
 LOWER_INNER_LIP = (95, 88, 178, 87, 14, 317, 402, 318)
@@ -63,12 +64,6 @@ def lip_loudness_agreement(open_: np.ndarray, loudness_db: np.ndarray, speech: n
     return {"mean_abs_diff": float(np.mean(np.abs(o - v))), "pearson": r}
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    padded = np.concatenate([[False], np.asarray(mask, bool), [False]])
-    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
-
-
 def silence_stillness(open_: np.ndarray, speech: np.ndarray, fps: float) -> dict | None:
     """Median absolute deviation of openness inside silences (share of inter-ocular distance).
 
@@ -78,7 +73,7 @@ def silence_stillness(open_: np.ndarray, speech: np.ndarray, fps: float) -> dict
     """
     trim = int(round(SILENCE_TRIM_S * fps))
     mads, weights = [], []
-    for a, b in _runs(~np.asarray(speech, bool)):
+    for a, b in runs(~np.asarray(speech, bool)):
         if (b - a) / fps < MIN_SILENCE_S:
             continue
         x = open_[a + trim : b - trim]
@@ -143,7 +138,7 @@ def rest_gap(open_: np.ndarray, speech: np.ndarray, fps: float) -> float | None:
     trim = int(round(SILENCE_TRIM_S * fps))
     parts = [
         open_[a + trim : b - trim]
-        for a, b in _runs(~np.asarray(speech, bool))
+        for a, b in runs(~np.asarray(speech, bool))
         if (b - a) / fps >= MIN_SILENCE_S
     ]
     x = np.concatenate(parts) if parts else np.zeros(0)

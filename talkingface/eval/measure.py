@@ -11,15 +11,12 @@ import numpy as np
 from ..face.landmarker import FaceLandmarker, FaceObservation
 from ..io.frames import iter_frames
 from ..motion.track import ARKIT_CHANNELS
-
-UPPER_INNER = (191, 80, 81, 82, 13, 312, 311, 310)
-LOWER_INNER = (95, 88, 178, 87, 14, 317, 402, 318)
+from .lipsync import openness
 
 
 def mouth_gap(face: FaceObservation) -> float:
-    """Inner-lip gap ÷ inter-ocular distance (THEval's openness, anchors.md §4)."""
-    lm = face.landmarks
-    return float(abs(lm[list(LOWER_INNER), 1].mean() - lm[list(UPPER_INNER), 1].mean()) / face.inter_ocular)
+    """Inner-lip gap ÷ inter-ocular distance of one face (THEval's openness, anchors.md §4)."""
+    return float(openness(face.landmarks[None])[0])
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
+from ..timeline import runs
 from .measure import FrameMeasures
 
 #: reference ranges shown next to measured numbers (anchors.md §1, procedural.md §4)
@@ -133,12 +134,6 @@ def iris_offset(landmarks: np.ndarray) -> np.ndarray:
     return (offs[0] + offs[1]) / 2
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    padded = np.concatenate([[False], np.asarray(mask, bool), [False]])
-    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
-
-
 def blink_events(aperture: np.ndarray, fps: float) -> list[tuple[int, float, float]]:
     """(frame of deepest closure, depth 0–1, duration s) of each blink in a (n,) or (n, 2) aperture."""
     a = np.asarray(aperture, np.float64)
@@ -148,7 +143,7 @@ def blink_events(aperture: np.ndarray, fps: float) -> list[tuple[int, float, flo
         return []
     rel = np.where(ok, a / np.median(a[ok]), 1.0)
     events = []
-    for lo, hi in _runs(rel < BLINK_DURATION_LEVEL):
+    for lo, hi in runs(rel < BLINK_DURATION_LEVEL):
         seg = rel[lo:hi]
         if seg.min() >= BLINK_CLOSED:
             continue
@@ -158,7 +153,7 @@ def blink_events(aperture: np.ndarray, fps: float) -> list[tuple[int, float, flo
 
 def gaze_shifts(offset: np.ndarray, threshold: float = GAZE_SHIFT) -> int:
     jumps = np.linalg.norm(np.diff(offset, axis=0), axis=1)
-    return len(_runs(np.nan_to_num(jumps) >= threshold))
+    return len(runs(np.nan_to_num(jumps) >= threshold))
 
 
 def delta_p(angles: np.ndarray, smooth: float = 0.0) -> float:

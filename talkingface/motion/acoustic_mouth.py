@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..audio.acoustic import AcousticFrames, _runs
+from ..audio.acoustic import AcousticFrames
+from ..timeline import runs
 from . import rules
 from .rules import MOUTH_CHANNELS, MOUTH_INDEX, Target
 
@@ -78,7 +79,7 @@ def acoustic_mouth_frames(cues: AcousticFrames) -> np.ndarray:
                             ulr=0.3 * fric[i] + 0.2 * spread[i])  # fmt: skip
         out[i] = target.to_arkit()
     # pause bands: hold short gaps, relax medium ones, long ones stay neutral
-    for a, b in _runs(~speech):
+    for a, b in runs(~speech):
         if a == 0 or b == n:
             continue
         gap = (b - a) / fps

@@ -55,7 +55,7 @@ def hazard_multiplier(
     accents: list[int] | tuple[int, ...] = (),
 ) -> np.ndarray:
     """Per frame: how much likelier a blink is than during plain speech."""
-    from .prosody import runs
+    from ..timeline import runs
 
     speech = np.asarray(speech, bool)
     mult = np.ones(len(speech))

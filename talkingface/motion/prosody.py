@@ -16,6 +16,7 @@ from scipy.signal import find_peaks
 
 from ..audio.features import AudioFeatures
 from ..audio.pitch import semitones
+from ..timeline import runs
 
 #: pauses at least this long end a phrase (head tilts change here) …
 PHRASE_PAUSE_S = 0.25
@@ -45,14 +46,7 @@ class Prosody:
     prominence: np.ndarray  # per frame, z units, 0 outside speech
 
 
-def runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """[start, stop) of every run of True."""
-    padded = np.concatenate([[False], np.asarray(mask, bool), [False]])
-    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
-
-
-def speech_runs(speech: np.ndarray, fps: float, min_pause_s: float) -> list[tuple[int, int]]:
+def speechruns(speech: np.ndarray, fps: float, min_pause_s: float) -> list[tuple[int, int]]:
     """Runs of speech, bridging pauses shorter than ``min_pause_s``."""
     out: list[tuple[int, int]] = []
     for a, b in runs(speech):
@@ -103,7 +97,7 @@ def analyse_prosody(features: AudioFeatures) -> Prosody:
             accents.append(Accent(int(frame), float(np.clip(p / top, 0.2, 1.0)), max(rise, 0.0)))
     return Prosody(
         accents,
-        speech_runs(features.speech, fps, PHRASE_PAUSE_S),
-        speech_runs(features.speech, fps, UTTERANCE_PAUSE_S),
+        speechruns(features.speech, fps, PHRASE_PAUSE_S),
+        speechruns(features.speech, fps, UTTERANCE_PAUSE_S),
         prom,
     )
