@@ -24,7 +24,7 @@ import talkingface
 from talkingface.audio.phones import Phone, align_phones
 from talkingface.eval.analyze import face_openness, score
 from talkingface.io.audio import load_audio, save_wav
-from talkingface.samples import ASTERISK_SOUNDS, fetch_samples
+from talkingface.samples import asterisk_dir, fetch_samples
 
 sys.path.insert(0, str(Path(__file__).parent))
 from benchmd import stamp, write_section  # noqa: E402
@@ -89,8 +89,7 @@ def asterisk_texts() -> dict[str, str]:
 
 
 def asterisk_clip(lang: str, names: tuple[str, ...], portrait: Path, tmp: Path) -> Clip | None:
-    folders = [ASTERISK_SOUNDS / lang] + sorted(ASTERISK_SOUNDS.glob(f"{lang}_*"))
-    folder = next((f for f in folders if f.is_dir()), folders[0])
+    folder = asterisk_dir(lang)
     files = [folder / f"{n}.g722" for n in names]
     if not all(f.is_file() for f in files):
         return None

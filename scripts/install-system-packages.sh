@@ -4,7 +4,7 @@
 # languages, exact phone timings) and Asterisk's professionally recorded prompts (en/es/it).
 # Idempotent: does nothing when everything is installed.
 set -euo pipefail
-pkgs=(espeak-ng chromium asterisk-core-sounds-en-g722 asterisk-core-sounds-es-g722 asterisk-core-sounds-it-g722)
+pkgs=(espeak-ng chromium asterisk-core-sounds-en asterisk-core-sounds-en-g722 asterisk-core-sounds-es-g722 asterisk-core-sounds-it-g722)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -13,5 +13,12 @@ done
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 echo "installing Debian packages: ${missing[*]}"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Another apt (unattended upgrades, a second build) may hold the lock: wait for it, up to 10 minutes.
+LOCK=(-o DPkg::Lock::Timeout=600)
+for try in $(seq 1 60); do
+  $SUDO apt-get "${LOCK[@]}" update -qq && break
+  [ "$try" -eq 60 ] && { echo "apt-get update kept failing (is another apt holding its lock?)" >&2; exit 1; }
+  echo "apt-get update failed; waiting 10 s for the apt lock (try $try of 60)" >&2
+  sleep 10
+done
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get "${LOCK[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

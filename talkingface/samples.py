@@ -36,7 +36,19 @@ class Samples:
     @staticmethod
     def asterisk(language: str, name: str) -> Path:
         """A professional voice prompt (Debian asterisk-core-sounds-{en,es,it}-g722)."""
-        return ASTERISK_SOUNDS / language / f"{name}.g722"
+        return asterisk_dir(language) / f"{name}.g722"
+
+
+def asterisk_dir(language: str) -> Path:
+    """The folder of one language's Asterisk prompts, as the ``-g722`` package installs it.
+
+    The package puts the files under ``<lang>_<REGION>_<voice>/`` (``en_US_f_Allison``); the short
+    ``<lang>`` link comes only from a Recommends we never install, so it is not relied on.
+    """
+    voices = sorted(d for d in ASTERISK_SOUNDS.glob(f"{language}_*") if d.is_dir())
+    if voices:
+        return voices[0]
+    return ASTERISK_SOUNDS / language
 
 
 def samples_dir() -> Path:

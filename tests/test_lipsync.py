@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,10 +19,9 @@ from talkingface.motion.acoustic_mouth import acoustic_mouth_frames
 from talkingface.motion.lipsync import mouth_track
 from talkingface.motion.rules import MOUTH_INDEX
 from talkingface.motion.visemes import viseme_frames
-from talkingface.samples import fetch_samples
+from talkingface.samples import Samples, fetch_samples
 
 FPS = 25.0
-ASTERISK = Path("/usr/share/asterisk/sounds")
 
 
 @pytest.fixture(scope="module")
@@ -148,10 +146,7 @@ def test_pause_bands_hold_relax_and_close():
 
 
 def _spanish_clip() -> np.ndarray:
-    dirs = sorted(d for d in ASTERISK.glob("es*") if d.is_dir())
-    if not dirs:
-        pytest.skip("Asterisk Spanish prompts not installed (make system-packages)")
-    clip = load_audio(dirs[0] / "conf-getpin.g722")
+    clip = load_audio(Samples.asterisk("es", "conf-getpin"))
     gap = np.zeros(16000, np.float32)
     return np.concatenate([gap[:4000], clip, gap, clip, gap[:4000]])
 
