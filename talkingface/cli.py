@@ -133,6 +133,12 @@ def generate(
         bool,
         typer.Option("--no-sign", help="Do not embed signed C2PA content credentials (your responsibility)."),
     ] = False,
+    face: Annotated[
+        str | None,
+        typer.Option(
+            help="Which face, when the picture shows several: its number (1 = leftmost) or a pixel X,Y."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Generate a talking-face video.
@@ -152,7 +158,7 @@ def generate(
             blink_rate=blink_rate, max_duration=max_duration, transcript=transcript,
             language=language, lipsync=lipsync, emotion=emotion, emotion_strength=emotion_strength,
             gaze=_pair(gaze, "--gaze"), head_distance=head_distance, motion_track=motion, driver=driver,
-            export_motion=export_motion,
+            export_motion=export_motion, face=face,
             provenance=ProvenanceOptions(
                 watermark=not no_watermark, sign=not no_sign, label=label,
                 sign_cert=sign_cert, sign_key=sign_key,

@@ -50,8 +50,8 @@ def test_no_face(tmp_path, out_dir, speech_clip):
 
 
 def test_face_too_small(tmp_path, out_dir, speech_clip, astronaut_rgb):
-    canvas = np.full((320, 320, 3), 200, np.uint8)
-    canvas[:256, :256] = cv2.resize(astronaut_rgb, (256, 256), interpolation=cv2.INTER_AREA)
+    canvas = np.full((320, 320, 3), 200, np.uint8)  # a 20 px face: found, but too small even to enlarge
+    canvas[:112, :112] = cv2.resize(astronaut_rgb, (112, 112), interpolation=cv2.INTER_AREA)
     path = tmp_path / "small.png"
     Image.fromarray(canvas).save(path)
     proc = run_cli("generate", path, speech_clip, "-o", out_dir / "x.mp4")

@@ -210,11 +210,12 @@ def generate(
     rgb = load_portrait(portrait)
     features = analyse_audio(audio, options)
     with FaceLandmarker() as landmarker:
-        framed: Portrait = prepare_portrait(rgb, landmarker, options.mode, options.size, name=str(portrait))
-    notes = []
-    if framed.n_faces > 1:
-        notes.append(f"{framed.n_faces} faces found in {portrait}; animating the largest")
-        reporter.note(notes[-1])
+        framed: Portrait = prepare_portrait(
+            rgb, landmarker, options.mode, options.size, name=str(portrait), face=options.face
+        )
+    notes = list(framed.notes)
+    for note in notes:
+        reporter.note(note)
     renderer = Renderer(build_rig(framed.image, framed.face))
     track = given_motion(options, len(features))
     if track is None:
