@@ -140,6 +140,19 @@ def test_missing_model_names_the_fix(tmp_path, out_dir, samples, speech_clip, mo
     assert_clean_failure(proc, out_dir, "talkingface models fetch")
 
 
+def test_missing_matte_model_names_the_fix_and_the_way_around(
+    tmp_path, out_dir, samples, speech_clip, monkeypatch
+):
+    from talkingface.models import default_face_model_path
+
+    cache = tmp_path / "cache"
+    (cache / "models").mkdir(parents=True)
+    shutil.copyfile(default_face_model_path(), cache / "models" / "face_landmarker.task")
+    monkeypatch.setenv("TALKINGFACE_CACHE", str(cache))
+    proc = run_cli("generate", samples.astronaut, speech_clip, "-o", out_dir / "x.mp4")
+    assert_clean_failure(proc, out_dir, "MODNet", "models fetch", "--no-matte")
+
+
 def test_corrupt_model_is_detected(tmp_path, out_dir, samples, speech_clip, monkeypatch):
     from talkingface.models import default_face_model_path
 

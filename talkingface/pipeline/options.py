@@ -34,9 +34,8 @@ class GenerateOptions:
     motion_track: str | Path | None = None  # render this track file (JSON/CSV) instead of audio-driven motion
     driver: str | Path | None = None  # take the motion from this driving video instead
     export_motion: str | Path | None = None  # also write the track used to this .json or .csv file
-    face: str | None = (
-        None  # which face: its number (1 = leftmost) or a pixel "X,Y" on it; default the largest
-    )
+    matte: bool = True  # separate the person from the background, which then never moves
+    face: str | None = None  # which face: its number (1 = leftmost) or a pixel "X,Y" on it
     provenance: ProvenanceOptions = field(default_factory=ProvenanceOptions)  # watermark + C2PA, on
 
     def __post_init__(self) -> None:
