@@ -105,3 +105,27 @@ def test_generate_picks_the_face_from_the_command_line(group, tmp_path, speech_c
     assert proc.returncode == 0, proc.stderr
     assert "5 faces found" in proc.stderr and "animating face 2" in proc.stderr
     assert out.is_file() and out.stat().st_size > 10_000
+
+
+def test_drawn_eyes_keep_their_strokes_when_the_gaze_moves(astronaut_rgb, landmarker):
+    """Line art has no iris disc to slide: a gaze shift must not smear grey across its eyes."""
+    from talkingface.eval.portraits import line_art
+    from talkingface.motion.track import channel_vector
+    from talkingface.render.renderer import Renderer
+    from talkingface.render.rig import build_rig
+
+    framed = prepare_portrait(line_art(astronaut_rgb), landmarker, "crop", 512)
+    renderer = Renderer(build_rig(framed.image, framed.face))
+    lm = framed.face.landmarks
+    y = int(lm[[33, 263], 1].mean())
+    x0, x1 = int(lm[33, 0]) - 20, int(lm[263, 0]) + 20
+    rest = np.array([0, 0, 0, 0, 0, 1.0])
+    for look in (
+        {"eyeLookOutLeft": 0.9, "eyeLookInRight": 0.9},
+        {"eyeLookInLeft": 0.9, "eyeLookOutRight": 0.9},
+    ):
+        frame = renderer.render(rest, channel_vector(**look))
+        eyes = frame[y - 25 : y + 25, x0:x1].mean(2)
+        grey = ((eyes > 40) & (eyes < 215)).mean()
+        photo = framed.image[y - 25 : y + 25, x0:x1].mean(2)
+        assert grey <= ((photo > 40) & (photo < 215)).mean() + 0.01
