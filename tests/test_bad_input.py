@@ -50,8 +50,8 @@ def test_no_face(tmp_path, out_dir, speech_clip):
 
 
 def test_face_too_small(tmp_path, out_dir, speech_clip, astronaut_rgb):
-    canvas = np.full((320, 320, 3), 200, np.uint8)
-    canvas[:256, :256] = cv2.resize(astronaut_rgb, (256, 256), interpolation=cv2.INTER_AREA)
+    canvas = np.full((320, 320, 3), 200, np.uint8)  # a 20 px face: found, but too small even to enlarge
+    canvas[:112, :112] = cv2.resize(astronaut_rgb, (112, 112), interpolation=cv2.INTER_AREA)
     path = tmp_path / "small.png"
     Image.fromarray(canvas).save(path)
     proc = run_cli("generate", path, speech_clip, "-o", out_dir / "x.mp4")
@@ -138,6 +138,19 @@ def test_missing_model_names_the_fix(tmp_path, out_dir, samples, speech_clip, mo
     monkeypatch.setenv("TALKINGFACE_CACHE", str(tmp_path / "empty-cache"))
     proc = run_cli("generate", samples.astronaut, speech_clip, "-o", out_dir / "x.mp4")
     assert_clean_failure(proc, out_dir, "talkingface models fetch")
+
+
+def test_missing_matte_model_names_the_fix_and_the_way_around(
+    tmp_path, out_dir, samples, speech_clip, monkeypatch
+):
+    from talkingface.models import default_face_model_path
+
+    cache = tmp_path / "cache"
+    (cache / "models").mkdir(parents=True)
+    shutil.copyfile(default_face_model_path(), cache / "models" / "face_landmarker.task")
+    monkeypatch.setenv("TALKINGFACE_CACHE", str(cache))
+    proc = run_cli("generate", samples.astronaut, speech_clip, "-o", out_dir / "x.mp4")
+    assert_clean_failure(proc, out_dir, "MODNet", "models fetch", "--no-matte")
 
 
 def test_corrupt_model_is_detected(tmp_path, out_dir, samples, speech_clip, monkeypatch):

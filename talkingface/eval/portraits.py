@@ -57,10 +57,46 @@ def in_large_picture(rgb: np.ndarray, size: tuple[int, int] = (1920, 1080)) -> n
     return out
 
 
+def line_art(rgb: np.ndarray) -> np.ndarray:
+    """Black strokes on white paper, no shading (an ink or pencil line drawing)."""
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    lines = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 15, 8)
+    return np.repeat(lines[..., None], 3, axis=2)
+
+
+def cartoon(rgb: np.ndarray, levels: int = 6) -> np.ndarray:
+    """Flat colour fields with dark outlines: few colours, no texture (cel shading)."""
+    smooth = cv2.bilateralFilter(cv2.bilateralFilter(rgb, 9, 60, 9), 9, 60, 9)
+    step = 256 // levels
+    flat = (smooth // step * step + step // 2).astype(np.uint8)
+    edges = cv2.adaptiveThreshold(
+        cv2.medianBlur(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), 7), 255, cv2.ADAPTIVE_THRESH_MEAN_C,
+        cv2.THRESH_BINARY, 9, 4,
+    )  # fmt: skip
+    return np.where(edges[..., None] > 0, flat, 30).astype(np.uint8)
+
+
+def group(photos: list[np.ndarray], size: tuple[int, int] = (1600, 900), widths=(300, 260, 320, 240, 300)):
+    """Several real portraits side by side on a grey wall: a group photo with faces of 55–95 px."""
+    width, height = size
+    canvas = np.full((height, width, 3), 120, np.uint8)
+    x = 20
+    for i, w in enumerate(widths):
+        src = photos[i % len(photos)]
+        h = round(w * src.shape[0] / src.shape[1])
+        canvas[200 : 200 + h, x : x + w] = cv2.resize(src, (w, h), interpolation=cv2.INTER_AREA)[
+            : height - 200
+        ]
+        x += w + (width - 40 - sum(widths)) // (len(widths) - 1)
+    return canvas
+
+
 KINDS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "greyscale": greyscale,
     "sepia": sepia,
     "oil painting": oil_painting,
     "digital drawing": drawing,
     "face at the edge": near_edge,
+    "line art": line_art,
+    "cartoon": cartoon,
 }

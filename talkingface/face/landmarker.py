@@ -83,7 +83,7 @@ def _quiet_native_stderr() -> Iterator[None]:
 class FaceLandmarker:
     """``with FaceLandmarker() as fl: faces = fl.detect(rgb)`` — faces sorted largest first."""
 
-    def __init__(self, model_path: str | Path | None = None, max_faces: int = 4) -> None:
+    def __init__(self, model_path: str | Path | None = None, max_faces: int = 16) -> None:
         from mediapipe.tasks.python import BaseOptions, vision
 
         path = Path(model_path) if model_path else face_model_path()

@@ -6,15 +6,18 @@ landmarks are as precise as the output resolution allows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from ..errors import FaceTooSmallError, InputError, NoFaceError
+from .choice import FaceChoice, parse_face_choice
+from .detect import describe_positions, find_faces
 from .landmarker import FaceLandmarker, FaceObservation
 
-MIN_FACE_PX = 64  # narrower faces have too few pixels to animate convincingly
+MIN_FACE_PX = 24  # narrower faces have too few pixels even to upscale convincingly
+UPSCALE_NOTE = 4.0  # crop mode enlarges the face more than this: say that it will look soft
 MAX_FULL_SIDE = 4096  # full mode renders at the photo's own size; beyond 4K, crop mode is the answer
 CROP_FACE_SCALE = 2.1  # crop side / landmark height (forehead to chin): head, hair and shoulders
 
@@ -24,65 +27,60 @@ class Portrait:
     """The image to animate (crop or full, even-sized) and its face.
 
     ``crop_box`` x0, y0, side in the original photo's pixels (None in full mode);
-    ``n_faces`` how many faces the photo shows (the largest is animated).
+    ``n_faces`` how many faces the photo shows (the largest is animated unless one is chosen).
     """
 
     image: np.ndarray
     face: FaceObservation
     n_faces: int
     crop_box: tuple[int, int, int] | None
-
-
-def _detect(landmarker: FaceLandmarker, rgb: np.ndarray) -> list[FaceObservation]:
-    """All faces, largest first. Face Landmarker looks at a small copy of the whole image, so a
-    small face in a big picture is searched for again in overlapping full-resolution tiles."""
-    h, w = rgb.shape[:2]
-    longest = max(h, w)
-    if longest <= 1600:
-        return landmarker.detect(rgb)
-    k = 1280 / longest
-    small = cv2.resize(rgb, (round(w * k), round(h * k)), interpolation=cv2.INTER_AREA)
-    faces = [
-        FaceObservation(f.landmarks / np.float32(k), f.blendshapes, f.matrix)
-        for f in landmarker.detect(small)
-    ]
-    return faces or _detect_tiled(landmarker, rgb)
-
-
-def _detect_tiled(landmarker: FaceLandmarker, rgb: np.ndarray, tile: int = 512) -> list[FaceObservation]:
-    h, w = rgb.shape[:2]
-    step = tile * 3 // 4
-    found: list[FaceObservation] = []
-    for y in range(0, max(h - tile, 0) + step, step):
-        for x in range(0, max(w - tile, 0) + step, step):
-            y0, x0 = min(y, max(h - tile, 0)), min(x, max(w - tile, 0))
-            for f in landmarker.detect(np.ascontiguousarray(rgb[y0 : y0 + tile, x0 : x0 + tile])):
-                lm = f.landmarks + np.array([x0, y0, 0], np.float32)
-                centre = lm[:, :2].mean(0)
-                if all(np.linalg.norm(centre - g.landmarks[:, :2].mean(0)) > 0.5 * g.width for g in found):
-                    found.append(FaceObservation(lm, f.blendshapes, f.matrix))
-    return sorted(found, key=lambda f: f.width, reverse=True)
+    face_number: int = 1  # which face (1 = leftmost) is animated
+    notes: tuple[str, ...] = ()  # what a user should know: several faces, upscaled, found only after help
 
 
 def prepare_portrait(
-    rgb: np.ndarray, landmarker: FaceLandmarker, mode: str = "crop", size: int = 512, name: str = "portrait"
+    rgb: np.ndarray,
+    landmarker: FaceLandmarker,
+    mode: str = "crop",
+    size: int = 512,
+    name: str = "portrait",
+    face: FaceChoice | str | int | None = None,
 ) -> Portrait:
-    faces = _detect(landmarker, rgb)
-    if not faces:
+    """Find the faces, take the chosen one (the largest by default) and frame it for ``mode``."""
+    found = find_faces(landmarker, rgb)
+    if not found.faces:
         raise NoFaceError(
-            f"no face found in {name}: use a photo where a face is clearly visible and facing the camera"
+            f"no face found in {name} (also tried it softened, contrast-evened and with a margin): "
+            "use a picture where a face is clearly visible and turned toward the viewer"
         )
-    face = faces[0]
-    if face.width < MIN_FACE_PX:
+    number, chosen = found.pick(parse_face_choice(face), name)
+    notes = []
+    if found.how:
+        notes.append(f"the face in {name} was found {found.how}")
+    if len(found.faces) > 1:
+        notes.append(
+            f"{len(found.faces)} faces found in {name} ({describe_positions(found.faces)}); "
+            f"animating face {number}"
+            + ("" if face is not None else ", the largest: choose another with --face")
+        )
+    if chosen.width < MIN_FACE_PX:
         raise FaceTooSmallError(
-            f"the face in {name} is only {face.width:.0f} px wide; at least {MIN_FACE_PX} px are needed: "
+            f"the face in {name} is only {chosen.width:.0f} px wide; at least {MIN_FACE_PX} px are needed: "
             "use a larger or closer photo"
         )
     if mode == "full":
-        return _full(rgb, face, len(faces), landmarker, name)
-    if mode != "crop":
+        portrait = _full(rgb, chosen, len(found.faces), landmarker, name)
+    elif mode == "crop":
+        portrait = _crop(rgb, chosen, len(found.faces), landmarker, size)
+        k = size / portrait.crop_box[2]
+        if k > UPSCALE_NOTE:
+            notes.append(
+                f"the face in {name} is {chosen.width:.0f} px wide: enlarged {k:.1f}× for the {size}² video, "
+                "so it will look softer than the photo"
+            )
+    else:
         raise InputError(f"unknown mode {mode!r}: use 'crop' or 'full'")
-    return _crop(rgb, face, len(faces), landmarker, size)
+    return replace(portrait, face_number=number, notes=tuple(notes))
 
 
 def _full(rgb: np.ndarray, face: FaceObservation, n: int, landmarker: FaceLandmarker, name: str) -> Portrait:

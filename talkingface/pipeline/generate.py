@@ -13,6 +13,7 @@ import numpy as np
 from ..audio.features import AudioFeatures, audio_features
 from ..errors import AudioTooLongError, NoSpeechError, UnreadableAudioError
 from ..face.landmarker import FaceLandmarker
+from ..face.matte import PersonMatte
 from ..face.portrait import Portrait, prepare_portrait
 from ..io.audio import ANALYSIS_RATE, iter_audio, load_audio, probe_audio
 from ..io.image import load_portrait
@@ -23,6 +24,7 @@ from ..motion.lipsync import mouth_frames, write_mouth
 from ..motion.track import MotionTrack
 from ..motion.track_io import load_track, resample_track, save_track
 from ..provenance import FrameMarker, container_metadata, finalize
+from ..render.layers import BackgroundLayer, background_layer
 from ..render.renderer import Renderer
 from ..render.rig import build_rig
 from .options import GenerateOptions
@@ -75,6 +77,14 @@ class GenerateResult:
 
     def __fspath__(self) -> str:
         return str(self.path)
+
+
+def person_layer(image: np.ndarray, options: GenerateOptions) -> BackgroundLayer | None:
+    """The background plate that keeps everything but the person still (None with ``matte=False``)."""
+    if not options.matte:
+        return None
+    with PersonMatte() as matte:
+        return background_layer(image, matte(image))
 
 
 def analyse_audio(audio: str | Path, options: GenerateOptions) -> AudioFeatures:
@@ -210,12 +220,13 @@ def generate(
     rgb = load_portrait(portrait)
     features = analyse_audio(audio, options)
     with FaceLandmarker() as landmarker:
-        framed: Portrait = prepare_portrait(rgb, landmarker, options.mode, options.size, name=str(portrait))
-    notes = []
-    if framed.n_faces > 1:
-        notes.append(f"{framed.n_faces} faces found in {portrait}; animating the largest")
-        reporter.note(notes[-1])
-    renderer = Renderer(build_rig(framed.image, framed.face))
+        framed: Portrait = prepare_portrait(
+            rgb, landmarker, options.mode, options.size, name=str(portrait), face=options.face
+        )
+    notes = list(framed.notes)
+    for note in notes:
+        reporter.note(note)
+    renderer = Renderer(build_rig(framed.image, framed.face), person_layer(framed.image, options))
     track = given_motion(options, len(features))
     if track is None:
         track = audio_motion(audio, features, options)
@@ -257,4 +268,5 @@ __all__ = [
     "audio_motion",
     "generate",
     "given_motion",
+    "person_layer",
 ]

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from ..face.choice import parse_face_choice
 from ..motion.emotion import EMOTIONS
 from ..motion.gaze import MAX_GAZE_DEG
 from ..provenance import ProvenanceOptions
@@ -33,6 +34,8 @@ class GenerateOptions:
     motion_track: str | Path | None = None  # render this track file (JSON/CSV) instead of audio-driven motion
     driver: str | Path | None = None  # take the motion from this driving video instead
     export_motion: str | Path | None = None  # also write the track used to this .json or .csv file
+    matte: bool = True  # separate the person from the background, which then never moves
+    face: str | None = None  # which face: its number (1 = leftmost) or a pixel "X,Y" on it
     provenance: ProvenanceOptions = field(default_factory=ProvenanceOptions)  # watermark + C2PA, on
 
     def __post_init__(self) -> None:
@@ -74,5 +77,6 @@ class GenerateOptions:
             ".csv",
         ):
             raise InputError(f"--export-motion {self.export_motion}: use a .json or .csv file name")
+        parse_face_choice(self.face)
         if not 0 <= self.crf <= 51:
             raise InputError(f"--crf {self.crf} is out of range: use 0 to 51 (18 is visually lossless)")

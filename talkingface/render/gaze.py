@@ -21,6 +21,10 @@ from .polygons import coverage
 #: iris travel at channel value 1, as a share of the eye's width (≈ 30–35° of eye rotation)
 HORIZONTAL_TRAVEL = 0.26
 VERTICAL_TRAVEL = 0.14
+#: luma spread of the visible sclera above which the eye is drawn in ink (line art, sketches):
+#: photos and paintings measure 20–45, flat-colour cartoons ≈ 65, line art 75–110. A drawn eye
+#: has no iris disc to move (sliding its strokes smears them), so it keeps its drawn gaze.
+DRAWN_EYE_SPREAD = 70.0
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,9 @@ def build_eye(image: np.ndarray, landmarks: np.ndarray, side: str) -> EyeModel |
         thresh = max(170.0, float(np.median(iris_luma)) + 70.0)
         catch = ((luma > thresh) & (visible_iris > 0)).astype(np.float32)
         catch = cv2.GaussianBlur(catch, (3, 3), 0.6)
+    visible = luma[(opening > 0) & (disc < 0.02)]
+    if visible.size and float(visible.std()) > DRAWN_EYE_SPREAD:
+        return None
     sclera = _paint_out_iris(patch, opening > 0, disc)
     visible_sclera = float(((opening > 0) & (disc < 0.02)).sum())
     travel = float(np.clip(visible_sclera / max(0.6 * float((opening > 0).sum()), 1.0), 0.3, 1.0))

@@ -15,6 +15,7 @@ from ..motion.track import CHANNEL_INDEX, MotionTrack
 from .deform import deform, head_transform
 from .eyelids import draw_lid, lid_style
 from .gaze import build_eye, draw_eye, gaze_offset
+from .layers import BackgroundLayer, keep_background
 from .mouth import draw_mouth, mouth_style
 from .polygons import area
 from .rig import N_LANDMARKS, FaceRig
@@ -34,8 +35,9 @@ LID_FOLLOWS_GAZE_UP = 0.15
 class Renderer:
     """Draws frames of one rig. Deterministic: the same command gives the same pixels."""
 
-    def __init__(self, rig: FaceRig) -> None:
+    def __init__(self, rig: FaceRig, background: BackgroundLayer | None = None) -> None:
         self.rig = rig
+        self._background = background  # with a person matte: the background never moves
         self._rest = rig.vertices.astype(np.float64)
         self._style = mouth_style(rig.image, rig.vertices[:N_LANDMARKS])
         # outer triangles whose corners all stay still map to themselves: the id map's default
@@ -80,6 +82,8 @@ class Renderer:
             dst=frame[y0:y1, x0:x1],
             borderMode=cv2.BORDER_REPLICATE,
         )
+        if self._background is not None:
+            keep_background(frame[y0:y1, x0:x1], self._background, map_x, map_y, rig.roi)
         draw_mouth(frame, xy[:N_LANDMARKS], rigid[list(T.MOUTH_HOLE)], float(weights[_JAW]), self._style)
         for eye in self._eyes:
             du, dv = gaze_offset(weights, eye)

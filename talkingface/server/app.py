@@ -93,7 +93,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         return await call_next(request)
 
     def _checked_portrait(upload: UploadFile, folder: Path) -> Path:
-        from ..face.portrait import _detect
+        from ..face.detect import find_faces
         from ..io.image import load_portrait
 
         path = save_upload(
@@ -101,7 +101,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         )
         rgb = load_portrait(path)
         with landmarker as fl:
-            faces = _detect(fl, rgb)
+            faces = find_faces(fl, rgb).faces
         if not faces:
             raise UploadError(
                 422, "no face found in the portrait: use a photo where a face is clearly visible"

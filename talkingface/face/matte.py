@@ -1,0 +1,47 @@
+"""The person apart from the background: MODNet portrait matting, once per portrait.
+
+Returns a soft alpha (hair strands are partly transparent), so the head, hair and shoulders can
+move as a layer over a background that stays where it is (see :mod:`talkingface.render.layers`).
+The network sees the picture at about 512 px on its short side, as it was trained.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..models import MATTE_MODEL, model_path
+
+REF_SIDE = 512  # MODNet's training resolution (short side)
+
+
+class PersonMatte:
+    """``with PersonMatte() as m: alpha = m(rgb)`` — float32 (h, w) in [0, 1], 1 on the person."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(
+            str(path or model_path(MATTE_MODEL)), options, providers=["CPUExecutionProvider"]
+        )
+        self._input = self._session.get_inputs()[0].name
+
+    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        h, w = rgb.shape[:2]
+        k = REF_SIDE / min(h, w)
+        nh, nw = (max(32, round(side * k / 32) * 32) for side in (h, w))
+        small = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC)
+        x = (small.astype(np.float32) - 127.5) / 127.5
+        (out,) = self._session.run(None, {self._input: x.transpose(2, 0, 1)[None]})
+        alpha = cv2.resize(out[0, 0], (w, h), interpolation=cv2.INTER_LINEAR)
+        return np.clip(alpha, 0.0, 1.0)
+
+    def __enter__(self) -> PersonMatte:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._session = None

@@ -1,0 +1,72 @@
+"""The person moves, the background does not: matting + background plate (render/layers.py).
+
+Measured on rendered frames of a real photo (Grace Hopper before a flag, whose pole bends behind
+a turning head when the background is warped with it)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from talkingface.face.matte import PersonMatte
+from talkingface.face.portrait import prepare_portrait
+from talkingface.io.image import load_portrait
+from talkingface.motion.track import ARKIT_CHANNELS
+from talkingface.render.layers import background_layer
+from talkingface.render.renderer import Renderer
+from talkingface.render.rig import build_rig
+
+TURNS = [(20, 0), (-20, 0), (0, 15), (0, -15), (14, 10)]  # yaw, pitch in degrees
+
+
+@pytest.fixture(scope="module")
+def hopper(samples, landmarker):
+    framed = prepare_portrait(load_portrait(samples.grace_hopper), landmarker, "crop", 512)
+    with PersonMatte() as matte:
+        alpha = matte(framed.image)
+    rig = build_rig(framed.image, framed.face)
+    return framed.image, alpha, Renderer(rig), Renderer(rig, background_layer(framed.image, alpha))
+
+
+def _pose(yaw=0.0, pitch=0.0):
+    return np.array([yaw, pitch, 0, 0, 0, 1], np.float32)
+
+
+NEUTRAL = np.zeros(len(ARKIT_CHANNELS), np.float32)
+
+
+def test_matte_separates_the_person(hopper):
+    image, alpha, *_ = hopper
+    h, w = alpha.shape
+    assert alpha[h // 2, w // 2] > 0.9  # the face
+    assert alpha[: h // 8, : w // 8].mean() < 0.05  # the flag in the top-left corner
+    assert 0.2 < alpha.mean() < 0.8
+
+
+def test_rest_pose_is_the_photo(hopper):
+    image, _, _, layered = hopper
+    assert np.array_equal(layered.render(_pose(), NEUTRAL), image)
+
+
+@pytest.mark.parametrize("yaw, pitch", TURNS)
+def test_background_stays_still_while_the_head_turns(hopper, yaw, pitch):
+    image, alpha, plain, layered = hopper
+    frame = layered.render(_pose(yaw, pitch), NEUTRAL).astype(np.int16)
+    # background: clear of the person by a margin the head cannot reach at these angles
+    reach = cv2.dilate((alpha > 0.02).astype(np.uint8), np.ones((61, 61), np.uint8)) == 0
+    assert reach.sum() > 5000
+    assert np.abs(frame - image)[reach].mean() < 0.1
+    # and right next to the person too: no background pixel moves more than the fill shows
+    near = (alpha < 0.02) & ~reach
+    moved_plain = np.abs(plain.render(_pose(yaw, pitch), NEUTRAL).astype(np.int16) - image)[near]
+    moved_layer = np.abs(frame - image)[near]
+    assert moved_layer.mean() < 0.5 * moved_plain.mean()  # the plain warp drags the background
+
+
+def test_corners_unchanged(hopper):
+    image, _, _, layered = hopper
+    for yaw, pitch in TURNS:
+        frame = layered.render(_pose(yaw, pitch), NEUTRAL).astype(np.int16)
+        for ys, xs in ((slice(0, 48), slice(0, 48)), (slice(0, 48), slice(-48, None))):
+            assert np.abs(frame[ys, xs] - image[ys, xs]).mean() < 0.1
