@@ -83,8 +83,10 @@ def main() -> None:
             except TalkingFaceError as exc:
                 rows.append(f"| {name} | – | refused: {exc} |")
                 continue
-            layer = background_layer(framed.image, matte(framed.image))
-            renderer = Renderer(build_rig(framed.image, framed.face), layer)
+            alpha = matte(framed.image)
+            renderer = Renderer(
+                build_rig(framed.image, framed.face, alpha), background_layer(framed.image, alpha)
+            )
             talking = renderer.render(REST, channel_vector(jawOpen=0.7))
             shut = renderer.render(REST, channel_vector(eyeBlinkLeft=1.0, eyeBlinkRight=1.0))
             turned = renderer.render(np.array([20, 4, 0, 0, 0, 1.0]), channel_vector(jawOpen=0.3))

@@ -25,8 +25,9 @@ def hopper(samples, landmarker):
     framed = prepare_portrait(load_portrait(samples.grace_hopper), landmarker, "crop", 512)
     with PersonMatte() as matte:
         alpha = matte(framed.image)
-    rig = build_rig(framed.image, framed.face)
-    return framed.image, alpha, Renderer(rig), Renderer(rig, background_layer(framed.image, alpha))
+    plain = Renderer(build_rig(framed.image, framed.face))
+    layered = Renderer(build_rig(framed.image, framed.face, alpha), background_layer(framed.image, alpha))
+    return framed.image, alpha, plain, layered
 
 
 def _pose(yaw=0.0, pitch=0.0):
@@ -70,3 +71,28 @@ def test_corners_unchanged(hopper):
         frame = layered.render(_pose(yaw, pitch), NEUTRAL).astype(np.int16)
         for ys, xs in ((slice(0, 48), slice(0, 48)), (slice(0, 48), slice(-48, None))):
             assert np.abs(frame[ys, xs] - image[ys, xs]).mean() < 0.1
+
+
+@pytest.mark.parametrize("scale", [1.3, 0.78])
+def test_hair_keeps_its_shape_when_the_head_comes_closer_or_goes_away(samples, landmarker, scale):
+    """--head-distance scales the head; the hair must scale with it (no helmet dome, no squeeze):
+    the matte of the rendered frame matches the photo's matte scaled about the head centre."""
+    framed = prepare_portrait(load_portrait(samples.astronaut), landmarker, "crop", 512)
+    with PersonMatte() as matte:
+        alpha = matte(framed.image)
+        layer = background_layer(framed.image, alpha)
+        lm = framed.face.landmarks[:, :2]
+        centre = (lm.min(0) + lm.max(0)) / 2
+        eyes_y = int(lm[[33, 263], 1].mean())
+
+        def top_of_head_iou(rig) -> float:
+            frame = Renderer(rig, layer).render(np.array([0, 0, 0, 0, 0, scale], np.float32), NEUTRAL)
+            seen = matte(frame)[:eyes_y] > 0.5
+            m = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), 0.0, scale)
+            expected = cv2.warpAffine(alpha, m, alpha.shape[::-1])[:eyes_y] > 0.5
+            return (seen & expected).sum() / max((seen | expected).sum(), 1)
+
+        with_hair = top_of_head_iou(build_rig(framed.image, framed.face, alpha))
+        face_only = top_of_head_iou(build_rig(framed.image, framed.face))
+    assert with_hair > 0.9
+    assert with_hair > face_only

@@ -24,7 +24,7 @@ from ..motion.lipsync import mouth_frames, write_mouth
 from ..motion.track import MotionTrack
 from ..motion.track_io import load_track, resample_track, save_track
 from ..provenance import FrameMarker, container_metadata, finalize
-from ..render.layers import BackgroundLayer, background_layer
+from ..render.layers import background_layer
 from ..render.renderer import Renderer
 from ..render.rig import build_rig
 from .options import GenerateOptions
@@ -79,12 +79,12 @@ class GenerateResult:
         return str(self.path)
 
 
-def person_layer(image: np.ndarray, options: GenerateOptions) -> BackgroundLayer | None:
-    """The background plate that keeps everything but the person still (None with ``matte=False``)."""
+def person_matte(image: np.ndarray, options: GenerateOptions) -> np.ndarray | None:
+    """The person's soft alpha, which keeps everything else still (None with ``matte=False``)."""
     if not options.matte:
         return None
     with PersonMatte() as matte:
-        return background_layer(image, matte(image))
+        return matte(image)
 
 
 def analyse_audio(audio: str | Path, options: GenerateOptions) -> AudioFeatures:
@@ -226,7 +226,11 @@ def generate(
     notes = list(framed.notes)
     for note in notes:
         reporter.note(note)
-    renderer = Renderer(build_rig(framed.image, framed.face), person_layer(framed.image, options))
+    alpha = person_matte(framed.image, options)
+    renderer = Renderer(
+        build_rig(framed.image, framed.face, alpha),
+        None if alpha is None else background_layer(framed.image, alpha),
+    )
     track = given_motion(options, len(features))
     if track is None:
         track = audio_motion(audio, features, options)
@@ -268,5 +272,5 @@ __all__ = [
     "audio_motion",
     "generate",
     "given_motion",
-    "person_layer",
+    "person_matte",
 ]

@@ -23,6 +23,9 @@ HEAD_RING_SCALE = 1.35  # ring radius relative to the face oval, around the oval
 HAIR_RING_SCALE = 1.6  # above the eyes the ring reaches further, to carry the hair
 CHIN_RING_SCALE = 1.4  # under the jaw it stays close: the neck does not turn with the head
 OUTER_RING_SCALE = 2.3  # still anchors: the falloff between the rings absorbs the motion
+MAX_HAIR_SCALE = 2.4  # with a person matte, the ring reaches out to the hair's edge, at most this far
+HAIR_MARGIN = 0.08  # ring this far (in oval radii) beyond the matte's edge, so all the hair rides along
+OUTER_GAP = 0.5  # still anchors at least this far beyond the ring
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,10 @@ def _ring(oval: np.ndarray, centre: np.ndarray, scales: np.ndarray) -> np.ndarra
     return centre + (oval - centre) * scales[:, None]
 
 
-def build_rig(image: np.ndarray, face: FaceObservation) -> FaceRig:
+def build_rig(image: np.ndarray, face: FaceObservation, alpha: np.ndarray | None = None) -> FaceRig:
+    """The rig of one portrait. With a person matte ``alpha`` the head ring reaches out to the
+    hair's silhouette, so big hair moves (and scales) with the head as one piece instead of being
+    squeezed against the still anchors; the background it uncovers comes from the plate."""
     h, w = image.shape[:2]
     lm = face.landmarks.astype(np.float64)
     oval = lm[list(T.FACE_OVAL), :2]
@@ -76,8 +82,14 @@ def build_rig(image: np.ndarray, face: FaceObservation) -> FaceRig:
         + (HAIR_RING_SCALE - HEAD_RING_SCALE) * hair
         - (HEAD_RING_SCALE - CHIN_RING_SCALE) * chin
     )
+    outer_scales = np.full(len(oval), OUTER_RING_SCALE)
+    if alpha is not None:
+        reach = (1.0 - chin) * (rel < mouth_y)  # above the mouth only: below it the body goes on
+        edge = _silhouette_scales(alpha, oval, centre2) + HAIR_MARGIN
+        scales = np.where(reach > 0, np.maximum(scales, np.minimum(edge, MAX_HAIR_SCALE)), scales)
+        outer_scales = np.maximum(outer_scales, scales + OUTER_GAP)
     ring = _ring(oval, centre2, scales)
-    outer = _ring(oval, centre2, np.full(len(oval), OUTER_RING_SCALE))
+    outer = _ring(oval, centre2, outer_scales)
     ring_z = float(lm[list(T.FACE_OVAL), 2].mean())
 
     x0, y0 = np.floor(np.minimum(outer.min(0), ring.min(0))).astype(int) - 2
@@ -113,6 +125,21 @@ def build_rig(image: np.ndarray, face: FaceObservation) -> FaceRig:
         iod=face.inter_ocular,
         down=_down_axis(lm),
     )
+
+
+def _silhouette_scales(alpha: np.ndarray, oval: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """For each oval point, how far out (in multiples of its distance from the centre) the person
+    matte stays on: the edge of the hair (or hat) in that direction."""
+    steps = np.arange(1.0, MAX_HAIR_SCALE + 1e-6, 0.02)
+    pts = centre + (oval - centre)[:, None, :] * steps[None, :, None]  # (n, s, 2)
+    h, w = alpha.shape
+    xs = np.clip(np.round(pts[..., 0]).astype(int), 0, w - 1)
+    ys = np.clip(np.round(pts[..., 1]).astype(int), 0, h - 1)
+    inside = (alpha[ys, xs] > 0.5) & (pts[..., 0] >= 0) & (pts[..., 0] < w) & (pts[..., 1] >= 0)
+    # the first step off the person; all of them on it → as far as we look
+    off = np.argmin(inside, axis=1)
+    off[inside.all(1)] = len(steps) - 1
+    return steps[off]
 
 
 def _down_axis(lm: np.ndarray) -> np.ndarray:
