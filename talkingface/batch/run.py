@@ -150,8 +150,12 @@ def run_batch(
     results_path = out.resolve() / RESULTS_NAME
     earlier = last_states(results_path)
     summary = BatchSummary(total=rows.count(), results=str(results_path))
-    log = ResultsLog(results_path)
     runner = make_runner(ray_address, workers, max_in_flight)
+    try:
+        log = ResultsLog(results_path)
+    except OutputError:
+        runner.close()
+        raise
     summary.runner = runner.describe()
     reporter.start(summary.total, summary.runner)
 

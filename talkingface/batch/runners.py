@@ -14,6 +14,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import socket
 from dataclasses import dataclass
 
 from ..errors import InputError
@@ -74,6 +75,22 @@ class LocalRunner:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+def check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail fast on a HOST:PORT nobody listens on (``ray.init`` would wait there for minutes)."""
+    if address in ("auto", "local"):
+        return
+    host, _, port = address.split("://", 1)[-1].rpartition(":")
+    if not host or not port.isdigit():
+        raise InputError(f"--ray {address!r} is not an address: give HOST:PORT (e.g. 10.0.0.5:6379) or auto")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise InputError(
+            f"no Ray cluster answers at {address} ({exc.strerror or exc}): start one with "
+            "`ray start --head` there, or check the address"
+        ) from None
+
+
 class RayRunner:
     """Rows as Ray tasks on a cluster (``address``: host:port, ``auto``, or ``ray://…``).
 
@@ -86,6 +103,7 @@ class RayRunner:
     def __init__(self, address: str, max_in_flight: int | None = None) -> None:
         import ray
 
+        check_reachable(address)
         try:
             ray.init(address=address, log_to_driver=False, logging_level="ERROR")
         except (ConnectionError, RuntimeError, ValueError) as exc:
