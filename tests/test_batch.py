@@ -6,15 +6,12 @@ Short cuts of the LibriVox sonnet keep the renders quick; every assertion is on 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,6 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from talkingface.batch import Manifest, option_columns
+from talkingface.batch.localray import local_head
 from talkingface.cli import app
 from talkingface.io.audio import load_audio, probe_audio, save_wav
 from talkingface.io.frames import probe_video
@@ -156,43 +154,11 @@ def test_local_batch_good_and_bad_rows_then_retry_failed(media, tmp_path, landma
 # -- a real Ray head ---------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def ray_head():
-    """`ray start --head --block` in its own process group, killed as a group at the end."""
-    port = free_port()
-    temp = tempfile.mkdtemp(prefix="tfray")  # short: Ray's socket paths must fit in 107 bytes
-    log = open(Path(temp) / "head.log", "w+")  # noqa: SIM115
-    env = {**local_env(), "RAY_USAGE_STATS_ENABLED": "0"}
-    cmd = [
-        str(BIN / "ray"), "start", "--head", "--block", "--num-cpus", "2", "--port", str(port),
-        "--object-store-memory", "80000000", "--include-dashboard=false", "--disable-usage-stats",
-        "--temp-dir", temp,
-    ]  # fmt: skip
-    head = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 120
-        while "Ray runtime started" not in Path(log.name).read_text():
-            assert head.poll() is None and time.monotonic() < deadline, Path(log.name).read_text()[-2000:]
-            time.sleep(0.5)
-        yield f"127.0.0.1:{port}"
-    finally:
-        for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(head.pid, sig)
-            except ProcessLookupError:
-                break
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                head.wait(wait)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(head.pid, signal.SIGKILL)  # workers the head left behind
-        log.close()
-        shutil.rmtree(temp, ignore_errors=True)
+    """A real `ray start --head` with 2 CPUs and a small object store, stopped as a process group."""
+    with local_head(cpus=2, object_store_bytes=80_000_000) as address:
+        yield address
 
 
 def test_ray_batch_survives_a_killed_worker_and_resumes(media, tmp_path, ray_head, landmarker):
