@@ -354,6 +354,12 @@ def serve(
     max_audio_seconds: Annotated[
         float, typer.Option(help="Longest audio accepted for a job, seconds.")
     ] = 600.0,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray", help="Render REST jobs on this Ray cluster (HOST:PORT or auto); --workers at once."
+        ),
+    ] = None,
 ) -> None:
     """Run the web page, the REST API (jobs) and the live WebSocket.
 
@@ -368,15 +374,16 @@ def serve(
         kw = {"data_dir": data_dir} if data_dir is not None else {}
         config = ServerConfig(
             workers=workers, max_live=max_live, max_audio_mb=max_upload_mb,
-            max_audio_seconds=max_audio_seconds, **kw,
+            max_audio_seconds=max_audio_seconds, ray_address=ray, **kw,
         )  # fmt: skip
+        server = create_app(config)
     except ValueError as exc:
         _fail(str(exc))
     err.print(
         f"talkingface {__version__}: open http://{host}:{port}/ (data in {config.data_dir})", highlight=False
     )
     try:
-        uvicorn.run(create_app(config), host=host, port=port, log_level="warning", ws_max_size=1 << 20)
+        uvicorn.run(server, host=host, port=port, log_level="warning", ws_max_size=1 << 20)
     except OSError as exc:
         _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 

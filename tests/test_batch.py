@@ -200,3 +200,34 @@ def test_ray_batch_survives_a_killed_worker_and_resumes(media, tmp_path, ray_hea
     assert "0 rendered, 2 skipped (already done), 0 failed, 1 failed earlier" in rerun.stdout
     rows = results(out)
     assert rows["long.mp4"]["status"] == rows["short.mp4"]["status"] == "skipped"
+
+
+def test_serve_ray_renders_rest_jobs_on_the_cluster(media, tmp_path, ray_head, landmarker):
+    import httpx
+    import ray
+
+    from talkingface.server import ServerConfig
+
+    from .server_helpers import running_server, wait_for_job
+
+    config = ServerConfig(data_dir=tmp_path / "server", workers=2, ray_address=ray_head)
+    try:
+        with running_server(config) as url, httpx.Client(base_url=url, timeout=60) as client:
+            jobs = []
+            for portrait, audio in (("hopper.jpg", "short.wav"), ("astronaut.png", "long.wav")):
+                files = {
+                    "portrait": (portrait, (media / portrait).read_bytes()),
+                    "audio": (audio, (media / audio).read_bytes()),
+                }
+                r = client.post("/api/jobs", files=files, data={"size": 192, "seed": 5})
+                assert r.status_code == 202, r.text
+                jobs.append(r.json()["id"])
+            good, other = (wait_for_job(client, j, timeout=240) for j in jobs)
+            assert good["status"] == other["status"] == "done" and good["progress"] == 1.0, good
+            video = tmp_path / "job.mp4"
+            video.write_bytes(client.get(good["result_url"]).content)
+        assert ray.is_initialized()  # the server was a driver of the cluster
+        generation = verify_video(video, max_windows=1).metadata_tag or ""
+        check_video(video, media / "short.wav", generation.split("generation ")[1][:8], landmarker)
+    finally:
+        ray.shutdown()

@@ -59,6 +59,8 @@ class BatchSummary:
         parts.append(f"{self.failed} failed")
         if self.failed_earlier:
             parts.append(f"{self.failed_earlier} failed earlier and not retried (add --retry-failed)")
+        if self.retried:
+            parts.append(f"{self.retried} rows re-run after a worker process died")
         rate = f"{self.clips_per_minute:.1f} clips/min" if self.rendered else "no clips rendered"
         return (
             f"{self.total} rows: {', '.join(parts)}; {rate}, {self.video_seconds:.0f} s of video in "
