@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..errors import OutputError
+from ..pipeline.paths import writable_folder
 from .manifest import BadRow, Manifest, RowJob
 from .runners import MAX_ATTEMPTS, LocalRunner, RayRunner, WorkerLost
 from .work import RowResult
@@ -141,13 +141,7 @@ def run_batch(
 ) -> BatchSummary:
     """Render every row of ``manifest`` into ``out_dir``; see the module docstring."""
     reporter = reporter or _Silent()
-    out = Path(out_dir).expanduser()
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create the output folder {out}: {exc.strerror or exc}") from exc
-    if not os.access(out, os.W_OK):
-        raise OutputError(f"the output folder {out} is not writable: choose another --out")
+    out = writable_folder(Path(out_dir).expanduser())
     rows = Manifest(manifest, out)
     results_path = out.resolve() / RESULTS_NAME
     earlier = last_states(results_path)
