@@ -302,6 +302,53 @@ def _read_text(path: Path) -> str:
 
 
 @app.command()
+def batch(
+    manifest: Annotated[
+        Path,
+        typer.Argument(help="JOBS.csv or JOBS.jsonl: portrait, audio, optional output, any generate option."),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the videos and results.jsonl.")],
+    workers: Annotated[
+        int | None, typer.Option(help="Local worker processes [default: one per core]; not with --ray.")
+    ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            envvar="RAY_ADDRESS",
+            help="Run the rows as tasks on this Ray cluster (HOST:PORT or auto).",
+        ),
+    ] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Render again the rows that failed in an earlier run.")
+    ] = False,
+    max_in_flight: Annotated[
+        int | None, typer.Option(help="Rows handed out at once [default: twice the workers or CPUs].")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Render every row of a manifest; a rerun skips the rows already done.
+
+    Example: talkingface batch jobs.csv --out videos/            (all local cores)
+             talkingface batch jobs.csv --out /shared/videos --ray auto
+    """
+    from .batch.console import run_with_progress
+
+    try:
+        summary = run_with_progress(
+            manifest, out, workers=workers, ray_address=ray, retry_failed=retry_failed,
+            max_in_flight=max_in_flight, console=err, quiet=quiet,
+        )  # fmt: skip
+    except TalkingFaceError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        _fail("interrupted: finished rows are in results.jsonl; run the same command again to go on", 130)
+    print(summary.line())
+    if summary.all_failed:
+        _fail(f"{summary.all_failed} of {summary.total} rows failed: see {summary.results}")
+
+
+@app.command()
 def serve(
     host: Annotated[
         str, typer.Option(help="Interface to listen on (0.0.0.0 for every interface).")
@@ -316,6 +363,12 @@ def serve(
     max_audio_seconds: Annotated[
         float, typer.Option(help="Longest audio accepted for a job, seconds.")
     ] = 600.0,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray", help="Render REST jobs on this Ray cluster (HOST:PORT or auto); --workers at once."
+        ),
+    ] = None,
 ) -> None:
     """Run the web page, the REST API (jobs) and the live WebSocket.
 
@@ -330,15 +383,16 @@ def serve(
         kw = {"data_dir": data_dir} if data_dir is not None else {}
         config = ServerConfig(
             workers=workers, max_live=max_live, max_audio_mb=max_upload_mb,
-            max_audio_seconds=max_audio_seconds, **kw,
+            max_audio_seconds=max_audio_seconds, ray_address=ray, **kw,
         )  # fmt: skip
+        server = create_app(config)
     except ValueError as exc:
         _fail(str(exc))
     err.print(
         f"talkingface {__version__}: open http://{host}:{port}/ (data in {config.data_dir})", highlight=False
     )
     try:
-        uvicorn.run(create_app(config), host=host, port=port, log_level="warning", ws_max_size=1 << 20)
+        uvicorn.run(server, host=host, port=port, log_level="warning", ws_max_size=1 << 20)
     except OSError as exc:
         _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 

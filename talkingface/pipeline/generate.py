@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from dataclasses import dataclass, field, replace
@@ -207,9 +208,12 @@ def generate(
     output: str | Path,
     options: GenerateOptions | None = None,
     reporter: Reporter | None = None,
+    landmarker: FaceLandmarker | None = None,
     **option_overrides,
 ) -> GenerateResult:
-    """Make ``output`` (MP4) of the portrait speaking ``audio``; see :class:`GenerateOptions`."""
+    """Make ``output`` (MP4) of the portrait speaking ``audio``; see :class:`GenerateOptions`.
+
+    ``landmarker``: a face model already loaded (a batch worker renders many rows with one)."""
     started = time.perf_counter()
     if options is None:
         options = GenerateOptions(**option_overrides)
@@ -219,9 +223,9 @@ def generate(
     out = check_output(output, [portrait, audio])
     rgb = load_portrait(portrait)
     features = analyse_audio(audio, options)
-    with FaceLandmarker() as landmarker:
+    with contextlib.nullcontext(landmarker) if landmarker else FaceLandmarker() as model:
         framed: Portrait = prepare_portrait(
-            rgb, landmarker, options.mode, options.size, name=str(portrait), face=options.face
+            rgb, model, options.mode, options.size, name=str(portrait), face=options.face
         )
     notes = list(framed.notes)
     for note in notes:

@@ -24,11 +24,16 @@ def check_output(output: str | Path, inputs: list[str | Path]) -> Path:
             raise OutputError(f"output {out} is the same file as the input {src}: choose another output name")
     if out.is_dir():
         raise OutputError(f"output {out} is a directory: give a file name such as {out / 'talking.mp4'}")
-    parent = out.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create the output folder {parent}: {exc.strerror or exc}") from exc
-    if not os.access(parent, os.W_OK):
-        raise OutputError(f"output folder {parent} is not writable: choose another location")
+    writable_folder(out.parent)
     return out
+
+
+def writable_folder(folder: Path) -> Path:
+    """``folder``, created if missing, after checking we may write in it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the output folder {folder}: {exc.strerror or exc}") from exc
+    if not os.access(folder, os.W_OK):
+        raise OutputError(f"output folder {folder} is not writable: choose another location")
+    return folder

@@ -47,7 +47,7 @@ OPTION_FIELDS = {
 def create_app(config: ServerConfig | None = None) -> FastAPI:
     config = config or ServerConfig()
     landmarker = SharedLandmarker()
-    jobs = JobStore(config.data_dir, config.workers, config.max_queue)
+    jobs = JobStore(config.data_dir, config.workers, config.max_queue, config.ray_address)
     portraits = PortraitStore(config.data_dir, landmarker)
     live_pool = ThreadPoolExecutor(max(1, config.max_live), thread_name_prefix="talkingface-live")
     live_sessions = {"n": 0}

@@ -22,6 +22,7 @@ class ServerConfig:
     max_audio_seconds: float = 600.0
     max_live: int = 2  # concurrent live WebSocket sessions
     live_backlog: int = 2  # frames a live session may fall behind before it drops to the newest
+    ray_address: str | None = None  # render REST jobs on this Ray cluster instead of local threads
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser())

@@ -77,9 +77,14 @@ class _Progress:
 class JobStore:
     """Jobs on disk plus the worker pool that renders them."""
 
-    def __init__(self, root: Path, workers: int, max_queue: int) -> None:
+    def __init__(self, root: Path, workers: int, max_queue: int, ray_address: str | None = None) -> None:
         self.root = root / "jobs"
         self.workers = workers
+        self._render = None  # None: generate() in this process's worker threads
+        if ray_address:  # each worker thread hands its job to the Ray cluster and waits for it
+            from ..batch.remote import RayRender
+
+            self._render = RayRender(ray_address)
         self.max_queue = max_queue
         self._jobs: dict[str, Job] = {}
         self._cancel: dict[str, threading.Event] = {}
@@ -233,7 +238,7 @@ class JobStore:
 
         folder = self.folder(job.id)
         try:
-            result = generate(
+            result = (self._render or generate)(
                 folder / job.portrait,
                 folder / job.audio,
                 folder / "result.mp4",
