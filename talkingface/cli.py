@@ -10,7 +10,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from . import __version__
 from .errors import TalkingFaceError
@@ -38,15 +37,13 @@ class _BarReporter:
     def __init__(self, enabled: bool) -> None:
         self._enabled = enabled
         self.shown: list[str] = []
-        self._progress: Progress | None = None
+        self._progress = None
         self._task = None
 
     def start(self, total: int) -> None:
         if not self._enabled:
             return
-        self._progress = Progress(
-            TextColumn("rendering"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err
-        )
+        self._progress = _progress_bar("rendering")
         self._progress.start()
         self._task = self._progress.add_task("render", total=total)
 
@@ -61,6 +58,13 @@ class _BarReporter:
     def stop(self) -> None:
         if self._progress is not None:
             self._progress.stop()
+
+
+def _progress_bar(what: str):
+    """A rich progress bar on stderr (imported here: rich.progress is not needed for --help)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -197,9 +201,7 @@ def analyze(
     progress = None
     bar = None
     if not quiet and err.is_terminal:
-        bar = Progress(
-            TextColumn("analysing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err
-        )
+        bar = _progress_bar("analysing")
         task = bar.add_task("analyse", total=None)
 
         def progress(done: int, total: int) -> None:
