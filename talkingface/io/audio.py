@@ -26,11 +26,11 @@ class AudioInfo:
 
 def _open(path: Path) -> av.container.InputContainer:
     if path.is_dir():
-        raise UnreadableAudioError(f"audio {path} is a directory: give a sound file")
+        raise UnreadableAudioError(f"audio {path} is a directory: give a sound file", path=path)
     if not path.is_file():
-        raise UnreadableAudioError(f"audio {path} does not exist")
+        raise UnreadableAudioError(f"audio {path} does not exist", path=path)
     if path.stat().st_size == 0:
-        raise UnreadableAudioError(f"audio {path} is an empty file")
+        raise UnreadableAudioError(f"audio {path} is an empty file", path=path)
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
@@ -39,7 +39,7 @@ def _open(path: Path) -> av.container.InputContainer:
         ) from exc
     if not container.streams.audio:
         container.close()
-        raise UnreadableAudioError(f"{path} has no audio track")
+        raise UnreadableAudioError(f"{path} has no audio track", path=path)
     return container
 
 
@@ -61,7 +61,9 @@ def iter_audio(
         for out in resampler.resample(None):
             yield _as_array(out, layout)
     except av.error.FFmpegError as exc:
-        raise UnreadableAudioError(f"audio {path} is corrupt and could not be decoded ({exc})") from exc
+        raise UnreadableAudioError(
+            f"audio {path} is corrupt and could not be decoded ({exc})", path=path
+        ) from exc
     finally:
         container.close()
 
@@ -96,7 +98,9 @@ def probe_audio(path: str | Path, limit: float | None = None) -> AudioInfo:
         try:
             has_sound = any(frame.samples for frame in islice(container.decode(stream), 8))
         except av.error.FFmpegError as exc:
-            raise UnreadableAudioError(f"audio {path} is corrupt and could not be decoded ({exc})") from exc
+            raise UnreadableAudioError(
+                f"audio {path} is corrupt and could not be decoded ({exc})", path=path
+            ) from exc
     finally:
         container.close()
     if not has_sound:

@@ -20,11 +20,11 @@ def check_image_header(path: str | Path, what: str = "portrait") -> tuple[int, i
     single pixel is decoded (a 74-byte PNG can declare 100000×100000)."""
     path = Path(path)
     if path.is_dir():
-        raise UnreadableImageError(f"{what} {path} is a directory: give an image file")
+        raise UnreadableImageError(f"{what} {path} is a directory: give an image file", path=path)
     if not path.exists():
-        raise UnreadableImageError(f"{what} {path} does not exist")
+        raise UnreadableImageError(f"{what} {path} does not exist", path=path)
     if path.stat().st_size == 0:
-        raise UnreadableImageError(f"{what} {path} is an empty file")
+        raise UnreadableImageError(f"{what} {path} is an empty file", path=path)
     try:
         with Image.open(path) as im:  # reads the header only
             w, h = im.size
@@ -36,14 +36,17 @@ def check_image_header(path: str | Path, what: str = "portrait") -> tuple[int, i
         size = f"{w}×{h} pixels" if w < MAX_SIDE * 1000 else "larger than Pillow's own limit"
         raise InputError(
             f"{what} {path} is {size}; the limit is {MAX_SIDE} px per side and "
-            f"{MAX_PIXELS // 1_000_000} MP: downscale it first"
+            f"{MAX_PIXELS // 1_000_000} MP: downscale it first",
+            path=path,
         )
     return w, h
 
 
 def _unreadable(path: Path, what: str, exc: Exception) -> UnreadableImageError:
     return UnreadableImageError(
-        f"{what} {path} is not a readable image ({exc.__class__.__name__}): use a JPEG, PNG, WebP or BMP file"
+        f"{what} {path} is not a readable image ({exc.__class__.__name__}): "
+        "use a JPEG, PNG, WebP or BMP file",
+        path=path,
     )
 
 
@@ -68,7 +71,9 @@ def load_portrait(path: str | Path) -> np.ndarray:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise _unreadable(path, "portrait", exc) from exc
     if min(rgb.shape[:2]) < 32:
-        raise InputError(f"portrait {path} is only {rgb.shape[1]}×{rgb.shape[0]} pixels: use a larger photo")
+        raise InputError(
+            f"portrait {path} is only {rgb.shape[1]}×{rgb.shape[0]} pixels: use a larger photo", path=path
+        )
     return np.ascontiguousarray(rgb)
 
 

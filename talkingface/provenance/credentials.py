@@ -34,7 +34,7 @@ from pathlib import Path
 import av
 
 from ..cache import cache_dir
-from ..errors import InputError, OutputError, TalkingFaceError
+from ..errors import InputError, OutputError, SigningError
 
 #: IPTC digital source type for our outputs. ``algorithmicMedia``: media created by an algorithm
 #: (here: a still portrait animated by talkingface's face warp driven by speech).
@@ -53,10 +53,6 @@ CERT_NEEDED = (
     "(digitalSignature, not a CA) issued by a CA, plus its unencrypted PEM private key "
     "(EC P-256/384/521, Ed25519 or RSA)"
 )
-
-
-class SigningError(TalkingFaceError):
-    """A signing key or certificate cannot be used, or signing failed."""
 
 
 @dataclass(frozen=True)
