@@ -11,6 +11,7 @@ import av
 import numpy as np
 
 from ..errors import UnreadableAudioError
+from .files import check_input_file
 
 #: Internal analysis format (DESIGN §2): float32 mono 16 kHz.
 ANALYSIS_RATE = 16000
@@ -25,12 +26,7 @@ class AudioInfo:
 
 
 def _open(path: Path) -> av.container.InputContainer:
-    if path.is_dir():
-        raise UnreadableAudioError(f"audio {path} is a directory: give a sound file", path=path)
-    if not path.is_file():
-        raise UnreadableAudioError(f"audio {path} does not exist", path=path)
-    if path.stat().st_size == 0:
-        raise UnreadableAudioError(f"audio {path} is an empty file", path=path)
+    check_input_file(path, "audio", UnreadableAudioError, "a sound file")
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:

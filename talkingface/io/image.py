@@ -8,6 +8,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import InputError, UnreadableImageError
+from .files import check_input_file
 
 #: Anything larger is refused before decoding (decompression bombs, accidental scans).
 MAX_PIXELS = 80_000_000
@@ -19,12 +20,7 @@ def check_image_header(path: str | Path, what: str = "portrait") -> tuple[int, i
     empty or unreadable file and anything over :data:`MAX_PIXELS` / :data:`MAX_SIDE` before a
     single pixel is decoded (a 74-byte PNG can declare 100000×100000)."""
     path = Path(path)
-    if path.is_dir():
-        raise UnreadableImageError(f"{what} {path} is a directory: give an image file", path=path)
-    if not path.exists():
-        raise UnreadableImageError(f"{what} {path} does not exist", path=path)
-    if path.stat().st_size == 0:
-        raise UnreadableImageError(f"{what} {path} is an empty file", path=path)
+    check_input_file(path, what, UnreadableImageError, "an image file")
     try:
         with Image.open(path) as im:  # reads the header only
             w, h = im.size
