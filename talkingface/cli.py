@@ -105,7 +105,7 @@ def _generate_signature() -> inspect.Signature:
     """The ``generate`` command's parameters: the two inputs, -o and -q, then one flag per
     GenerateOptions field, its help and default taken from the field. Values reach the options
     object as text, which parses and checks them (one line for any mistake)."""
-    from .pipeline.options import DEFAULT_OUTPUT, as_text, cli_fields, flag
+    from .pipeline.options import DEFAULT_OUTPUT, as_text, cli_fields, flag, spellings
 
     def param(name: str, annotation, default=inspect.Parameter.empty) -> inspect.Parameter:
         return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
@@ -120,7 +120,8 @@ def _generate_signature() -> inspect.Signature:
     for f in cli_fields():
         kind, help_ = f.metadata["kind"], f.metadata["help"]
         if kind is bool:
-            params.append(param(f.name, Annotated[bool, typer.Option(flag(f.name), help=help_)], f.default))
+            switch = typer.Option("/".join(spellings(f)), help=help_)
+            params.append(param(f.name, Annotated[bool, switch], f.default))
             continue
         metavar = {int: "<integer>", float: "<number>", Path: "<path>"}.get(kind, "<text>")
         if f.metadata["choices"]:

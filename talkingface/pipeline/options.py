@@ -53,6 +53,14 @@ def flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
+def spellings(f) -> list[str]:
+    """How a field is written on the command line: ``--fps``; a switch that is on by default
+    (``matte: bool = True``) also has its off form, ``--matte/--no-matte``."""
+    if f.metadata["kind"] is bool and f.default:
+        return [flag(f.name), "--no-" + f.name.replace("_", "-")]
+    return [flag(f.name)]
+
+
 @dataclass(frozen=True)
 class GenerateOptions:
     """How to make one video. Construct with keywords (numbers may be given as text)."""
