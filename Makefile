@@ -42,6 +42,7 @@ bench: setup
 	$(BIN)/python scripts/bench_lipsync.py --out BENCHMARKS.md
 	$(BIN)/python scripts/bench_portraits.py --out BENCHMARKS.md
 	$(BIN)/python scripts/bench_batch.py --out BENCHMARKS.md
+	$(BIN)/python scripts/bench_startup.py --out BENCHMARKS.md
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache

@@ -139,7 +139,7 @@ def clips(tmp: Path, quick: bool) -> list[Clip]:
 def methods(clip: Clip) -> list[tuple[str, dict]]:
     """(label, generate options) for each lip-sync method that applies to this clip."""
     out = [("loudness", {"lipsync": "loudness"}), ("allphone", {"language": "en"})]
-    out.append(("acoustic", {"language": clip.language if clip.language != "en" else "xx"}))
+    out.append(("acoustic", {"language": clip.language if clip.language != "en" else "und"}))
     if clip.transcript:
         out.append(("align", {"transcript": clip.transcript}))
     return out

@@ -3,15 +3,28 @@
 import talkingface
 result = talkingface.generate("face.jpg", "speech.wav", "out.mp4", fps=25)
 print(result.summary())
+
+Importing the package is cheap: the names below load their modules (numpy, OpenCV, MediaPipe,
+PyAV…) on first use.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING
+
 __version__ = "0.1.0"
 
-from .errors import TalkingFaceError  # noqa: E402
-from .motion.track import ARKIT_CHANNELS, POSE_COLUMNS, MotionTrack  # noqa: E402
-from .pipeline.generate import GenerateOptions, GenerateResult, generate  # noqa: E402
+#: public name → the module that defines it (loaded on first access)
+_LAZY = {
+    "ARKIT_CHANNELS": ".motion.track",
+    "POSE_COLUMNS": ".motion.track",
+    "MotionTrack": ".motion.track",
+    "GenerateOptions": ".pipeline.options",
+    "GenerateResult": ".pipeline.generate",
+    "generate": ".pipeline.generate",
+    "TalkingFaceError": ".errors",
+}
 
 __all__ = [
     "ARKIT_CHANNELS",
@@ -23,3 +36,21 @@ __all__ = [
     "__version__",
     "generate",
 ]
+
+if TYPE_CHECKING:
+    from .errors import TalkingFaceError
+    from .motion.track import ARKIT_CHANNELS, POSE_COLUMNS, MotionTrack
+    from .pipeline.generate import GenerateResult, generate
+    from .pipeline.options import GenerateOptions
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'talkingface' has no attribute {name!r}")
+    value = getattr(import_module(_LAZY[name], __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from . import __version__
 from .errors import TalkingFaceError
@@ -26,6 +27,8 @@ app.add_typer(models_app, name="models")
 motion_app = typer.Typer(help="Motion tracks: extract one from a video of a face.", no_args_is_help=True)
 app.add_typer(motion_app, name="motion")
 err = Console(stderr=True)
+IMAGES = "JPEG, PNG, WebP, BMP"
+SOUNDS = "WAV, FLAC, MP3, OGG, M4A, or a video with sound"
 
 
 class _BarReporter:
@@ -34,15 +37,13 @@ class _BarReporter:
     def __init__(self, enabled: bool) -> None:
         self._enabled = enabled
         self.shown: list[str] = []
-        self._progress: Progress | None = None
+        self._progress = None
         self._task = None
 
     def start(self, total: int) -> None:
         if not self._enabled:
             return
-        self._progress = Progress(
-            TextColumn("rendering"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err
-        )
+        self._progress = _progress_bar("rendering")
         self._progress.start()
         self._task = self._progress.add_task("render", total=total)
 
@@ -59,135 +60,81 @@ class _BarReporter:
             self._progress.stop()
 
 
+def _progress_bar(what: str):
+    """A rich progress bar on stderr (imported here: rich.progress is not needed for --help)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err)
+
+
 def _fail(message: str, code: int = 1) -> None:
     err.print(f"error: {message}", style="red", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
-@app.command()
-def generate(
-    portrait: Annotated[Path, typer.Argument(help="Photo or painting with a face (JPEG, PNG, WebP, BMP).")],
-    audio: Annotated[Path, typer.Argument(help="Speech (WAV, FLAC, MP3, OGG, M4A, or a video with sound).")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the MP4.")] = Path(
-        "talking.mp4"
-    ),
-    fps: Annotated[float, typer.Option(help="Frames per second of the video.")] = 25.0,
-    size: Annotated[int, typer.Option(help="Side of the square output in crop mode, pixels.")] = 512,
-    mode: Annotated[
-        str,
-        typer.Option(help="crop: square around the face; full: animate in place at the photo's own size."),
-    ] = "crop",
-    seed: Annotated[
-        int, typer.Option(help="Random seed for blinks and head motion; same seed, same video.")
-    ] = 0,
-    motion_scale: Annotated[float, typer.Option(help="Head motion amount; 0 keeps the head still.")] = 1.0,
-    blink_rate: Annotated[float, typer.Option(help="Blinks per minute while speaking.")] = 22.0,
-    max_duration: Annotated[float, typer.Option(help="Refuse audio longer than this many seconds.")] = 3600.0,
-    transcript: Annotated[
-        str | None, typer.Option(help="The words spoken; lip sync is then aligned to them (most accurate).")
-    ] = None,
-    transcript_file: Annotated[
-        Path | None, typer.Option(help="A UTF-8 text file with the words spoken (instead of --transcript).")
-    ] = None,
-    language: Annotated[
-        str, typer.Option(help="Speech language: auto, en, or e.g. fr/de/es/it (mouth from acoustic cues).")
-    ] = "auto",
-    lipsync: Annotated[
-        str, typer.Option(help="auto (phones/acoustic) or loudness (jaw follows volume only).")
-    ] = "auto",
-    emotion: Annotated[
-        str, typer.Option(help="neutral, happy, sad, angry or surprised: an offset on the audio-driven face.")
-    ] = "neutral",
-    emotion_strength: Annotated[
-        float, typer.Option(help="How strong the emotion is: 0 to 1 (1.5 max).")
-    ] = 1.0,
-    gaze: Annotated[
-        str,
-        typer.Option(help="Main gaze direction 'yaw,pitch' in degrees (+yaw: image right, +pitch: down)."),
-    ] = "0,0",
-    head_distance: Annotated[
-        float, typer.Option(help="Head-to-camera distance vs the photo: 0.75 (closer) to 1.35 (farther).")
-    ] = 1.0,
-    motion: Annotated[
-        Path | None, typer.Option(help="Render this motion track (JSON/CSV) instead of audio-driven motion.")
-    ] = None,
-    driver: Annotated[
-        Path | None, typer.Option(help="Take head, face and eye motion from this video of a face instead.")
-    ] = None,
-    export_motion: Annotated[
-        Path | None, typer.Option(help="Also write the motion track used to this .json or .csv file.")
-    ] = None,
-    label: Annotated[
-        str | None, typer.Option(help='Visible corner label, e.g. "AI-generated" (off by default).')
-    ] = None,
-    sign_cert: Annotated[
-        Path | None,
-        typer.Option(help="PEM certificate chain to sign the C2PA manifest with (else a local key)."),
-    ] = None,
-    sign_key: Annotated[Path | None, typer.Option(help="PEM private key for --sign-cert.")] = None,
-    no_watermark: Annotated[
-        bool,
-        typer.Option("--no-watermark", help="Do not embed the invisible watermark (your responsibility)."),
-    ] = False,
-    no_sign: Annotated[
-        bool,
-        typer.Option("--no-sign", help="Do not embed signed C2PA content credentials (your responsibility)."),
-    ] = False,
-    matte: Annotated[
-        bool, typer.Option(help="Keep the background still behind the moving head (person matting).")
-    ] = True,
-    face: Annotated[
-        str | None,
-        typer.Option(
-            help="Which face, when the picture shows several: its number (1 = leftmost) or a pixel X,Y."
-        ),
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-) -> None:
+def generate(portrait: Path, audio: Path, output: Path, quiet: bool, **values) -> None:
     """Generate a talking-face video.
 
     Example: talkingface generate face.jpg speech.wav -o talking.mp4 --mode full
     """
     from .pipeline.generate import generate as run
     from .pipeline.options import GenerateOptions
-    from .provenance import ProvenanceOptions
 
     reporter = _BarReporter(enabled=not quiet and err.is_terminal)
     try:
-        if transcript_file is not None:
-            transcript = _read_text(transcript_file)
-        options = GenerateOptions(
-            fps=fps, size=size, mode=mode, seed=seed, motion_scale=motion_scale,
-            blink_rate=blink_rate, max_duration=max_duration, transcript=transcript,
-            language=language, lipsync=lipsync, emotion=emotion, emotion_strength=emotion_strength,
-            gaze=_pair(gaze, "--gaze"), head_distance=head_distance, motion_track=motion, driver=driver,
-            export_motion=export_motion, face=face, matte=matte,
-            provenance=ProvenanceOptions(
-                watermark=not no_watermark, sign=not no_sign, label=label,
-                sign_cert=sign_cert, sign_key=sign_key,
-            ),
-        )  # fmt: skip
+        options = GenerateOptions(**values)
         result = run(portrait, audio, output, options, reporter=reporter)
     except TalkingFaceError as exc:
         reporter.stop()
         _fail(str(exc))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         reporter.stop()
-        _fail("interrupted; no output was written", 130)
+        _fail("interrupted; no output was written", _interrupt_code(exc))
     reporter.stop()
     for note in result.notes[len(reporter.shown) :]:
         err.print(f"note: {note}", highlight=False, soft_wrap=True)
     print(result.summary())
 
 
-def _pair(text: str, flag: str) -> tuple[float, float]:
-    from .errors import InputError
+def _interrupt_code(exc: KeyboardInterrupt) -> int:
+    """128 + the signal number, as a shell reports a process ended by that signal."""
+    return 128 + (exc.args[0] if isinstance(exc, Terminated) else signal.SIGINT)
 
-    try:
-        a, b = (float(v) for v in text.replace(" ", "").split(","))
-    except ValueError:
-        raise InputError(f"{flag} {text!r} is not two numbers: write e.g. {flag} 10,-5") from None
-    return a, b
+
+def _generate_signature() -> inspect.Signature:
+    """The ``generate`` command's parameters: the two inputs, -o and -q, then one flag per
+    GenerateOptions field, its help and default taken from the field. Values reach the options
+    object as text, which parses and checks them (one line for any mistake)."""
+    from .pipeline.options import DEFAULT_OUTPUT, as_text, cli_fields, flag, spellings
+
+    def param(name: str, annotation, default=inspect.Parameter.empty) -> inspect.Parameter:
+        return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
+
+    params = [
+        param("portrait", Annotated[Path, typer.Argument(help=f"Photo or painting with a face ({IMAGES}).")]),
+        param("audio", Annotated[Path, typer.Argument(help=f"Speech ({SOUNDS}).")]),
+        param("output", Annotated[Path, typer.Option("--output", "-o", help="Where to write the MP4.")],
+              Path(DEFAULT_OUTPUT)),
+        param("quiet", Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")], False),
+    ]  # fmt: skip
+    for f in cli_fields():
+        kind, help_ = f.metadata["kind"], f.metadata["help"]
+        if kind is bool:
+            switch = typer.Option("/".join(spellings(f)), help=help_)
+            params.append(param(f.name, Annotated[bool, switch], f.default))
+            continue
+        metavar = {int: "<integer>", float: "<number>", Path: "<path>"}.get(kind, "<text>")
+        if f.metadata["choices"]:
+            metavar = "|".join(f.metadata["choices"])
+        elif f.name == "gaze":
+            metavar = "<yaw,pitch>"
+        option = typer.Option(flag(f.name), help=help_, metavar=metavar, show_default=f.default is not None)
+        params.append(param(f.name, Annotated[str | None, option], as_text(f.default)))
+    return inspect.Signature(params)
+
+
+generate.__signature__ = _generate_signature()
+app.command()(generate)
 
 
 @motion_app.command("extract")
@@ -255,9 +202,7 @@ def analyze(
     progress = None
     bar = None
     if not quiet and err.is_terminal:
-        bar = Progress(
-            TextColumn("analysing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err
-        )
+        bar = _progress_bar("analysing")
         task = bar.add_task("analyse", total=None)
 
         def progress(done: int, total: int) -> None:
@@ -267,7 +212,10 @@ def analyze(
     target = output or video.with_name(video.name + ".lipsync.json")
     try:
         if transcript_file is not None:
-            transcript = _read_text(transcript_file)
+            from .io.text import read_text
+            from .pipeline.options import MAX_TEXT_BYTES
+
+            transcript = read_text(transcript_file, "the transcript", MAX_TEXT_BYTES)
         if target.resolve() in (video.resolve(), *(p.resolve() for p in (audio, transcript_file) if p)):
             raise OutputError(f"the report {target} would overwrite an input: choose another -o")
         report = analyze_video(video, audio, transcript, language=language, progress=progress)
@@ -287,18 +235,6 @@ def analyze(
         _fail(f"cannot write the report {target}: {exc.strerror or exc}")
     print(summary(report))
     print(f"wrote {target}")
-
-
-def _read_text(path: Path) -> str:
-    from .errors import InputError
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the transcript {path}: use a UTF-8 text file") from exc
-    if not text.strip():
-        raise InputError(f"the transcript {path} is empty")
-    return text
 
 
 @app.command()
@@ -535,7 +471,18 @@ def version() -> None:
     print(__version__)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: unwinds like Ctrl-C, so temporary files are removed on the way out."""
+
+
+def _terminate(signum: int, frame) -> None:
+    raise Terminated(signum)
+
+
 def main() -> None:
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _terminate)
     try:
         app()
     except BrokenPipeError:  # `talkingface … | head`

@@ -1,9 +1,10 @@
 """Exceptions a user can act on.
 
 Every error raised for a user mistake derives from :class:`TalkingFaceError` and carries a
-one-line message that says what is wrong and what to do. The CLI prints that line and exits
-non-zero; the API lets it propagate. Each subclass also inherits the matching builtin so
-callers can catch either::
+one-line message that says what is wrong and what to do, plus, when known, the file (``path``)
+and the frame or row (``frame``) it is about. The CLI prints the line and exits non-zero; the
+API lets it propagate; the server answers with it. Each subclass also inherits the matching
+builtin so callers can catch either::
 
     TalkingFaceError
     ├── InputError (ValueError)            bad portrait/audio/options
@@ -12,7 +13,11 @@ callers can catch either::
     │   ├── UnreadableImageError
     │   ├── UnreadableAudioError
     │   ├── NoSpeechError
-    │   └── AudioTooLongError
+    │   ├── AudioTooLongError
+    │   ├── AlignmentError                 transcript cannot be aligned to the speech
+    │   ├── MotionFileError                motion track file unusable (path, frame = row)
+    │   └── UploadError                    server upload refused (``status``: its HTTP code)
+    ├── SigningError                       signing certificate/key unusable, or signing failed
     ├── OutputError (OSError)              output path not writable / equal to an input
     ├── AudioDeviceError (OSError)         no microphone / audio library for live streaming
     └── ModelError (FileNotFoundError)     Face Landmarker bundle missing or corrupt
@@ -20,9 +25,16 @@ callers can catch either::
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class TalkingFaceError(Exception):
     """Root of every error talkingface raises on purpose."""
+
+    def __init__(self, message: str = "", *, path: str | Path | None = None, frame: int | None = None):
+        super().__init__(message)
+        self.path = Path(path) if path is not None else None  # the file it is about
+        self.frame = frame  # the frame (or row of a track file) it is about
 
 
 class InputError(TalkingFaceError, ValueError):
@@ -51,6 +63,27 @@ class NoSpeechError(InputError):
 
 class AudioTooLongError(InputError):
     pass
+
+
+class AlignmentError(InputError):
+    """The transcript could not be aligned to the audio (wrong text, or no speech)."""
+
+
+class MotionFileError(InputError):
+    """A motion track file cannot be used."""
+
+
+class UploadError(InputError):
+    """A refused upload; ``status`` is the HTTP code (413 too large, 415 unsupported format,
+    422 unusable)."""
+
+    def __init__(self, status: int, message: str, *, path: str | Path | None = None) -> None:
+        super().__init__(message, path=path)
+        self.status = status
+
+
+class SigningError(TalkingFaceError):
+    """A signing key or certificate cannot be used, or signing failed."""
 
 
 class OutputError(TalkingFaceError, OSError):

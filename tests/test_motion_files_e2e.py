@@ -35,7 +35,7 @@ def test_exported_track_renders_back_the_same_video(samples, short_clip, tmp_pat
     track = load_track(tmp_path / "t.json")
     assert len(track) == first.frames and track.channel("mouthSmileLeft").min() > 0.4
     second = talkingface.generate(
-        samples.astronaut, short_clip, tmp_path / "b.mp4", fps=25, size=256, motion_track=tmp_path / "t.json",
+        samples.astronaut, short_clip, tmp_path / "b.mp4", fps=25, size=256, motion=tmp_path / "t.json",
         export_motion=tmp_path / "t.csv", provenance=unmarked,
     )  # fmt: skip
     assert second.frames == first.frames
@@ -57,7 +57,7 @@ def test_driver_mode_on_the_carphone_clip(samples, short_clip, tmp_path):
         (["--emotion", "smug"], "--emotion 'smug' is unknown"),
         (["--gaze", "10"], "--gaze '10' is not two numbers"),
         (["--gaze", "40,0"], "out of range"),
-        (["--head-distance", "3"], "--head-distance 3.0 is out of range"),
+        (["--head-distance", "3"], "--head-distance 3 is out of range"),
         (["--export-motion", "t.txt"], ".json or .csv"),
         (["--motion", "nope.json"], "does not exist"),
     ],

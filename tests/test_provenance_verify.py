@@ -61,7 +61,9 @@ def test_tampered_output_still_recognised_but_flagged(tmp_path):
     report = verify_video(path)
     assert report.manifest.present and report.manifest.tampered
     assert exit_code(report) == 2
-    assert "TAMPERED" in format_text(report)
+    text = format_text(report)
+    assert "TAMPERED" in text and "made by talkingface" not in text
+    assert "changed after it was made" in text.splitlines()[-1]
 
 
 def test_unmarked_video_reports_nothing_and_fails(tmp_path):

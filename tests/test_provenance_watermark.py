@@ -1,4 +1,4 @@
-"""Invisible watermark: payload coding, image cost, speed, robustness and false positives.
+"""Invisible watermark: payload coding, image cost, robustness and false positives.
 
 Real material: the astronaut and coffee photos (scikit-image) swaying gently so every frame
 differs, written with our VideoWriter, then re-encoded / downscaled / cropped with PyAV as a
@@ -6,8 +6,6 @@ platform would. Unmarked material: other real photos and classic test patterns.
 """
 
 from __future__ import annotations
-
-import time
 
 import cv2
 import numpy as np
@@ -66,17 +64,6 @@ def test_psnr_at_least_40_db(size):
     for image in (data.astronaut(), data.coffee()):
         frame = np.ascontiguousarray(cv2.resize(image, (w, h)))
         assert _psnr(marker.apply(frame), frame) >= 40.0
-
-
-def test_embedding_is_cheap_at_512():
-    marker = wm.Watermarker(512, 512, wm.Payload(generation_id=7))
-    frame = data.astronaut()
-    times = []
-    for _ in range(30):
-        t = time.perf_counter()
-        marker.apply(frame)
-        times.append(time.perf_counter() - t)
-    assert np.median(times) < 0.003  # budget: 2–3 ms per 512² frame
 
 
 def test_marks_a_single_still_frame():

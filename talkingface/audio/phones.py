@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import AlignmentError
 from .g2p import normalize_text, pronounce
 
 SAMPLE_RATE = 16000
@@ -27,10 +27,6 @@ MIN_CUT_PAUSE_S = 0.2
 #: Rhubarb's allphone settings (PhoneticRecognizer.cpp): lw ≤ 0.4 flutters, ≥ 1.0 freezes.
 ALLPHONE_LW = 0.8
 ALLPHONE_BEAM = 1e-20
-
-
-class AlignmentError(InputError):
-    """The transcript could not be aligned to the audio (wrong text, or no speech)."""
 
 
 @dataclass(frozen=True)

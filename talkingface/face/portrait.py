@@ -83,13 +83,18 @@ def prepare_portrait(
     return replace(portrait, face_number=number, notes=tuple(notes))
 
 
-def _full(rgb: np.ndarray, face: FaceObservation, n: int, landmarker: FaceLandmarker, name: str) -> Portrait:
-    h, w = rgb.shape[:2]
-    if max(h, w) > MAX_FULL_SIDE:
+def check_full_size(width: int, height: int, name: str) -> None:
+    """Full mode renders at the photo's own size: refuse (before any detection) what is too big."""
+    if max(width, height) > MAX_FULL_SIDE:
         raise InputError(
-            f"{name} is {w}×{h}; full mode renders at most {MAX_FULL_SIDE} px per side: "
+            f"{name} is {width}×{height}; full mode renders at most {MAX_FULL_SIDE} px per side: "
             "use --mode crop or downscale"
         )
+
+
+def _full(rgb: np.ndarray, face: FaceObservation, n: int, landmarker: FaceLandmarker, name: str) -> Portrait:
+    h, w = rgb.shape[:2]
+    check_full_size(w, h, name)
     even = np.ascontiguousarray(rgb[: h - h % 2, : w - w % 2])
     return Portrait(even, face, n, None)
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 import av
 import numpy as np
 
 from ..errors import UnreadableAudioError
+from .files import check_input_file
 
 #: Internal analysis format (DESIGN §2): float32 mono 16 kHz.
 ANALYSIS_RATE = 16000
@@ -18,16 +20,13 @@ ANALYSIS_RATE = 16000
 @dataclass(frozen=True)
 class AudioInfo:
     path: Path
-    duration: float  # seconds, measured by decoding when the container does not say
+    duration: float  # seconds: as the container declares it, else counted by decoding
     sample_rate: int
     channels: int
 
 
 def _open(path: Path) -> av.container.InputContainer:
-    if not path.is_file():
-        raise UnreadableAudioError(f"audio {path} does not exist")
-    if path.stat().st_size == 0:
-        raise UnreadableAudioError(f"audio {path} is an empty file")
+    check_input_file(path, "audio", UnreadableAudioError, "a sound file")
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
@@ -36,7 +35,7 @@ def _open(path: Path) -> av.container.InputContainer:
         ) from exc
     if not container.streams.audio:
         container.close()
-        raise UnreadableAudioError(f"{path} has no audio track")
+        raise UnreadableAudioError(f"{path} has no audio track", path=path)
     return container
 
 
@@ -58,7 +57,9 @@ def iter_audio(
         for out in resampler.resample(None):
             yield _as_array(out, layout)
     except av.error.FFmpegError as exc:
-        raise UnreadableAudioError(f"audio {path} is corrupt and could not be decoded ({exc})") from exc
+        raise UnreadableAudioError(
+            f"audio {path} is corrupt and could not be decoded ({exc})", path=path
+        ) from exc
     finally:
         container.close()
 
@@ -74,17 +75,39 @@ def load_audio(path: str | Path, sample_rate: int = ANALYSIS_RATE) -> np.ndarray
     return np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
 
 
-def probe_audio(path: str | Path) -> AudioInfo:
-    """Duration, rate and channel count. Decodes the stream when the header does not give a duration."""
+def probe_audio(path: str | Path, limit: float | None = None) -> AudioInfo:
+    """Duration, rate and channel count, from the container's header; only the first packets are
+    decoded (to confirm there is sound). A file whose header gives no duration is decoded to
+    count, stopping once it is past ``limit`` seconds: 100 hours of audio are refused at once."""
     path = Path(path)
     container = _open(path)
     try:
         stream = container.streams.audio[0]
         rate = stream.codec_context.sample_rate or stream.rate or ANALYSIS_RATE
         channels = stream.codec_context.channels or 1
+        if stream.duration is not None and stream.time_base is not None:
+            declared = float(stream.duration * stream.time_base)
+        elif container.duration is not None:
+            declared = container.duration / av.time_base
+        else:
+            declared = None
+        try:
+            has_sound = any(frame.samples for frame in islice(container.decode(stream), 8))
+        except av.error.FFmpegError as exc:
+            raise UnreadableAudioError(
+                f"audio {path} is corrupt and could not be decoded ({exc})", path=path
+            ) from exc
     finally:
         container.close()
-    samples = sum(block.shape[-1] for block in iter_audio(path, ANALYSIS_RATE))
+    if not has_sound:
+        return AudioInfo(path, 0.0, int(rate), int(channels))
+    if declared is not None and declared > 0:
+        return AudioInfo(path, declared, int(rate), int(channels))
+    samples = 0
+    for block in iter_audio(path, ANALYSIS_RATE):
+        samples += block.shape[-1]
+        if limit is not None and samples > limit * ANALYSIS_RATE:
+            break
     return AudioInfo(path, samples / ANALYSIS_RATE, int(rate), int(channels))
 
 

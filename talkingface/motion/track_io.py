@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import MotionFileError
 from .track import ARKIT_CHANNELS, POSE_COLUMNS, MotionTrack
 
 FORMAT = "talkingface-motion"
@@ -34,10 +34,6 @@ UNUSED_CHANNELS: tuple[str, ...] = ("tongueOut",)
 COLUMNS: tuple[str, ...] = ("time", *POSE_COLUMNS, *ARKIT_CHANNELS, *UNUSED_CHANNELS)
 POSE_REST = {"yaw": 0.0, "pitch": 0.0, "roll": 0.0, "tx": 0.0, "ty": 0.0, "scale": 1.0}
 DECIMALS = 5
-
-
-class MotionFileError(InputError):
-    """A motion track file cannot be used."""
 
 
 def _rows(track: MotionTrack) -> np.ndarray:

@@ -15,21 +15,21 @@ from ..audio.features import AudioFeatures, audio_features
 from ..errors import AudioTooLongError, NoSpeechError, UnreadableAudioError
 from ..face.landmarker import FaceLandmarker
 from ..face.matte import PersonMatte
-from ..face.portrait import Portrait, prepare_portrait
+from ..face.portrait import Portrait, check_full_size, prepare_portrait
 from ..io.audio import ANALYSIS_RATE, iter_audio, load_audio, probe_audio
-from ..io.image import load_portrait
+from ..io.image import check_image_header, load_portrait
 from ..io.video import VideoWriter
 from ..motion.driver import track_from_video
 from ..motion.generate import motion_from_audio
 from ..motion.lipsync import mouth_frames, write_mouth
 from ..motion.track import MotionTrack
 from ..motion.track_io import load_track, resample_track, save_track
-from ..provenance import FrameMarker, container_metadata, finalize
+from ..provenance import FrameMarker, container_metadata, finalize, load_signing_key
 from ..render.layers import background_layer
 from ..render.renderer import Renderer
 from ..render.rig import build_rig
-from .options import GenerateOptions
-from .paths import check_output
+from .options import DEFAULT_OUTPUT, GenerateOptions
+from .paths import check_output, make_output_folder
 
 
 class Reporter(Protocol):
@@ -90,18 +90,23 @@ def person_matte(image: np.ndarray, options: GenerateOptions) -> np.ndarray | No
 
 def analyse_audio(audio: str | Path, options: GenerateOptions) -> AudioFeatures:
     """Loudness and voice activity per frame, refusing audio we cannot or should not animate."""
-    info = probe_audio(audio)
+    info = probe_audio(audio, limit=options.max_duration)
     if info.duration <= 0:
         raise UnreadableAudioError(f"audio {audio} contains no sound samples")
-    if info.duration > options.max_duration:
-        raise AudioTooLongError(
-            f"audio {audio} is {info.duration:.0f} s long; the limit is {options.max_duration:.0f} s: "
-            "split it or raise --max-duration"
-        )
+    _check_length(audio, info.duration, options)
     features = audio_features(iter_audio(audio, ANALYSIS_RATE), ANALYSIS_RATE, options.fps)
+    _check_length(audio, features.duration, options)  # a header may understate the length
     if not features.speech.any():
         raise NoSpeechError(f"audio {audio} contains no speech (it is silent or too quiet): check the file")
     return features
+
+
+def _check_length(audio: str | Path, seconds: float, options: GenerateOptions) -> None:
+    if seconds > options.max_duration + 1.0 / options.fps:
+        raise AudioTooLongError(
+            f"audio {audio} is {seconds:.0f} s long; the limit is {options.max_duration:.0f} s: "
+            "split it or raise --max-duration"
+        )
 
 
 def audio_motion(audio: str | Path, features: AudioFeatures, options: GenerateOptions) -> MotionTrack:
@@ -184,9 +189,9 @@ def generation_id(portrait: str | Path, audio: str | Path, options: GenerateOpti
 def given_motion(options: GenerateOptions, n_frames: int) -> MotionTrack | None:
     """The track from ``--motion`` or ``--driver``, sampled at the video's frame times for exactly
     ``n_frames`` (the audio's length): shorter tracks hold their last frame, longer ones are cut."""
-    if options.motion_track is not None:
-        track = load_track(options.motion_track)
-        track.meta.setdefault("source", f"file {options.motion_track}")
+    if options.motion is not None:
+        track = load_track(options.motion)
+        track.meta.setdefault("source", f"file {options.motion}")
     elif options.driver is not None:
         track = track_from_video(options.driver)
     else:
@@ -205,24 +210,33 @@ def given_motion(options: GenerateOptions, n_frames: int) -> MotionTrack | None:
 def generate(
     portrait: str | Path,
     audio: str | Path,
-    output: str | Path,
+    output: str | Path = DEFAULT_OUTPUT,
     options: GenerateOptions | None = None,
     reporter: Reporter | None = None,
     landmarker: FaceLandmarker | None = None,
     **option_overrides,
 ) -> GenerateResult:
-    """Make ``output`` (MP4) of the portrait speaking ``audio``; see :class:`GenerateOptions`.
+    """Make ``output`` (MP4) of the portrait speaking ``audio``. The keywords are the
+    ``talkingface generate`` flags (``motion_scale=0`` for ``--motion-scale 0``), see
+    :class:`GenerateOptions`; every input and option is checked before any work.
 
     ``landmarker``: a face model already loaded (a batch worker renders many rows with one)."""
     started = time.perf_counter()
-    if options is None:
-        options = GenerateOptions(**option_overrides)
-    elif option_overrides:
-        options = replace(options, **option_overrides)
+    if options is None or option_overrides:
+        options = GenerateOptions.build(options, **option_overrides)
     reporter = reporter or _Silent()
+    # every cheap check first: nothing is decoded, detected or created before they pass
     out = check_output(output, [portrait, audio])
-    rgb = load_portrait(portrait)
+    width, height = check_image_header(portrait)
+    if options.mode == "full":
+        check_full_size(width, height, str(portrait))
+    if options.transcript_file is not None:
+        options = replace(options, transcript=options.read_transcript(), transcript_file=None)
+    marks = options.marks()
+    if marks.sign:  # a certificate that cannot sign is refused now, not after the render
+        load_signing_key(marks.sign_cert, marks.sign_key, marks.key_dir)
     features = analyse_audio(audio, options)
+    rgb = load_portrait(portrait)
     with contextlib.nullcontext(landmarker) if landmarker else FaceLandmarker() as model:
         framed: Portrait = prepare_portrait(
             rgb, model, options.mode, options.size, name=str(portrait), face=options.face
@@ -246,13 +260,14 @@ def generate(
         save_track(track, options.export_motion)
     height, width = framed.image.shape[:2]
     generation = generation_id(portrait, audio, options)
-    mark = FrameMarker(width, height, options.provenance, generation)
+    mark = FrameMarker(width, height, marks, generation)
     signed: list = []
 
     def sign(tmp: Path) -> None:
-        signed.append(finalize(tmp, options.provenance, generation, source_portrait=portrait))
+        signed.append(finalize(tmp, marks, generation, source_portrait=portrait))
 
     reporter.start(len(track))
+    make_output_folder(out)
     with VideoWriter(
         out, width, height, options.fps, audio, crf=options.crf,
         metadata=container_metadata(generation), before_publish=sign,

@@ -1,4 +1,4 @@
-"""Checks on where the output goes, before any work is done."""
+"""Checks on where the output goes, before any work is done; its folder is made only when writing starts."""
 
 from __future__ import annotations
 
@@ -24,8 +24,22 @@ def check_output(output: str | Path, inputs: list[str | Path]) -> Path:
             raise OutputError(f"output {out} is the same file as the input {src}: choose another output name")
     if out.is_dir():
         raise OutputError(f"output {out} is a directory: give a file name such as {out / 'talking.mp4'}")
-    writable_folder(out.parent)
+    parent = out.parent
+    existing = next(p for p in (parent, *parent.parents) if p.exists() or p == p.parent)
+    if not existing.is_dir():
+        raise OutputError(f"cannot create the output folder {parent}: {existing} is a file")
+    if not os.access(existing, os.W_OK):
+        raise OutputError(f"output folder {existing} is not writable: choose another location")
     return out
+
+
+def make_output_folder(out: Path) -> None:
+    """Create the output's folder, once the inputs have been accepted (a refused input leaves
+    no empty folders behind)."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the output folder {out.parent}: {exc.strerror or exc}") from exc
 
 
 def writable_folder(folder: Path) -> Path:

@@ -197,9 +197,11 @@ def format_text(report: VerifyReport) -> str:
         lines.append(f"  manifest  : TAMPERED or invalid C2PA — {why}")
     lines.append(f"  metadata  : {report.metadata_tag or 'no talkingface tag'}")
     lines.extend(f"  note      : {n}" for n in report.notes)
-    lines.append(
-        "  verdict   : made by talkingface"
-        if report.anything_found
-        else "  verdict   : no talkingface marks found"
-    )
+    if not report.anything_found:
+        verdict = "no talkingface marks found"
+    elif exit_code(report) == 2:
+        verdict = "talkingface marks found, but the file was changed after it was made (credentials fail)"
+    else:
+        verdict = "made by talkingface"
+    lines.append(f"  verdict   : {verdict}")
     return "\n".join(lines)

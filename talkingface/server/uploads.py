@@ -6,17 +6,9 @@ import threading
 from pathlib import Path
 from typing import BinaryIO
 
-from ..errors import InputError
+from ..errors import UploadError
 
 _CHUNK = 1 << 20
-
-
-class UploadError(InputError):
-    """Bad upload; ``status`` is the HTTP code (413 too large, 415 unsupported format, 422 unusable)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def image_kind(head: bytes) -> str | None:

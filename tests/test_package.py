@@ -1,0 +1,83 @@
+"""The package's surface: what `import talkingface` offers and costs, one exception tree, typing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib import resources
+
+import pytest
+
+import talkingface
+from talkingface import errors
+
+#: libraries that take hundreds of milliseconds to import: loaded only by the code that needs them
+HEAVY = ("numpy", "scipy", "cv2", "mediapipe", "av", "c2pa", "pocketsphinx", "fastapi", "PIL", "langcodes")
+
+
+def _loaded_after(code: str) -> list[str]:
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def test_importing_the_package_loads_no_heavy_library():
+    assert _loaded_after("import talkingface") == []
+
+
+def test_the_command_line_help_loads_no_heavy_library():
+    code = "from talkingface.cli import app\ntry:\n    app(['--help'])\nexcept SystemExit:\n    pass"
+    assert _loaded_after(code) == []
+    code = code.replace("['--help']", "['generate', '--help']")
+    assert _loaded_after(code) == []
+
+
+def test_public_names_are_exactly_these():
+    assert sorted(talkingface.__all__) == [
+        "ARKIT_CHANNELS",
+        "GenerateOptions",
+        "GenerateResult",
+        "MotionTrack",
+        "POSE_COLUMNS",
+        "TalkingFaceError",
+        "__version__",
+        "generate",
+    ]
+    for name in talkingface.__all__:
+        assert getattr(talkingface, name) is not None
+    assert talkingface.generate.__module__ == "talkingface.pipeline.generate"
+    assert talkingface.GenerateOptions is talkingface.pipeline.options.GenerateOptions
+    assert set(talkingface.__all__) <= set(dir(talkingface))
+    with pytest.raises(AttributeError):
+        talkingface.no_such_name  # noqa: B018
+
+
+def test_every_error_raised_on_purpose_lives_in_one_tree():
+    from talkingface.audio.phones import AlignmentError
+    from talkingface.motion.track_io import MotionFileError
+    from talkingface.provenance.credentials import SigningError
+    from talkingface.server.uploads import UploadError
+
+    assert AlignmentError is errors.AlignmentError and MotionFileError is errors.MotionFileError
+    assert SigningError is errors.SigningError and UploadError is errors.UploadError
+    for cls in (AlignmentError, MotionFileError, UploadError):
+        assert issubclass(cls, errors.InputError) and issubclass(cls, ValueError)
+    upload = UploadError(413, "too large")
+    assert upload.status == 413 and str(upload) == "too large" and isinstance(upload, errors.TalkingFaceError)
+
+
+def test_errors_say_which_file(tmp_path):
+    from talkingface.io.audio import probe_audio
+    from talkingface.io.image import check_image_header
+
+    with pytest.raises(errors.UnreadableImageError) as caught:
+        check_image_header(tmp_path)
+    assert caught.value.path == tmp_path and "is a directory" in str(caught.value)
+    with pytest.raises(errors.UnreadableAudioError) as caught:
+        probe_audio(tmp_path / "missing.wav")
+    assert caught.value.path == tmp_path / "missing.wav" and caught.value.frame is None
+
+
+def test_the_package_says_it_is_typed():
+    assert resources.files("talkingface").joinpath("py.typed").is_file()
