@@ -10,9 +10,11 @@ callers can catch either::
     │   ├── NoFaceError
     │   ├── FaceTooSmallError
     │   ├── UnreadableImageError
+    │   ├── ImageTooLargeError             too many pixels, known from the header alone
     │   ├── UnreadableAudioError
     │   ├── NoSpeechError
-    │   └── AudioTooLongError
+    │   ├── AudioTooLongError
+    │   └── ProtocolError                  a live message that breaks the wire format
     ├── OutputError (OSError)              output path not writable / equal to an input
     ├── AudioDeviceError (OSError)         no microphone / audio library for live streaming
     └── ModelError (FileNotFoundError)     Face Landmarker bundle missing or corrupt
@@ -41,6 +43,10 @@ class UnreadableImageError(InputError):
     pass
 
 
+class ImageTooLargeError(InputError):
+    pass
+
+
 class UnreadableAudioError(InputError):
     pass
 
@@ -51,6 +57,10 @@ class NoSpeechError(InputError):
 
 class AudioTooLongError(InputError):
     pass
+
+
+class ProtocolError(InputError):
+    """A live WebSocket message the server cannot accept; the message says what to send instead."""
 
 
 class OutputError(TalkingFaceError, OSError):

@@ -58,7 +58,7 @@ def iter_audio(
         for out in resampler.resample(None):
             yield _as_array(out, layout)
     except av.error.FFmpegError as exc:
-        raise UnreadableAudioError(f"audio {path} is corrupt and could not be decoded ({exc})") from exc
+        raise UnreadableAudioError(f"audio {path} is corrupt: it could not be decoded ({exc})") from exc
     finally:
         container.close()
 
@@ -75,17 +75,35 @@ def load_audio(path: str | Path, sample_rate: int = ANALYSIS_RATE) -> np.ndarray
 
 
 def probe_audio(path: str | Path) -> AudioInfo:
-    """Duration, rate and channel count. Decodes the stream when the header does not give a duration."""
+    """Duration, rate and channel count, from the container's header when it states a duration.
+
+    Only the first packet is decoded then, to confirm the stream is audio we can read: a 100-hour
+    file is refused for its length at once. Without a stated duration the stream is decoded.
+    """
     path = Path(path)
     container = _open(path)
     try:
         stream = container.streams.audio[0]
         rate = stream.codec_context.sample_rate or stream.rate or ANALYSIS_RATE
         channels = stream.codec_context.channels or 1
+        if stream.duration is not None and stream.time_base is not None:
+            duration = float(stream.duration * stream.time_base)
+        elif container.duration is not None:
+            duration = container.duration / av.time_base
+        else:
+            duration = None
+        if duration is not None:
+            try:
+                next(container.decode(stream), None)
+            except av.error.FFmpegError as exc:
+                raise UnreadableAudioError(
+                    f"audio {path} is corrupt: it could not be decoded ({exc})"
+                ) from exc
     finally:
         container.close()
-    samples = sum(block.shape[-1] for block in iter_audio(path, ANALYSIS_RATE))
-    return AudioInfo(path, samples / ANALYSIS_RATE, int(rate), int(channels))
+    if duration is None:
+        duration = sum(block.shape[-1] for block in iter_audio(path, ANALYSIS_RATE)) / ANALYSIS_RATE
+    return AudioInfo(path, duration, int(rate), int(channels))
 
 
 def save_wav(path: str | Path, samples: np.ndarray, sample_rate: int, layout: str = "mono") -> Path:

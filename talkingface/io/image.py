@@ -2,19 +2,47 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ..errors import InputError, UnreadableImageError
+from ..errors import ImageTooLargeError, InputError, UnreadableImageError
 
 #: Anything larger is refused before decoding (decompression bombs, accidental scans).
 MAX_PIXELS = 80_000_000
 MAX_SIDE = 16384
 
 
-def load_portrait(path: str | Path) -> np.ndarray:
+def check_image_header(path: str | Path, max_pixels: int = MAX_PIXELS) -> tuple[int, int]:
+    """(width, height) read from the header alone; refuses pictures too large to decode safely.
+
+    Nothing is decoded, so a decompression bomb (a few bytes declaring gigapixels) costs nothing.
+    """
+    path = Path(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                w, h = im.size
+    except Image.DecompressionBombError:
+        w = h = 0  # PIL refused it for its size before we could look: report it the same way
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise UnreadableImageError(
+            f"portrait {path} is not a readable image ({exc.__class__.__name__}): "
+            "use a JPEG, PNG, WebP or BMP file"
+        ) from exc
+    if not w or w * h > max_pixels or max(w, h) > MAX_SIDE:
+        size = f"{w}×{h} pixels" if w else "larger than PIL will open"
+        raise ImageTooLargeError(
+            f"portrait {path} is {size}; the limit is {MAX_SIDE} px per side and "
+            f"{max_pixels / 1_000_000:g} MP: downscale it first"
+        )
+    return w, h
+
+
+def load_portrait(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Decode JPEG/PNG/WebP/BMP/… honouring EXIF rotation; greyscale and alpha become RGB.
 
     Transparent pixels are composited over white so a cut-out portrait keeps a clean background.
@@ -24,14 +52,9 @@ def load_portrait(path: str | Path) -> np.ndarray:
         raise UnreadableImageError(f"portrait {path} does not exist")
     if path.stat().st_size == 0:
         raise UnreadableImageError(f"portrait {path} is an empty file")
+    check_image_header(path, max_pixels)
     try:
         with Image.open(path) as im:
-            w, h = im.size
-            if w * h > MAX_PIXELS or max(w, h) > MAX_SIDE:
-                raise InputError(
-                    f"portrait {path} is {w}×{h} pixels; the limit is {MAX_SIDE} px per side and "
-                    f"{MAX_PIXELS // 1_000_000} MP: downscale it first"
-                )
             im = ImageOps.exif_transpose(im)
             if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
                 im = im.convert("RGBA")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+import re
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from ..errors import InputError
@@ -36,6 +38,15 @@ class GenerateOptions:
     provenance: ProvenanceOptions = field(default_factory=ProvenanceOptions)  # watermark + C2PA, on
 
     def __post_init__(self) -> None:
+        for f in fields(self):  # NaN and infinity pass every range test below: refuse them first
+            value = getattr(self, f.name)
+            values = value if isinstance(value, tuple) else (value,)
+            if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+                raise InputError(
+                    f"--{f.name.replace('_', '-')} {value} is not a finite number: give a real number"
+                )
+        if not 0 <= self.seed < 2**32:
+            raise InputError(f"--seed {self.seed} is out of range: use 0 to {2**32 - 1}")
         if not 1 <= self.fps <= 120:
             raise InputError(f"--fps {self.fps} is out of range: use 1 to 120 (25 or 30 are usual)")
         if self.mode not in ("crop", "full"):
@@ -76,3 +87,8 @@ class GenerateOptions:
             raise InputError(f"--export-motion {self.export_motion}: use a .json or .csv file name")
         if not 0 <= self.crf <= 51:
             raise InputError(f"--crf {self.crf} is out of range: use 0 to 51 (18 is visually lossless)")
+
+
+def api_message(message: str) -> str:
+    """An options error as an API client reads it: ``--motion-scale`` becomes ``motion_scale``."""
+    return re.sub(r"--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", "_"), message)
