@@ -96,11 +96,12 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 
 def _http_error(config: ServerConfig):
     async def handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = exc.detail
+        detail, headers = exc.detail, dict(exc.headers or {})
         if exc.status_code == 413 and detail == "Content Too Large":  # the body limit, while reading
             limit = request.scope.get("starlette.max_body_size") or MB
             detail = f"the request body is larger than the {limit / MB:.0f} MB limit: send smaller files"
-        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+            headers["connection"] = "close"  # read no more of it
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
 
     return handler
 

@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Form
+from fastapi import Form, HTTPException
 
 from ..errors import InputError
 from ..pipeline.options import GenerateOptions, api_message
@@ -80,7 +80,9 @@ def option_form():
                 try:
                     value = [float(v) for v in str(value).split(",")]
                 except ValueError:
-                    raise InputError(f"{f.name} {value!r} is not a list of numbers: give e.g. 10,0") from None
+                    raise HTTPException(
+                        422, f"{f.name} {value!r} is not a list of numbers: give e.g. 10,0"
+                    ) from None
             options[f.name] = value
         return options
 
