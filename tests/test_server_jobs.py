@@ -86,7 +86,7 @@ def test_delete_does_not_wait_for_the_analysis(samples, short_speech, tmp_path, 
     monkeypatch.setattr(generate, "analyse_audio", slow_in_workers)
     data = tmp_path / "data"
     with (
-        running_server(ServerConfig(data_dir=data, workers=1)) as url,
+        running_server(ServerConfig(data_dir=data, workers=1, job_process=False)) as url,
         httpx.Client(base_url=url, timeout=30) as c,
     ):
         job_id = c.post("/api/jobs", files=_files(samples, short_speech), data={"size": 256}).json()["id"]

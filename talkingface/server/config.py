@@ -43,6 +43,7 @@ class ServerConfig:
     live_backlog: int = 2  # frames a live session may fall behind before it drops to the newest
     live_idle_seconds: float = 30.0  # a live client that sends nothing for this long is disconnected
     live_burst_seconds: float = 1.0  # audio a live client may send ahead of real time; more is dropped
+    job_process: bool = True  # render each job in a child process (False: in the worker thread)
     max_restarts: int = 2  # a job interrupted by this many server restarts is failed, not retried
     keep_hours: float = 168.0  # finished jobs and stored portraits older than this are removed (0: keep)
     max_storage_mb: float = 5000.0  # beyond this, the oldest finished jobs are removed (0: no cap)

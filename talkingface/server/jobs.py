@@ -12,7 +12,8 @@ once and the worker removes the folder when it lets go; a retention pass removes
 older than ``keep_hours`` and, beyond ``max_storage_mb``, the oldest finished ones.
 
 Rendering goes through one callable, ``render(portrait, audio, output, options, reporter)``
-(:func:`render_locally` by default), so another executor can take its place.
+(server/executor.py: a child process per job in the server, or the calling thread), so another
+executor can take its place.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import TalkingFaceError
+from .executor import RenderCrash, render_locally
 from .forms import options_from
 
 STATES = ("queued", "running", "done", "failed", "cancelled")
@@ -87,16 +89,12 @@ class _Progress:
     def note(self, message: str) -> None:
         self._check()
 
+    def check(self) -> None:
+        self._check()
+
     def _check(self) -> None:
         if self.cancel.is_set():
             raise JobCancelled()
-
-
-def render_locally(portrait: Path, audio: Path, output: Path, options, reporter):
-    """The default executor: render in this process (the worker thread calling it)."""
-    from ..pipeline.generate import generate
-
-    return generate(portrait, audio, output, options, reporter=reporter)
 
 
 def _remove_tree(folder: Path) -> None:
@@ -358,7 +356,7 @@ class JobStore:
             )
         except Exception as exc:  # a bug: keep the server up, tell the client
             job.status, job.finished = "failed", time.time()
-            job.error = f"internal error: {exc.__class__.__name__}"
+            job.error = f"internal error: {exc if isinstance(exc, RenderCrash) else exc.__class__.__name__}"
         else:
             job.status, job.finished = "done", time.time()
             job.duration, job.render_seconds = result.duration, result.seconds

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from ..errors import TalkingFaceError
 from .config import ServerConfig
+from .executor import render_in_subprocess, render_locally
 from .jobs import JobStore
 from .portraits import PortraitStore
 from .uploads import SharedLandmarker, UploadError, audio_kind, image_kind, save_upload
@@ -80,7 +81,8 @@ class Services:
     def __post_init__(self) -> None:
         c = self.config
         self.decode_slots = threading.BoundedSemaphore(c.decode_slots)
-        self.jobs = JobStore(c.data_dir, c.workers, c.max_queue, c.max_restarts)
+        render = render_in_subprocess if c.job_process else render_locally
+        self.jobs = JobStore(c.data_dir, c.workers, c.max_queue, c.max_restarts, render)
         self.portraits = PortraitStore(c.data_dir, self.landmarker, self.decode_slots, c.max_pixels)
         self.live = LiveSlots(c.max_live)
 
@@ -104,7 +106,7 @@ class Services:
         self.landmarker.close()
 
     @property
-    def uploads(self) -> Path:
+    def uploads(self) -> Path:  # temporary upload folders
         return self.config.data_dir / "uploads"
 
     def cleanup(self) -> list[str]:

@@ -36,7 +36,7 @@ def info(svc: Svc) -> dict:
 
 
 @router.get("/api/health", responses=responses())
-def health(svc: Svc) -> dict:
+async def health(svc: Svc) -> dict:
     """Cheap liveness check: never waits on rendering or analysis."""
     return {"ok": True, "pending_jobs": svc.jobs.pending(), "live_sessions": svc.live.used}
 
