@@ -40,7 +40,6 @@ from talkingface.samples import fetch_samples  # noqa: E402
 
 TOKEN = "soak-" + os.urandom(12).hex()
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-QUEUED = 50
 
 
 def start_server(data: Path) -> tuple[subprocess.Popen, str]:
@@ -100,8 +99,8 @@ def live_client(url: str, pid: str, pcm: bytes, stop: threading.Event, out: dict
         out.update(frames=frames, seconds=time.perf_counter() - t0)
 
 
-def job_feeder(url: str, files: dict, stop: threading.Event, out: dict) -> None:
-    """Keeps QUEUED jobs pending; fetches and deletes each finished one."""
+def job_feeder(url: str, files: dict, queued: int, stop: threading.Event, out: dict) -> None:
+    """Keeps ``queued`` jobs pending; fetches and deletes each finished one."""
     done = failed = 0
     with httpx.Client(base_url=url, headers=AUTH, timeout=120) as c:
         live: set[str] = set()
@@ -120,7 +119,7 @@ def job_feeder(url: str, files: dict, stop: threading.Event, out: dict) -> None:
                         failed += 1
                     c.delete(f"/api/jobs/{job['id']}")
                     live.discard(job["id"])
-            missing = QUEUED - len(live)
+            missing = queued - len(live)
             if missing > 0:
                 live |= {j for j in pool.map(submit, range(missing)) if j}
             stop.wait(2.0)
@@ -131,6 +130,8 @@ def job_feeder(url: str, files: dict, stop: threading.Event, out: dict) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=600.0, help="length of the soak")
+    ap.add_argument("--live", type=int, default=2, help="live sessions streaming all along")
+    ap.add_argument("--queued", type=int, default=50, help="jobs kept in the queue all along")
     ap.add_argument("--out", type=Path, help="BENCHMARKS.md to update")
     args = ap.parse_args()
     samples = fetch_samples()
@@ -148,10 +149,13 @@ def main() -> None:
                 url + "/api/portraits", files={"portrait": files["portrait"]}, headers=AUTH, timeout=60
             ).json()["id"]
             stop = threading.Event()
-            lives = [{}, {}]
+            lives: list[dict] = [{} for _ in range(args.live)]
             jobs: dict = {}
             threads = [threading.Thread(target=live_client, args=(url, pid, pcm, stop, o)) for o in lives]
-            threads.append(threading.Thread(target=job_feeder, args=(url, files, stop, jobs)))
+            if args.queued:
+                threads.append(
+                    threading.Thread(target=job_feeder, args=(url, files, args.queued, stop, jobs))
+                )
             for t in threads:
                 t.start()
             health, rss, pending = [], [], []
@@ -179,6 +183,8 @@ def main() -> None:
     middle, last = float(np.median(r[third : 2 * third])), float(np.median(r[2 * third :]))
     result = {
         "seconds": args.seconds,
+        "live": args.live,
+        "queued": args.queued,
         "health_ms": np.percentile(h, [50, 99]).round(1).tolist(),
         "health_max_ms": round(float(h.max()), 1),
         "health_n": len(h),
@@ -192,8 +198,8 @@ def main() -> None:
         "jobs": jobs,
         "live_fps": [round(o["frames"] / o["seconds"], 1) for o in lives if o],
     }
-    print(json.dumps(result, indent=1))
-    if args.out:
+    print(json.dumps(result))
+    if args.out and args.live and args.queued:
         write_section(args.out, "server-soak", section(result))
 
 

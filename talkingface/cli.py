@@ -377,6 +377,7 @@ def serve(
         )
     if hosts:
         err.print(f"accepted host names: loopback, {', '.join(dict.fromkeys(hosts))}", highlight=False)
+    sys.setswitchinterval(0.001)  # the event loop waits less for the GIL behind render threads
     try:
         uvicorn.run(
             create_app(config), host=host, port=port, log_level="warning", ws_max_size=1 << 20,
