@@ -127,9 +127,25 @@ def job_feeder(url: str, files: dict, queued: int, stop: threading.Event, out: d
     out.update(done=done, failed=failed)
 
 
+def probe(c: httpx.Client, pid: int, seconds: float) -> tuple[list, list, list]:
+    """``/api/health`` 5 times a second for ``seconds``: latencies, (time, RSS MB) each second, pending."""
+    health, rss, pending = [], [], []
+    t0 = next_rss = time.perf_counter()
+    while (now := time.perf_counter()) - t0 < seconds:
+        r = c.get("/api/health")
+        health.append(time.perf_counter() - now)
+        pending.append(r.json()["pending_jobs"])
+        if now >= next_rss:
+            rss.append((now - t0, rss_mb(pid)))
+            next_rss += 1.0
+        time.sleep(max(0.0, 0.2 - (time.perf_counter() - now)))
+    return health, rss, pending
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=600.0, help="length of the soak")
+    ap.add_argument("--baseline", type=float, default=20.0, help="seconds of an idle server measured first")
     ap.add_argument("--live", type=int, default=2, help="live sessions streaming all along")
     ap.add_argument("--queued", type=int, default=50, help="jobs kept in the queue all along")
     ap.add_argument("--out", type=Path, help="BENCHMARKS.md to update")
@@ -156,21 +172,11 @@ def main() -> None:
                 threads.append(
                     threading.Thread(target=job_feeder, args=(url, files, args.queued, stop, jobs))
                 )
-            for t in threads:
-                t.start()
-            health, rss, pending = [], [], []
-            t0 = time.perf_counter()
             with httpx.Client(base_url=url, headers=AUTH, timeout=30) as c:
-                next_rss = t0
-                while (now := time.perf_counter()) - t0 < args.seconds:
-                    t = time.perf_counter()
-                    r = c.get("/api/health")
-                    health.append(time.perf_counter() - t)
-                    pending.append(r.json()["pending_jobs"])
-                    if now >= next_rss:
-                        rss.append((now - t0, rss_mb(proc.pid)))
-                        next_rss += 1.0
-                    time.sleep(max(0.0, 0.2 - (time.perf_counter() - t)))
+                idle, _, _ = probe(c, proc.pid, args.baseline)  # the machine's own noise
+                for t in threads:
+                    t.start()
+                health, rss, pending = probe(c, proc.pid, args.seconds)
             stop.set()
             for t in threads:
                 t.join(120)
@@ -184,10 +190,13 @@ def main() -> None:
     result = {
         "seconds": args.seconds,
         "live": args.live,
+        "baseline": args.baseline,
         "queued": args.queued,
         "health_ms": np.percentile(h, [50, 99]).round(1).tolist(),
         "health_max_ms": round(float(h.max()), 1),
         "health_n": len(h),
+        "idle_ms": np.percentile(np.array(idle) * 1000, [50, 99]).round(1).tolist() if idle else [0, 0],
+        "load": os.getloadavg()[0],
         "rss_mb": {
             "start": round(float(r[0]), 0),
             "middle": round(middle),
@@ -215,11 +224,15 @@ def section(res: dict) -> str:
             f"`talkingface serve` (its own process, with a token) for {res['seconds']:.0f} s: two WebSocket",
             "clients stream real speech at real-time pace (512², 25 fps asked), while the job queue is kept",
             "at 50 (2.5 s clips at 256², one worker; each finished job fetched, deleted and replaced).",
+            f"Load average at the end: {res['load']:.1f} on {os.cpu_count()} cores shared with other work;",
+            "latencies include waiting for a CPU, as the idle-server line shows.",
             "",
             "| measure | value | target |",
             "|---|---:|---:|",
             f"| `/api/health` latency, median / p99 / max ({res['health_n']} requests) | "
             f"{h50:.1f} / {h99:.1f} / {res['health_max_ms']:.0f} ms | p99 < 200 ms |",
+            f"| the same, idle server first ({res['baseline']:.0f} s, nothing else running in it) | "
+            f"{res['idle_ms'][0]:.1f} / {res['idle_ms'][1]:.1f} ms | |",
             f"| server RSS: start / middle third / last third (medians) / max | "
             f"{m['start']:.0f} / {m['middle']} / {m['last']} / {m['max']} MB | flat |",
             f"| jobs pending (median) / rendered and fetched / failed | {res['pending_median']:.0f} / "

@@ -25,13 +25,6 @@ from .server_helpers import running_server, wait_for_job
 
 
 @pytest.fixture(scope="module")
-def short_speech(samples, tmp_path_factory) -> Path:
-    """2.5 s of the LibriVox reading (real speech)."""
-    audio = load_audio(samples.sonnet, 16000)[int(3.0 * 16000) : int(5.5 * 16000)]
-    return save_wav(tmp_path_factory.mktemp("srv") / "speech.wav", audio, 16000)
-
-
-@pytest.fixture(scope="module")
 def server(tmp_path_factory):
     config = ServerConfig(data_dir=tmp_path_factory.mktemp("data"), workers=1, max_audio_mb=1.0)
     with running_server(config) as url, httpx.Client(base_url=url, timeout=60) as client:

@@ -10,19 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import pytest
 
-from talkingface.io.audio import load_audio, save_wav
 from talkingface.server import ServerConfig
 from talkingface.server.jobs import Job, JobStore
 
 from .server_helpers import running_server, wait_for_job
-
-
-@pytest.fixture(scope="module")
-def short_speech(samples, tmp_path_factory) -> Path:
-    audio = load_audio(samples.sonnet, 16000)[int(3.0 * 16000) : int(5.5 * 16000)]
-    return save_wav(tmp_path_factory.mktemp("jobs") / "speech.wav", audio, 16000)
 
 
 def _files(samples, speech: Path) -> dict:

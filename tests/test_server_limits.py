@@ -10,23 +10,16 @@ import struct
 import threading
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import av
 import httpx
 import numpy as np
 import pytest
 
-from talkingface.io.audio import load_audio, probe_audio, save_wav
+from talkingface.io.audio import load_audio, probe_audio
 from talkingface.server import ServerConfig
 
 from .server_helpers import running_server
-
-
-@pytest.fixture(scope="module")
-def short_speech(samples, tmp_path_factory) -> Path:
-    audio = load_audio(samples.sonnet, 16000)[int(3.0 * 16000) : int(5.5 * 16000)]
-    return save_wav(tmp_path_factory.mktemp("lim") / "speech.wav", audio, 16000)
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,7 @@ class RenderCrash(Exception):
     """The render process failed on a bug or died; the message says how (no internals)."""
 
 
+JOB_NICENESS = 10
 _POLL = 0.2  # seconds between cancel checks while the child is quiet (e.g. analysing the audio)
 
 
@@ -56,6 +57,7 @@ class _PipeReporter:
 def _child(conn, portrait, audio, output, options) -> None:
     from ..pipeline.generate import generate
 
+    os.nice(JOB_NICENESS)  # batch work: the server's requests and live sessions come first
     try:
         result = generate(portrait, audio, output, options, reporter=_PipeReporter(conn, os.getppid()))
         conn.send(("done", result))
