@@ -10,8 +10,6 @@ lists its own in OpenAPI (``/openapi.json``, browsable at ``/docs``).
 from __future__ import annotations
 
 import contextlib
-import os
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -40,15 +38,12 @@ unless one is given. Browsers must come from the page's own origin (or `--allowe
 `Host` must be a loopback name (or `--allowed-host`).
 """
 MB = 1024 * 1024
-LIVE_NICENESS = 5
 
 
 def create_app(config: ServerConfig | None = None) -> FastAPI:
     config = config or ServerConfig()
     svc = Services(config)
-    live_pool = ThreadPoolExecutor(
-        max(1, config.max_live), thread_name_prefix="talkingface-live", initializer=_lower_priority
-    )
+    live_pool = ThreadPoolExecutor(max(1, config.max_live), thread_name_prefix="talkingface-live")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -83,13 +78,6 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.mount(info.DOCS_ASSETS, StaticFiles(directory=_swagger_ui()), name="docs-assets")
     app.add_middleware(Guard, config=config)
     return app
-
-
-def _lower_priority() -> None:
-    """Live render threads yield the CPU to the event loop (requests, sockets) when both want it;
-    frames that fall behind are dropped anyway."""
-    with contextlib.suppress(OSError, AttributeError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LIVE_NICENESS)
 
 
 def _swagger_ui() -> str:

@@ -220,14 +220,8 @@ async def run_session(
         """Returns on ``stop``; raises SessionEnd or WebSocketDisconnect otherwise."""
         heard = 0.0  # seconds of the client's own audio taken in
         while True:
-            try:
-                msg = await asyncio.wait_for(ws.receive(), limits.idle_timeout)
-            except asyncio.TimeoutError:
-                raise SessionEnd(
-                    CLOSE_POLICY,
-                    f"nothing received for {limits.idle_timeout:g} s, so the session was closed: "
-                    "send audio (or an empty binary message) to keep it open",
-                ) from None
+            msg = await ws.receive()
+            last_message[0] = loop.time()
             if msg["type"] == "websocket.disconnect":
                 raise WebSocketDisconnect(msg.get("code", 1000))
             if msg.get("bytes") is not None:
@@ -252,11 +246,26 @@ async def run_session(
                 if isinstance(command, SetControls):
                     engine.set_controls(command.motion_scale, command.blink_rate)
 
+    last_message = [loop.time()]
+
+    async def watchdog() -> None:
+        """Raises SessionEnd once the client has sent nothing for ``idle_timeout`` seconds."""
+        while (quiet := loop.time() - last_message[0]) < limits.idle_timeout:
+            await asyncio.sleep(min(1.0, limits.idle_timeout - quiet))
+        raise SessionEnd(
+            CLOSE_POLICY,
+            f"nothing received for {limits.idle_timeout:g} s, so the session was closed: "
+            "send audio (or an empty binary message) to keep it open",
+        )
+
     renderer_task = asyncio.create_task(render_loop())
     idle_task = asyncio.create_task(idle_loop()) if params.idle else None
     reader = asyncio.create_task(receive_loop())
+    guard = asyncio.create_task(watchdog())
     try:
-        await asyncio.wait({reader, renderer_task}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({reader, renderer_task, guard}, return_when=asyncio.FIRST_COMPLETED)
+        if guard.done():
+            guard.result()  # raises SessionEnd (idle)
         if renderer_task.done():  # rendering failed, or the client is gone (sending failed)
             _render_outcome(ws, renderer_task)
             return
@@ -273,7 +282,7 @@ async def run_session(
     except (WebSocketDisconnect, RuntimeError, OSError):
         pass  # the client went away
     finally:
-        for task in (idle_task, reader, renderer_task):
+        for task in (idle_task, reader, renderer_task, guard):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(BaseException):
