@@ -86,6 +86,15 @@ def test_bad_query_closes_with_1008_and_a_reason(live, query, words):
     assert code == 1008 and words in texts[0]["message"], texts
 
 
+def test_non_finite_audio_closes_with_1007(live):
+    base, pid, _ = live
+    with connect(f"{base}/api/live?portrait={pid}&format=f32le&idle=0", max_size=None) as ws:
+        assert json.loads(ws.recv(timeout=30))["type"] == "ready"
+        ws.send(np.full(320, np.nan, "<f4").tobytes())
+        texts, code, _ = _until_closed(ws)
+    assert code == 1007 and "finite" in texts[-1]["message"]
+
+
 def test_silent_clients_are_disconnected_and_free_their_slots(live):
     base, pid, _ = live
     # two clients that connect and send nothing held both slots forever (issue #17)

@@ -33,6 +33,7 @@ import time
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
+import numpy as np
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from ..errors import InputError, ProtocolError
@@ -234,8 +235,13 @@ async def run_session(
                     stats["audio_dropped"] += (len(data) - keep) / bytes_per_second
                     data = data[:keep]
                 if data:
+                    samples = decoder.decode(data)
+                    if not np.isfinite(samples).all():
+                        raise SessionEnd(
+                            CLOSE_INVALID, "audio samples must be finite numbers: check the f32le data"
+                        )
                     heard += len(data) / bytes_per_second
-                    feed(engine.push(decoder.decode(data)), heard)
+                    feed(engine.push(samples), heard)
             elif msg.get("text") is not None:
                 try:
                     command = parse_message(msg["text"])

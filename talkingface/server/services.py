@@ -47,7 +47,7 @@ def public_message(exc: BaseException, *paths: Path) -> str:
     """The exception's line with server paths replaced: a client never learns where files live."""
     text = str(exc)
     for p in sorted(paths, key=lambda p: -len(str(p))):
-        text = text.replace(str(p), "the upload")
+        text = text.replace(str(p), "upload")
     return text
 
 
