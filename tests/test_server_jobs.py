@@ -4,6 +4,7 @@ analysis, atomic queue admission."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +14,7 @@ import httpx
 
 from talkingface.server import ServerConfig
 from talkingface.server.jobs import Job, JobStore
+from talkingface.server.portraits import PortraitStore
 
 from .server_helpers import running_server, wait_for_job
 
@@ -62,6 +64,14 @@ def test_retention_by_age_and_by_size(tmp_path):
     assert store.cleanup(keep_seconds=0, max_bytes=int(1.5 * 2**20), now=now) == ["big0"]  # oldest first
     assert new.is_dir() and waiting.is_dir()  # the newest stays; a pending job is never removed
     assert store.get("old0") is None and store.get("wait").status == "queued"
+
+    portraits = PortraitStore(tmp_path, None, threading.Semaphore(), 10**6)
+    portraits.root.mkdir()
+    unused, recent = portraits.root / "aaaa.png", portraits.root / "bbbb.png"
+    for path in (unused, recent):
+        path.write_bytes(b"png")
+    os.utime(unused, (now - 9 * 86400, now - 9 * 86400))
+    assert portraits.cleanup(7 * 86400, now=now) == ["aaaa"] and recent.exists()
 
 
 def test_delete_does_not_wait_for_the_analysis(samples, short_speech, tmp_path, monkeypatch):

@@ -64,14 +64,14 @@ class PortraitStore:
 
     def renderer(self, portrait_id: str, size: int) -> Renderer:
         key = (portrait_id, size)
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
         path = self.path(portrait_id)
         if path is None:
             raise KeyError(portrait_id)
         path.touch()  # retention counts from the last use
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
         with self.decode_slots:
             rgb = load_portrait(path, self.max_pixels)
             with self.landmarker as fl:
