@@ -11,7 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import pytest
 
+from talkingface.io.audio import save_wav
 from talkingface.server import ServerConfig
 from talkingface.server.jobs import Job, JobStore
 from talkingface.server.portraits import PortraitStore
@@ -122,3 +124,33 @@ def test_queue_admission_is_atomic(samples, short_speech, tmp_path):
         assert len(c.get("/api/jobs").json()) == 2
         r = c.post("/api/jobs", files=files)
         assert r.status_code == 503 and "queue is full" in r.json()["detail"]
+
+
+def test_a_render_process_that_dies_fails_only_its_job(samples, short_speech, tmp_path):
+    import multiprocessing
+
+    import numpy as np
+
+    from talkingface.errors import InputError
+    from talkingface.pipeline.options import GenerateOptions
+    from talkingface.server.executor import RenderCrash, render_in_subprocess
+
+    class KillsTheChild:  # as a segfault or the kernel's OOM killer would, once frames start
+        def start(self, total: int) -> None:
+            for child in multiprocessing.active_children():
+                child.kill()
+
+        def advance(self, n: int = 1) -> None:
+            pass
+
+        def note(self, message: str) -> None:
+            pass
+
+    out = tmp_path / "out.mp4"
+    with pytest.raises(RenderCrash, match="ended unexpectedly"):
+        render_in_subprocess(samples.astronaut, short_speech, out, GenerateOptions(size=256), KillsTheChild())
+    assert not out.exists() and not list(tmp_path.glob(".*.part"))  # nothing half-written is left
+
+    silence = save_wav(tmp_path / "silence.wav", np.zeros(32000, np.float32), 16000)
+    with pytest.raises(InputError, match="no speech"):  # a user mistake comes back as itself
+        render_in_subprocess(samples.astronaut, silence, out, GenerateOptions(size=256), KillsTheChild())
