@@ -118,3 +118,10 @@ def test_page_asks_for_the_token_and_uses_it(browser, samples, tmp_path):
         fresh.set_input_files("#portrait-file", str(samples.astronaut))
         fresh.wait_for_function("!document.getElementById('mic').disabled", timeout=30_000)
         assert fresh.is_hidden("#token-box")
+
+        docs = browser.new_page()  # the API docs render from the server's own files (OpenAPI 3.1)
+        offsite = []
+        docs.on("request", lambda r: offsite.append(r.url) if not r.url.startswith(url) else None)
+        docs.goto(f"{url}/docs")
+        docs.wait_for_selector("text=Submit Job", timeout=20_000)
+        assert "Bearer" in docs.inner_text(".information-container") and not offsite

@@ -81,9 +81,13 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
 
 
 def _swagger_ui() -> str:
-    import swagger_ui_bundle
+    """The Swagger UI 5 files that the swagger-ui-py package ships (found without importing it)."""
+    import importlib.util
 
-    return swagger_ui_bundle.swagger_ui_path
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("swagger-ui-py is not installed: run `make setup`")
+    return str(Path(spec.submodule_search_locations[0]) / "static")
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
