@@ -21,13 +21,13 @@ from ..pipeline.options import GenerateOptions, api_message
 
 #: Set by the server (its own limit) or not given over HTTP (paths on the server's disk).
 SERVER_SET = {"max_duration"}
-SCALARS = (int, float, str)
+SCALARS = (bool, int, float, str)
 
 
 @dataclasses.dataclass(frozen=True)
 class OptionField:
     name: str
-    kind: type  # int, float, str or tuple (a comma-separated string in the form)
+    kind: type  # bool, int, float, str or tuple (a comma-separated string in the form)
     default: Any
     optional: bool
     help: str
@@ -37,7 +37,10 @@ class OptionField:
 
 def _comments() -> dict[str, str]:
     """The field comments in options.py (``name: type = default  # help``), as help texts."""
-    source = inspect.getsource(GenerateOptions)
+    try:
+        source = inspect.getsource(GenerateOptions)
+    except (OSError, TypeError):  # no source shipped: the fields work without their help
+        return {}
     return {m[1]: m[2].strip() for m in re.finditer(r"^\s+(\w+):[^#\n]*#\s*(.+)$", source, re.M)}
 
 
