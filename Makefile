@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stamp-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 OUT    := out
+SOAK_SECONDS ?= 600  # server soak length (make bench SOAK_SECONDS=60 for a short one)
 
 .PHONY: setup system-packages assets demo test lint bench clean
 
@@ -43,6 +44,7 @@ bench: setup
 	$(BIN)/python scripts/bench_portraits.py --out BENCHMARKS.md
 	$(BIN)/python scripts/bench_batch.py --out BENCHMARKS.md
 	$(BIN)/python scripts/bench_startup.py --out BENCHMARKS.md
+	$(BIN)/python scripts/bench_server.py --out BENCHMARKS.md --seconds $(SOAK_SECONDS)
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache

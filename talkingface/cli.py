@@ -287,7 +287,8 @@ def batch(
 @app.command()
 def serve(
     host: Annotated[
-        str, typer.Option(help="Interface to listen on (0.0.0.0 for every interface).")
+        str,
+        typer.Option(help="Interface to listen on. Beyond loopback (e.g. 0.0.0.0) a token is required."),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     data_dir: Annotated[
@@ -305,32 +306,97 @@ def serve(
             "--ray", help="Render REST jobs on this Ray cluster (HOST:PORT or auto); --workers at once."
         ),
     ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="TALKINGFACE_TOKEN",
+            help="API token clients send as 'Authorization: Bearer …' (at least 16 characters). "
+            "Generated and printed when the server listens beyond loopback without one.",
+        ),
+    ] = None,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(help="A name the server is reached by (Host header), besides loopback; repeatable."),
+    ] = None,
+    allowed_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Another web origin whose pages may use the API, e.g. https://app.example; repeatable."
+        ),
+    ] = None,
+    keep_hours: Annotated[
+        float,
+        typer.Option(help="Remove finished jobs and unused portraits after this many hours (0: never)."),
+    ] = 168.0,
+    max_storage_mb: Annotated[
+        float, typer.Option(help="Remove the oldest finished jobs beyond this much disk (0: no cap).")
+    ] = 5000.0,
 ) -> None:
     """Run the web page, the REST API (jobs) and the live WebSocket.
 
     Then open http://127.0.0.1:8000/ in a browser: drop a portrait, press the microphone button and speak.
-    The API is described at /openapi.json.
+    The API is described at /docs. To serve other machines, see "Running the server on a network" in
+    the README: a token, the names the server is reached by, and TLS from a reverse proxy.
     """
     import uvicorn
 
     from .server import ServerConfig, create_app
+    from .server.config import is_loopback
+    from .server.security import new_token
 
+    token = token or None
+    hosts = list(allowed_host or [])
+    generated = False
+    if not is_loopback(host):
+        if token is None:
+            token, generated = new_token(), True
+        hosts += _own_names(host)
     try:
         kw = {"data_dir": data_dir} if data_dir is not None else {}
         config = ServerConfig(
             workers=workers, max_live=max_live, max_audio_mb=max_upload_mb,
-            max_audio_seconds=max_audio_seconds, ray_address=ray, **kw,
+            max_audio_seconds=max_audio_seconds, token=token, allowed_hosts=tuple(hosts),
+            allowed_origins=tuple(allowed_origin or []), keep_hours=keep_hours,
+            max_storage_mb=max_storage_mb, ray_address=ray, **kw,
         )  # fmt: skip
         server = create_app(config)
     except ValueError as exc:
         _fail(str(exc))
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    fragment = f"#token={token}" if token else ""
     err.print(
-        f"talkingface {__version__}: open http://{host}:{port}/ (data in {config.data_dir})", highlight=False
+        f"talkingface {__version__}: open http://{shown}:{port}/{fragment} (data in {config.data_dir})",
+        highlight=False,
     )
+    if token:
+        err.print(
+            f"API token{' (generated)' if generated else ''}: {token}  "
+            "— send 'Authorization: Bearer <token>'; the page asks for it once",
+            highlight=False,
+        )
+    if hosts:
+        err.print(f"accepted host names: loopback, {', '.join(dict.fromkeys(hosts))}", highlight=False)
+    sys.setswitchinterval(0.001)  # the event loop waits less for the GIL behind render threads
     try:
-        uvicorn.run(server, host=host, port=port, log_level="warning", ws_max_size=1 << 20)
+        uvicorn.run(
+            server, host=host, port=port, log_level="warning", ws_max_size=1 << 20,
+            server_header=False,
+        )  # fmt: skip
     except OSError as exc:
         _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
+def _own_names(host: str) -> list[str]:
+    """The names and addresses other machines may use to reach a server bound to ``host``."""
+    import contextlib
+    import socket
+
+    names = [] if host in ("0.0.0.0", "::", "") else [host]
+    if host in ("0.0.0.0", "::", ""):
+        names += [socket.gethostname(), socket.getfqdn()]
+        with contextlib.suppress(OSError):
+            names += [a[4][0] for a in socket.getaddrinfo(socket.gethostname(), None)]
+    return [n.lower() for n in dict.fromkeys(names) if n]
 
 
 @app.command()

@@ -11,16 +11,18 @@ builtin so callers can catch either::
     │   ├── NoFaceError
     │   ├── FaceTooSmallError
     │   ├── UnreadableImageError
+    │   ├── ImageTooLargeError             too many pixels, known from the header alone
     │   ├── UnreadableAudioError
     │   ├── NoSpeechError
     │   ├── AudioTooLongError
     │   ├── AlignmentError                 transcript cannot be aligned to the speech
     │   ├── MotionFileError                motion track file unusable (path, frame = row)
-    │   └── UploadError                    server upload refused (``status``: its HTTP code)
+    │   ├── UploadError                    server upload refused (``status``: its HTTP code)
+    │   └── ProtocolError                  a live message that breaks the wire format
     ├── SigningError                       signing certificate/key unusable, or signing failed
     ├── OutputError (OSError)              output path not writable / equal to an input
     ├── AudioDeviceError (OSError)         no microphone / audio library for live streaming
-    └── ModelError (FileNotFoundError)     Face Landmarker bundle missing or corrupt
+    └── ModelError (FileNotFoundError)     a model file (Face Landmarker, MODNet) missing or corrupt
 """
 
 from __future__ import annotations
@@ -50,6 +52,10 @@ class FaceTooSmallError(InputError):
 
 
 class UnreadableImageError(InputError):
+    pass
+
+
+class ImageTooLargeError(InputError):
     pass
 
 
@@ -84,6 +90,10 @@ class UploadError(InputError):
 
 class SigningError(TalkingFaceError):
     """A signing key or certificate cannot be used, or signing failed."""
+
+
+class ProtocolError(InputError):
+    """A live WebSocket message the server cannot accept; the message says what to send instead."""
 
 
 class OutputError(TalkingFaceError, OSError):

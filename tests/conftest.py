@@ -58,3 +58,10 @@ def renderer(portrait):
     from talkingface.render.rig import build_rig
 
     return Renderer(build_rig(portrait.image, portrait.face))
+
+
+@pytest.fixture(scope="session")
+def short_speech(samples: Samples, tmp_path_factory) -> Path:
+    """2.5 s of the LibriVox reading (real speech): the server tests' job audio."""
+    audio = load_audio(samples.sonnet, 16000)[int(3.0 * 16000) : int(5.5 * 16000)]
+    return save_wav(tmp_path_factory.mktemp("speech") / "speech.wav", audio, 16000)

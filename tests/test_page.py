@@ -97,3 +97,31 @@ def test_page_talks_live_from_the_microphone_and_renders_uploads(browser, sample
         page.wait_for_function("document.getElementById('result').readyState >= 1", timeout=10_000)
         assert page.evaluate("document.getElementById('result').duration") == pytest.approx(2.0, abs=0.2)
         assert not errors, errors
+
+
+def test_page_asks_for_the_token_and_uses_it(browser, samples, tmp_path):
+    token = "page-token-0123456789abcdef"
+    with running_server(ServerConfig(data_dir=tmp_path / "data", workers=0, token=token)) as url:
+        page = browser.new_page()
+        page.goto(url + "/")  # no token yet: the page says what it needs
+        page.wait_for_selector("#token-box:not([hidden])", timeout=10_000)
+        assert "API token" in page.inner_text("#status")
+        page.fill("#token", token)
+        page.click("#token-form button")
+        page.wait_for_selector("#token-box", state="hidden", timeout=10_000)
+        page.set_input_files("#portrait-file", str(samples.astronaut))
+        page.wait_for_function("!document.getElementById('mic').disabled", timeout=30_000)
+
+        fresh = browser.new_page()  # the link `serve` prints carries the token in the fragment
+        fresh.goto(f"{url}/#token={token}")
+        fresh.wait_for_function("location.hash === ''", timeout=10_000)
+        fresh.set_input_files("#portrait-file", str(samples.astronaut))
+        fresh.wait_for_function("!document.getElementById('mic').disabled", timeout=30_000)
+        assert fresh.is_hidden("#token-box")
+
+        docs = browser.new_page()  # the API docs render from the server's own files (OpenAPI 3.1)
+        offsite = []
+        docs.on("request", lambda r: offsite.append(r.url) if not r.url.startswith(url) else None)
+        docs.goto(f"{url}/docs")
+        docs.wait_for_selector("text=Submit Job", timeout=20_000)
+        assert "Bearer" in docs.inner_text(".information-container") and not offsite

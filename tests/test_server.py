@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import re
 import subprocess
 import sys
 import time
@@ -15,17 +17,11 @@ import pytest
 from PIL import Image
 
 from talkingface.io.audio import load_audio, save_wav
+from talkingface.pipeline.options import GenerateOptions
 from talkingface.provenance import verify_video
 from talkingface.server import ServerConfig
 
 from .server_helpers import running_server, wait_for_job
-
-
-@pytest.fixture(scope="module")
-def short_speech(samples, tmp_path_factory) -> Path:
-    """2.5 s of the LibriVox reading (real speech)."""
-    audio = load_audio(samples.sonnet, 16000)[int(3.0 * 16000) : int(5.5 * 16000)]
-    return save_wav(tmp_path_factory.mktemp("srv") / "speech.wav", audio, 16000)
 
 
 @pytest.fixture(scope="module")
@@ -108,11 +104,34 @@ def test_portraits_info_and_openapi(server, samples, tmp_path):
     assert preview.headers["content-type"] == "image/jpeg"
     assert Image.open(io.BytesIO(preview.content)).size == (512, 512)
     info = server.get("/api/info").json()
-    assert info["options"]["motion_scale"]["max"] == 3 and "WAV" in info["formats"]["audio"]
+    assert "WAV" in info["formats"]["audio"] and info["token_required"] is False
+    # the job form is the options dataclass: every scalar option, its default and its help
+    defaults = {f.name: f.default for f in dataclasses.fields(GenerateOptions)}
+    assert {"fps", "size", "seed", "motion_scale", "blink_rate", "emotion", "gaze"} <= set(info["options"])
+    for name, entry in info["options"].items():
+        expected = defaults[name]
+        assert entry["default"] == (list(expected) if isinstance(expected, tuple) else expected)
+    assert "max_duration" not in info["options"]  # the server sets its own limit
     spec = server.get("/openapi.json").json()
     assert {"/api/jobs", "/api/jobs/{job_id}", "/api/jobs/{job_id}/result", "/api/portraits"} <= set(
         spec["paths"]
     )
+    form = spec["components"]["schemas"]
+    submit = next(v for k, v in form.items() if k.startswith("Body_submit_job"))
+    assert set(info["options"]) <= set(submit["properties"])
+    # every error a route can answer is documented, with the token scheme
+    codes = {path: {m: set(op["responses"]) for m, op in ops.items()} for path, ops in spec["paths"].items()}
+    assert {"202", "401", "403", "413", "415", "422", "503"} <= codes["/api/jobs"]["post"]
+    assert {"404", "409", "401"} <= codes["/api/jobs/{job_id}/result"]["get"]
+    assert {"404", "401"} <= codes["/api/jobs/{job_id}"]["delete"]
+    assert spec["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
+    assert "Bearer" in spec["info"]["description"]
+    # /docs is served from the package, nothing from a CDN
+    docs = server.get("/docs")
+    assert docs.status_code == 200 and "swagger-ui" in docs.text
+    assert not re.findall(r"""(?:src|href)=["']https?://""", docs.text), "docs load something from the net"
+    for asset in re.findall(r"""(?:src|href)=["'](/docs/[^"']+)""", docs.text):
+        assert server.get(asset).status_code == 200, asset
     page = server.get("/", follow_redirects=True)
     assert page.status_code == 200 and "talkingface" in page.text
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ..errors import InputError, UnreadableImageError
+from ..errors import ImageTooLargeError, InputError, UnreadableImageError
 from .files import check_input_file
 
 #: Anything larger is refused before decoding (decompression bombs, accidental scans).
@@ -15,24 +16,28 @@ MAX_PIXELS = 80_000_000
 MAX_SIDE = 16384
 
 
-def check_image_header(path: str | Path, what: str = "portrait") -> tuple[int, int]:
+def check_image_header(
+    path: str | Path, max_pixels: int = MAX_PIXELS, what: str = "portrait"
+) -> tuple[int, int]:
     """(width, height) as the file's header declares them, refusing a missing file, a folder, an
     empty or unreadable file and anything over :data:`MAX_PIXELS` / :data:`MAX_SIDE` before a
     single pixel is decoded (a 74-byte PNG can declare 100000×100000)."""
     path = Path(path)
     check_input_file(path, what, UnreadableImageError, "an image file")
     try:
-        with Image.open(path) as im:  # reads the header only
-            w, h = im.size
+        with warnings.catch_warnings():  # the size is judged below, in one line, not by a warning
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:  # reads the header only
+                w, h = im.size
     except Image.DecompressionBombError:
         w = h = MAX_SIDE * 1000  # Pillow's own limit: far beyond ours
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise _unreadable(path, what, exc) from exc
-    if w * h > MAX_PIXELS or max(w, h) > MAX_SIDE:
+    if w * h > max_pixels or max(w, h) > MAX_SIDE:
         size = f"{w}×{h} pixels" if w < MAX_SIDE * 1000 else "larger than Pillow's own limit"
-        raise InputError(
+        raise ImageTooLargeError(
             f"{what} {path} is {size}; the limit is {MAX_SIDE} px per side and "
-            f"{MAX_PIXELS // 1_000_000} MP: downscale it first",
+            f"{max_pixels / 1_000_000:g} MP: downscale it first",
             path=path,
         )
     return w, h
@@ -46,14 +51,14 @@ def _unreadable(path: Path, what: str, exc: Exception) -> UnreadableImageError:
     )
 
 
-def load_portrait(path: str | Path) -> np.ndarray:
+def load_portrait(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Decode JPEG/PNG/WebP/BMP/… honouring EXIF rotation; greyscale and alpha become RGB.
 
     Transparent pixels are composited over white so a cut-out portrait keeps a clean background;
     16-bit and 32-bit greyscale are scaled to 8 bits (not clipped to white).
     """
     path = Path(path)
-    check_image_header(path)
+    check_image_header(path, max_pixels=max_pixels)
     try:
         with Image.open(path) as im:
             im = ImageOps.exif_transpose(im)

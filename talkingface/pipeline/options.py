@@ -12,6 +12,7 @@ This module stays light (no numpy, no media libraries): ``talkingface --help`` i
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -291,3 +292,8 @@ def _check_language(language: str) -> None:
             "code such as fr, de, es, it, pt, nl, pl, ru, tr, ar, hi, zh, ja (mouth from acoustic cues, "
             "any language)"
         )
+
+
+def api_message(message: str) -> str:
+    """An options error as an API client reads it: ``--motion-scale`` becomes ``motion_scale``."""
+    return re.sub(r"--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", "_"), message)

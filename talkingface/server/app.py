@@ -1,295 +1,127 @@
-"""The FastAPI app: REST jobs, portraits for live sessions, the live WebSocket and the web page.
+"""The FastAPI app: one router per resource (server/api/), the guard in front, the page and the docs.
 
 Errors are JSON ``{"detail": "one line that says what to do"}`` with a 4xx code for bad input:
-413 too large, 415 not a supported format (checked by content), 422 unusable (no face, no
-speech, bad option), 404 unknown id, 409 not ready, 503 queue full.
+400 bad host or body, 401 no/wrong token, 403 foreign origin, 404 unknown id, 409 not ready,
+413 too large (bytes, pixels or seconds, refused while reading), 415 not a supported format
+(checked by content), 422 unusable (no face, no speech, bad option), 503 queue full. Every route
+lists its own in OpenAPI (``/openapi.json``, browsable at ``/docs``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile, WebSocket
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
-from ..errors import TalkingFaceError
+from .api import info, jobs, live, portraits
 from .config import ServerConfig
-from .jobs import Job, JobStore
-from .live import LiveParams, run_session
-from .portraits import PortraitStore
-from .uploads import (
-    AUDIO_FORMATS,
-    IMAGE_FORMATS,
-    SharedLandmarker,
-    UploadError,
-    audio_kind,
-    image_kind,
-    save_upload,
-)
+from .security import Guard
+from .services import Services
 
 STATIC = Path(__file__).parent / "static"
-OPTION_FIELDS = {
-    "fps": (float, 25.0, 1, 120, "frames per second"),
-    "size": (int, 512, 128, 2048, "side of the square output, pixels"),
-    "seed": (int, 0, 0, 2**31 - 1, "random seed for blinks and head motion"),
-    "motion_scale": (float, 1.0, 0, 3, "head motion amount; 0 keeps the head still"),
-    "blink_rate": (float, 22.0, 0, 60, "blinks per minute while speaking"),
-}
+DESCRIPTION = """Make a still portrait talk: REST jobs, a live WebSocket stream and a web page.
+
+**Token.** A server started beyond loopback (`talkingface serve --host 0.0.0.0`) wants an API token
+on every `/api` route: `Authorization: Bearer <token>`. Give it with `--token` or
+`TALKINGFACE_TOKEN`; without one, a token is generated and printed at start. Press *Authorize*
+above and paste it to try the API here. The WebSocket (`/api/live`) and the result download also
+take `?token=<token>`, as a browser cannot set headers there. On loopback no token is needed
+unless one is given. Browsers must come from the page's own origin (or `--allowed-origin`), and the
+`Host` must be a loopback name (or `--allowed-host`).
+"""
+MB = 1024 * 1024
 
 
 def create_app(config: ServerConfig | None = None) -> FastAPI:
     config = config or ServerConfig()
-    landmarker = SharedLandmarker()
-    jobs = JobStore(config.data_dir, config.workers, config.max_queue, config.ray_address)
-    portraits = PortraitStore(config.data_dir, landmarker)
+    svc = Services(config)
     live_pool = ThreadPoolExecutor(max(1, config.max_live), thread_name_prefix="talkingface-live")
-    live_sessions = {"n": 0}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
-        config.data_dir.mkdir(parents=True, exist_ok=True)
-        portraits.root.mkdir(parents=True, exist_ok=True)
-        (config.data_dir / "uploads").mkdir(exist_ok=True)
-        jobs.load()
-        jobs.start()
+        svc.start()
         yield
-        jobs.stop()
+        svc.stop()
         live_pool.shutdown(wait=False, cancel_futures=True)
-        landmarker.close()
 
     app = FastAPI(
         title="talkingface",
         version=__version__,
-        summary="Make a still portrait talk: REST jobs, a live WebSocket stream and a web page.",
+        description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url=None,  # Swagger UI loads its assets from a CDN; the spec is at /openapi.json
+        docs_url=None,  # served by api/info.py from the package's own Swagger UI (no CDN)
         redoc_url=None,
+        max_body_size=MB,  # routes with uploads set their own below; counted while reading
     )
-    app.state.config, app.state.jobs, app.state.portraits = config, jobs, portraits
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError):
-        parts = []
-        for e in exc.errors():
-            where = ".".join(str(x) for x in e.get("loc", ())[1:]) or "request"
-            parts.append(f"{where}: {e.get('msg', 'invalid')}")
-        return JSONResponse({"detail": "; ".join(parts)}, status_code=422)
-
-    @app.middleware("http")
-    async def _limit_body(request: Request, call_next):
-        limit = config.max_portrait_bytes + config.max_audio_bytes + 1024 * 1024
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > limit:
-            return JSONResponse(
-                {"detail": f"request body is larger than the {limit / 2**20:.0f} MB limit"}, status_code=413
-            )
-        return await call_next(request)
-
-    def _checked_portrait(upload: UploadFile, folder: Path) -> Path:
-        from ..face.detect import find_faces
-        from ..io.image import load_portrait
-
-        path = save_upload(
-            upload.file, folder / "portrait", config.max_portrait_bytes, "portrait", image_kind
-        )
-        rgb = load_portrait(path)
-        with landmarker as fl:
-            faces = find_faces(fl, rgb).faces
-        if not faces:
-            raise UploadError(
-                422, "no face found in the portrait: use a photo where a face is clearly visible"
-            )
-        return path
-
-    def _checked_audio(upload: UploadFile, folder: Path, options) -> Path:
-        from ..pipeline.generate import analyse_audio
-
-        path = save_upload(upload.file, folder / "audio", config.max_audio_bytes, "audio", audio_kind)
-        try:
-            analyse_audio(path, options)
-        except TalkingFaceError as exc:
-            raise UploadError(422, str(exc).replace(str(path), "the upload")) from exc
-        return path
-
-    # -- REST jobs ---------------------------------------------------------------------------
-    @app.post("/api/jobs", status_code=202, tags=["jobs"])
-    def submit_job(
-        portrait: Annotated[UploadFile, File(description=f"Photo with a face ({IMAGE_FORMATS}).")],
-        audio: Annotated[UploadFile, File(description=f"Speech ({AUDIO_FORMATS}).")],
-        fps: Annotated[float, Form()] = 25.0,
-        size: Annotated[int, Form(description="Side of the square output (crop mode), pixels.")] = 512,
-        mode: Annotated[str, Form(description="crop or full")] = "crop",
-        seed: Annotated[int, Form()] = 0,
-        motion_scale: Annotated[float, Form(description="Head motion; 0 keeps the head still.")] = 1.0,
-        blink_rate: Annotated[float, Form(description="Blinks per minute while speaking.")] = 22.0,
-        transcript: Annotated[str | None, Form(description="The words spoken (best lip sync).")] = None,
-        language: Annotated[str, Form()] = "auto",
-        lipsync: Annotated[str, Form(description="auto or loudness")] = "auto",
-        label: Annotated[
-            str | None, Form(description='Visible corner label, e.g. "AI-generated" (the page sends it).')
-        ] = None,
-    ) -> dict:
-        """Queue a video: a portrait + speech → MP4. Returns the job (poll ``GET /api/jobs/{id}``)."""
-        from .jobs import job_options
-
-        if jobs.pending() >= config.max_queue:
-            raise HTTPException(503, f"the queue is full ({config.max_queue} jobs): try again later")
-        options = dict(
-            fps=fps, size=size, mode=mode, seed=seed, motion_scale=motion_scale, blink_rate=blink_rate,
-            transcript=transcript or None, language=language, lipsync=lipsync,
-            max_duration=config.max_audio_seconds, label=(label or "").strip()[:40] or None,
-        )  # fmt: skip
-        try:
-            opts = job_options(options)
-        except TalkingFaceError as exc:
-            raise HTTPException(422, str(exc).replace("--", "").replace("-", "_")) from exc
-        job_id, folder = jobs.new_folder()
-        try:
-            p = _checked_portrait(portrait, folder)
-            a = _checked_audio(audio, folder, opts)
-        except BaseException as exc:
-            for f in folder.glob("*"):
-                f.unlink(missing_ok=True)
-            folder.rmdir()
-            if isinstance(exc, UploadError):
-                raise HTTPException(exc.status, str(exc)) from exc
-            if isinstance(exc, TalkingFaceError):
-                raise HTTPException(422, str(exc).replace(str(folder), "").strip()) from exc
-            raise
-        job = jobs.add(Job(job_id, p.name, a.name, options))
-        return job.public(jobs.position(job_id))
-
-    @app.get("/api/jobs", tags=["jobs"])
-    def list_jobs() -> list[dict]:
-        """All jobs, oldest first."""
-        return [j.public(jobs.position(j.id)) for j in jobs.all()]
-
-    def _job(job_id: str) -> Job:
-        job = jobs.get(job_id)
-        if job is None:
-            raise HTTPException(404, f"no job {job_id!r}")
-        return job
-
-    @app.get("/api/jobs/{job_id}", tags=["jobs"])
-    def job_status(job_id: str) -> dict:
-        """State (queued, running, done, failed, cancelled), progress 0–1, queue position, error."""
-        return _job(job_id).public(jobs.position(job_id))
-
-    @app.get("/api/jobs/{job_id}/result", tags=["jobs"], response_class=FileResponse)
-    def job_result(job_id: str):
-        """The finished MP4 (H.264 + AAC)."""
-        job = _job(job_id)
-        if job.status != "done":
-            raise HTTPException(
-                409, f"job {job_id} is {job.status}, not done" + (f": {job.error}" if job.error else "")
-            )
-        return FileResponse(
-            jobs.folder(job_id) / "result.mp4", media_type="video/mp4", filename=f"talking-{job_id}.mp4"
-        )
-
-    @app.post("/api/jobs/{job_id}/cancel", tags=["jobs"])
-    def cancel_job(job_id: str) -> dict:
-        """Stop a queued or running job (a finished job is left as it is)."""
-        _job(job_id)
-        return jobs.cancel(job_id).public(jobs.position(job_id))
-
-    @app.delete("/api/jobs/{job_id}", status_code=204, tags=["jobs"])
-    def delete_job(job_id: str) -> Response:
-        """Cancel the job if it is pending and delete its files."""
-        _job(job_id)
-        jobs.delete(job_id)
-        return Response(status_code=204)
-
-    # -- portraits and the live stream -------------------------------------------------------
-    @app.post("/api/portraits", status_code=201, tags=["live"])
-    def upload_portrait(
-        portrait: Annotated[UploadFile, File(description=f"Photo with a face ({IMAGE_FORMATS}).")],
-    ) -> dict:
-        """Store a portrait for live sessions; its face is analysed now. Returns its id."""
-        with tempfile.TemporaryDirectory(dir=config.data_dir / "uploads") as tmp:
-            try:
-                path = save_upload(
-                    portrait.file, Path(tmp) / "portrait", config.max_portrait_bytes, "portrait", image_kind
-                )
-                pid = portraits.add(path)
-            except UploadError as exc:
-                raise HTTPException(exc.status, str(exc)) from exc
-            except TalkingFaceError as exc:
-                raise HTTPException(422, str(exc).replace(str(Path(tmp)), "").strip()) from exc
-        return {
-            "id": pid,
-            "preview_url": f"/api/portraits/{pid}/preview",
-            "live_url": f"/api/live?portrait={pid}",
-        }
-
-    @app.get("/api/portraits/{portrait_id}/preview", tags=["live"], response_class=Response)
-    def portrait_preview(portrait_id: str, size: int = 512) -> Response:
-        """The 512² crop that live sessions animate (JPEG)."""
-        if portraits.path(portrait_id) is None:
-            raise HTTPException(404, f"no portrait {portrait_id!r}")
-        if size not in (256, 384, 512, 640, 768):
-            raise HTTPException(422, "size must be 256, 384, 512, 640 or 768")
-        return Response(portraits.preview_jpeg(portrait_id, size), media_type="image/jpeg")
-
-    @app.websocket("/api/live")
-    async def live(ws: WebSocket) -> None:
-        """Live: send PCM chunks, receive JPEG frames (see talkingface/stream/protocol.py)."""
-        from starlette.concurrency import run_in_threadpool
-
-        await ws.accept()
-        try:
-            params = LiveParams.parse(ws.query_params)
-            if portraits.path(params.portrait) is None:
-                raise ValueError(f"no portrait {params.portrait!r}: upload one to /api/portraits first")
-        except ValueError as exc:
-            await ws.send_json({"type": "error", "message": str(exc)})
-            await ws.close(1008)
-            return
-        if live_sessions["n"] >= config.max_live:
-            await ws.send_json(
-                {"type": "error", "message": f"{config.max_live} live sessions are running: try again later"}
-            )
-            await ws.close(1013)
-            return
-        live_sessions["n"] += 1
-        try:
-            renderer = await run_in_threadpool(portraits.renderer, params.portrait, params.size)
-            await run_session(ws, params, renderer, live_pool, config.live_backlog)
-        finally:
-            live_sessions["n"] -= 1
-
-    # -- info and the page -------------------------------------------------------------------
-    @app.get("/api/info", tags=["info"])
-    def info() -> dict:
-        """Version, limits, accepted formats and the options with their ranges (the page reads this)."""
-        return {
-            "version": __version__,
-            "limits": {
-                "portrait_mb": config.max_portrait_mb, "audio_mb": config.max_audio_mb,
-                "audio_seconds": config.max_audio_seconds, "concurrent_renders": config.workers,
-                "queue": config.max_queue, "live_sessions": config.max_live,
-            },
-            "formats": {"portrait": IMAGE_FORMATS, "audio": AUDIO_FORMATS},
-            "options": {
-                k: {"default": d, "min": lo, "max": hi, "help": h}
-                for k, (_, d, lo, hi, h) in OPTION_FIELDS.items()
-            },
-        }  # fmt: skip
-
-    @app.get("/api/health", tags=["info"])
-    def health() -> dict:
-        return {"ok": True, "pending_jobs": jobs.pending(), "live_sessions": live_sessions["n"]}
+    app.state.services, app.state.live_pool = svc, live_pool
+    app.include_router(jobs.router, max_body_size=config.max_portrait_bytes + config.max_audio_bytes + MB)
+    app.include_router(portraits.router, max_body_size=config.max_portrait_bytes + MB)
+    app.include_router(live.router)
+    app.include_router(info.router)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error(config))
+    app.openapi = lambda: _openapi(app)
 
     @app.get("/", include_in_schema=False)
     def index():
         return RedirectResponse("/static/index.html")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount(info.DOCS_ASSETS, StaticFiles(directory=_swagger_ui()), name="docs-assets")
+    app.add_middleware(Guard, config=config)
     return app
+
+
+def _swagger_ui() -> str:
+    """The Swagger UI 5 files that the swagger-ui-py package ships (found without importing it)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("swagger-ui-py is not installed: run `make setup`")
+    return str(Path(spec.submodule_search_locations[0]) / "static")
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    parts = []
+    for e in exc.errors():
+        where = ".".join(str(x) for x in e.get("loc", ())[1:]) or "request"
+        parts.append(f"{where}: {e.get('msg', 'invalid')}")
+    return JSONResponse({"detail": "; ".join(parts)}, status_code=422)
+
+
+def _http_error(config: ServerConfig):
+    async def handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail, headers = exc.detail, dict(exc.headers or {})
+        if exc.status_code == 413 and detail == "Content Too Large":  # the body limit, while reading
+            limit = request.scope.get("starlette.max_body_size") or MB
+            detail = f"the request body is larger than the {limit / MB:.0f} MB limit: send smaller files"
+            headers["connection"] = "close"  # read no more of it
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
+
+    return handler
+
+
+def _openapi(app: FastAPI) -> dict:
+    """The generated spec plus the bearer token scheme, so /docs has an Authorize button."""
+    if app.openapi_schema is None:
+        spec = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        spec.setdefault("components", {})["securitySchemes"] = {
+            "token": {"type": "http", "scheme": "bearer", "description": "talkingface serve --token"}
+        }
+        for path, methods in spec["paths"].items():
+            if path.startswith("/api/"):
+                for op in methods.values():
+                    op["security"] = [{"token": []}]
+        app.openapi_schema = spec
+    return app.openapi_schema

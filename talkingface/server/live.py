@@ -3,8 +3,25 @@
 Three cooperating pieces on the event loop: the receive loop feeds the engine (cheap: motion
 only), a render loop renders and encodes frames in a worker thread and sends them, and an idle
 ticker pads silence when the client sends no audio so the portrait keeps idling on the wall
-clock. When rendering falls more than ``backlog`` frames behind, older frames are skipped (the
-motion state still advances through them) so latency stays bounded instead of growing.
+clock. Everything a client can do is bounded:
+
+- audio is held to real time: the session's timeline may run at most ``burst`` seconds ahead of
+  the wall clock (and one message may carry at most that much); what arrives faster is dropped
+  and counted (``audio_dropped_seconds`` in the stats), so a flood costs nothing;
+- frames wait in a bounded queue: when rendering (or a client that does not read) falls behind,
+  the oldest frames are dropped (the motion state still advanced through them);
+- a client that sends nothing for ``idle_timeout`` seconds is disconnected;
+- every text message is validated (:func:`~talkingface.stream.protocol.parse_message`).
+
+Every end is a close frame with a code and, except for a normal end, an ``error`` message first:
+
+========  ================================================================================
+1000      the client sent ``stop``: remaining frames were flushed, then ``end``
+1007      a message the protocol does not allow (not JSON, unknown type, bad number)
+1008      a bad query (unknown portrait, bad parameter) or no message for ``idle_timeout`` s
+1011      rendering failed (a bug): the session ends, its slot is free again
+1013      every live slot is taken: try again later
+========  ================================================================================
 """
 
 from __future__ import annotations
@@ -16,14 +33,30 @@ import time
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
+import numpy as np
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from ..errors import InputError, ProtocolError
+from ..pipeline.options import GenerateOptions, api_message
 from ..provenance import FrameMarker, ProvenanceOptions, new_generation_id
 from ..stream.engine import LiveRenderer, MotionFrame, StreamEngine
 from ..stream.pcm import PcmDecoder
-from ..stream.protocol import pack_frame
+from ..stream.protocol import SetControls, Stop, pack_frame, parse_message
+from .portraits import PREVIEW_SIZES
 
 IDLE_AFTER = 0.35  # s without audio before the server pads silence
+LIVE_FPS = (1, 60)
+QUALITY = (10, 100)
+
+CLOSE_NORMAL, CLOSE_INVALID, CLOSE_POLICY, CLOSE_ERROR, CLOSE_TRY_LATER = 1000, 1007, 1008, 1011, 1013
+
+
+class SessionEnd(Exception):
+    """Ends a session with a close code and an error message for the client."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _flag(value: str) -> bool:
@@ -46,8 +79,9 @@ class LiveParams:
 
     @classmethod
     def parse(cls, q) -> LiveParams:
+        """From the query string; raises InputError naming the parameter and what to use."""
         if "portrait" not in q:
-            raise ValueError("the 'portrait' query parameter is missing: upload one to /api/portraits first")
+            raise InputError("the 'portrait' query parameter is missing: upload one to /api/portraits first")
         conv = {
             "fps": float, "size": int, "sample_rate": int, "quality": int, "seed": int,
             "motion_scale": float, "blink_rate": float, "format": str,
@@ -59,21 +93,75 @@ class LiveParams:
                 try:
                     kw[key] = fn(q[key])
                 except ValueError:
-                    raise ValueError(f"query parameter {key}={q[key]!r} is not a valid value") from None
+                    raise InputError(f"query parameter {key}={q[key]!r} is not a valid value") from None
         p = cls(portrait=q["portrait"], **kw)
-        if not 1 <= p.fps <= 60:
-            raise ValueError(f"fps {p.fps} is out of range: use 1 to 60")
-        if p.size not in (256, 384, 512, 640, 768):
-            raise ValueError(f"size {p.size} is not supported live: use 256, 384, 512, 640 or 768")
-        if not 10 <= p.quality <= 100:
-            raise ValueError(f"quality {p.quality} is out of range: use 10 to 100")
-        if not 0 <= p.motion_scale <= 3 or not 0 <= p.blink_rate <= 60:
-            raise ValueError("motion_scale must be 0 to 3 and blink_rate 0 to 60")
+        try:  # the options' own checks: finite numbers, ranges
+            GenerateOptions(fps=p.fps, seed=p.seed, motion_scale=p.motion_scale, blink_rate=p.blink_rate)
+        except InputError as exc:
+            raise InputError(api_message(str(exc))) from None
+        if not LIVE_FPS[0] <= p.fps <= LIVE_FPS[1]:
+            raise InputError(f"fps {p.fps} is out of range live: use {LIVE_FPS[0]} to {LIVE_FPS[1]}")
+        if p.size not in PREVIEW_SIZES:
+            raise InputError(
+                f"size {p.size} is not supported live: use one of {', '.join(map(str, PREVIEW_SIZES))}"
+            )
+        if not QUALITY[0] <= p.quality <= QUALITY[1]:
+            raise InputError(f"quality {p.quality} is out of range: use {QUALITY[0]} to {QUALITY[1]}")
+        try:
+            PcmDecoder(p.format, p.sample_rate)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
         return p
 
 
-async def run_session(ws: WebSocket, params: LiveParams, renderer, executor: Executor, backlog: int) -> None:
-    """Drive one accepted WebSocket until the client stops or disconnects."""
+@dataclass(frozen=True)
+class Limits:
+    backlog: int = 2  # frames the render loop may fall behind (real-time mode)
+    idle_timeout: float = 30.0  # seconds without any client message before the session is closed
+    burst: float = 1.0  # seconds of audio the timeline may run ahead of the wall clock
+
+
+async def end_with(ws: WebSocket, code: int, message: str | None = None) -> None:
+    """An error message (when there is one) and a close frame, whatever state the socket is in."""
+    with contextlib.suppress(Exception):
+        if ws.application_state == WebSocketState.CONNECTING:
+            await ws.accept()
+        if message:
+            await ws.send_json({"type": "error", "message": message})
+        await ws.close(code, (message or "")[:120])
+
+
+def _render_outcome(ws: WebSocket, task: asyncio.Task) -> None:
+    """Raise SessionEnd(1011) when the render loop failed for another reason than a client gone."""
+    exc = task.exception()
+    if exc is None or isinstance(exc, WebSocketDisconnect):
+        return
+    if ws.client_state != WebSocketState.CONNECTED or ws.application_state != WebSocketState.CONNECTED:
+        return
+    raise SessionEnd(CLOSE_ERROR, f"rendering failed ({exc.__class__.__name__}): the session was ended")
+
+
+class _Frames:
+    """A bounded frame queue: putting into a full one drops the oldest frame (counted)."""
+
+    def __init__(self, size: int) -> None:
+        self.queue: asyncio.Queue[MotionFrame | None] = asyncio.Queue(max(1, size))
+        self.dropped = 0
+
+    def put(self, item: MotionFrame | None) -> None:
+        while self.queue.full():
+            old = self.queue.get_nowait()
+            if old is None:  # never drop the end marker
+                self.queue.put_nowait(old)
+                return
+            self.dropped += 1
+        self.queue.put_nowait(item)
+
+
+async def run_session(
+    ws: WebSocket, params: LiveParams, renderer, executor: Executor, limits: Limits
+) -> None:
+    """Drive one accepted WebSocket until the client stops, disconnects, misbehaves or rendering fails."""
     loop = asyncio.get_running_loop()
     decoder = PcmDecoder(params.format, params.sample_rate)
     engine = StreamEngine(params.fps, params.seed, params.motion_scale, params.blink_rate)
@@ -86,12 +174,13 @@ async def run_session(ws: WebSocket, params: LiveParams, renderer, executor: Exe
         json.dumps(
             {"type": "ready", "width": w, "height": h, "fps": params.fps, "sample_rate": 16000,
              "latency_budget_ms": round(engine.latency_budget * 1000, 1),
-             "generation_id": f"{generation:08x}"}
+             "idle_timeout_s": limits.idle_timeout, "generation_id": f"{generation:08x}"}
         )
     )  # fmt: skip
-    frames: asyncio.Queue[MotionFrame | None] = asyncio.Queue()
-    stats = {"sent": 0, "dropped": 0, "render_ms": 0.0}
+    frames = _Frames(limits.backlog + 1 if params.realtime else int(4 * params.fps))
+    stats = {"sent": 0, "render_ms": 0.0, "audio_dropped": 0.0}
     t0 = time.perf_counter()
+    bytes_per_second = decoder.dtype.itemsize * decoder.rate
 
     def render(m: MotionFrame) -> bytes:
         t = time.perf_counter()
@@ -99,38 +188,27 @@ async def run_session(ws: WebSocket, params: LiveParams, renderer, executor: Exe
         stats["render_ms"] += (time.perf_counter() - t) * 1000
         return data
 
+    def stats_message(kind: str = "stats") -> str:
+        return json.dumps(
+            {"type": kind, "frames_sent": stats["sent"], "frames_dropped": frames.dropped,
+             "audio_seconds": round(engine.audio_seconds, 3),
+             "audio_dropped_seconds": round(stats["audio_dropped"], 3),
+             "render_ms": round(stats["render_ms"] / max(stats["sent"], 1), 2)}
+        )  # fmt: skip
+
     async def render_loop() -> None:
         last_stats = time.perf_counter()
-        while True:
-            m = await frames.get()
-            if m is None:
-                return
-            if params.realtime:
-                while frames.qsize() > backlog:
-                    nxt = frames.get_nowait()
-                    if nxt is None:
-                        frames.put_nowait(None)
-                        break
-                    stats["dropped"] += 1
-                    m = nxt
+        while (m := await frames.queue.get()) is not None:
             await ws.send_bytes(await loop.run_in_executor(executor, render, m))
             stats["sent"] += 1
             if time.perf_counter() - last_stats > 1.0:
                 last_stats = time.perf_counter()
-                await ws.send_text(
-                    json.dumps(
-                        {"type": "stats", "frames_sent": stats["sent"], "frames_dropped": stats["dropped"],
-                         "audio_seconds": round(engine.audio_seconds, 3),
-                         "render_ms": round(stats["render_ms"] / max(stats["sent"], 1), 2)}
-                    )
-                )  # fmt: skip
-
-    heard = 0.0  # seconds of the client's own audio received
+                await ws.send_text(stats_message())
 
     def feed(batch: list[MotionFrame], heard: float = -1.0) -> None:
         for m in batch:
             m.heard = heard
-            frames.put_nowait(m)
+            frames.put(m)
 
     async def idle_loop() -> None:
         while True:
@@ -139,46 +217,79 @@ async def run_session(ws: WebSocket, params: LiveParams, renderer, executor: Exe
             if lag > IDLE_AFTER:  # keep the timeline IDLE_AFTER behind the wall clock: one frame a tick
                 feed(engine.pad_silence(lag - IDLE_AFTER))
 
-    renderer_task = asyncio.create_task(render_loop())
-    idle_task = asyncio.create_task(idle_loop()) if params.idle else None
-    try:
+    async def receive_loop() -> None:
+        """Returns on ``stop``; raises SessionEnd or WebSocketDisconnect otherwise."""
+        heard = 0.0  # seconds of the client's own audio taken in
         while True:
             msg = await ws.receive()
+            last_message[0] = loop.time()
             if msg["type"] == "websocket.disconnect":
                 raise WebSocketDisconnect(msg.get("code", 1000))
             if msg.get("bytes") is not None:
-                pcm = decoder.decode(msg["bytes"])
-                heard += len(msg["bytes"]) / decoder.dtype.itemsize / decoder.rate
-                feed(engine.push(pcm), heard)
+                data = msg["bytes"]
+                # real-time pace: the timeline may run at most `burst` s ahead of the wall clock
+                room = min(limits.burst, time.perf_counter() - t0 + limits.burst - engine.audio_seconds)
+                keep = max(0, int(room * bytes_per_second))
+                keep -= keep % decoder.dtype.itemsize
+                if len(data) > keep:
+                    stats["audio_dropped"] += (len(data) - keep) / bytes_per_second
+                    data = data[:keep]
+                if data:
+                    samples = decoder.decode(data)
+                    if not np.isfinite(samples).all():
+                        raise SessionEnd(
+                            CLOSE_INVALID, "audio samples must be finite numbers: check the f32le data"
+                        )
+                    heard += len(data) / bytes_per_second
+                    feed(engine.push(samples), heard)
             elif msg.get("text") is not None:
                 try:
-                    command = json.loads(msg["text"])
-                except ValueError:
-                    continue
-                if command.get("type") == "stop":
-                    break
-                if command.get("type") == "set":
-                    with contextlib.suppress(TypeError, ValueError):
-                        ms, br = command.get("motion_scale"), command.get("blink_rate")
-                        engine.set_controls(
-                            None if ms is None else min(max(float(ms), 0.0), 3.0),
-                            None if br is None else min(max(float(br), 0.0), 60.0),
-                        )
-            if renderer_task.done():  # the send side failed (client gone)
-                break
-        if idle_task:
-            idle_task.cancel()
-        frames.put_nowait(None)
-        await renderer_task
-        await ws.send_text(
-            json.dumps({"type": "end", "frames_sent": stats["sent"], "frames_dropped": stats["dropped"]})
+                    command = parse_message(msg["text"])
+                except ProtocolError as exc:
+                    raise SessionEnd(CLOSE_INVALID, str(exc)) from None
+                if isinstance(command, Stop):
+                    return
+                if isinstance(command, SetControls):
+                    engine.set_controls(command.motion_scale, command.blink_rate)
+
+    last_message = [loop.time()]
+
+    async def watchdog() -> None:
+        """Raises SessionEnd once the client has sent nothing for ``idle_timeout`` seconds."""
+        while (quiet := loop.time() - last_message[0]) < limits.idle_timeout:
+            await asyncio.sleep(min(1.0, limits.idle_timeout - quiet))
+        raise SessionEnd(
+            CLOSE_POLICY,
+            f"nothing received for {limits.idle_timeout:g} s, so the session was closed: "
+            "send audio (or an empty binary message) to keep it open",
         )
-        await ws.close(1000)
-    except WebSocketDisconnect:
-        pass
-    finally:
+
+    renderer_task = asyncio.create_task(render_loop())
+    idle_task = asyncio.create_task(idle_loop()) if params.idle else None
+    reader = asyncio.create_task(receive_loop())
+    guard = asyncio.create_task(watchdog())
+    try:
+        await asyncio.wait({reader, renderer_task, guard}, return_when=asyncio.FIRST_COMPLETED)
+        if guard.done():
+            guard.result()  # raises SessionEnd (idle)
+        if renderer_task.done():  # rendering failed, or the client is gone (sending failed)
+            _render_outcome(ws, renderer_task)
+            return
+        reader.result()  # raises SessionEnd / WebSocketDisconnect
         if idle_task:
             idle_task.cancel()
-        renderer_task.cancel()
-        with contextlib.suppress(BaseException):
-            await renderer_task
+        frames.put(None)
+        await asyncio.wait({renderer_task})
+        _render_outcome(ws, renderer_task)
+        await ws.send_text(stats_message("end"))
+        await ws.close(CLOSE_NORMAL)
+    except SessionEnd as end:
+        await end_with(ws, end.code, str(end))
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        pass  # the client went away
+    finally:
+        for task in (idle_task, reader, renderer_task, guard):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task

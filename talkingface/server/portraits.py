@@ -1,9 +1,15 @@
-"""Portraits uploaded for live sessions: stored by content hash, prepared (face + rig) once, cached."""
+"""Portraits uploaded for live sessions: stored by content hash, prepared (face + rig) once, cached.
+
+Pictures are checked from their header (pixel count) before anything is decoded, and decoding plus
+face analysis run under the server's decode slots, so parallel uploads cannot pile up memory.
+Previews are cached per (portrait, size): asking again costs nothing.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 
@@ -11,17 +17,29 @@ import cv2
 import numpy as np
 
 from ..face.portrait import prepare_portrait
-from ..io.image import load_portrait
+from ..io.image import check_image_header, load_portrait
 from ..render.renderer import Renderer
 from ..render.rig import build_rig
 from .uploads import SharedLandmarker
 
+PREVIEW_SIZES = (256, 384, 512, 640, 768)
+
 
 class PortraitStore:
-    def __init__(self, root: Path, landmarker: SharedLandmarker, cache_size: int = 4) -> None:
+    def __init__(
+        self,
+        root: Path,
+        landmarker: SharedLandmarker,
+        decode_slots: threading.Semaphore,
+        max_pixels: int,
+        cache_size: int = 4,
+    ) -> None:
         self.root = root / "portraits"
         self.landmarker = landmarker
+        self.decode_slots = decode_slots
+        self.max_pixels = max_pixels
         self._cache: OrderedDict[tuple[str, int], Renderer] = OrderedDict()
+        self._previews: OrderedDict[tuple[str, int], bytes] = OrderedDict()
         self._lock = threading.Lock()
         self.cache_size = cache_size
 
@@ -33,6 +51,7 @@ class PortraitStore:
 
     def add(self, upload: Path) -> str:
         """Adopt an uploaded (already content-checked) image; returns its id. Raises on no face."""
+        check_image_header(upload, self.max_pixels)
         digest = hashlib.sha256(upload.read_bytes()).hexdigest()[:16]
         target = self.root / f"{digest}{upload.suffix}"
         upload.replace(target)
@@ -45,17 +64,19 @@ class PortraitStore:
 
     def renderer(self, portrait_id: str, size: int) -> Renderer:
         key = (portrait_id, size)
+        path = self.path(portrait_id)
+        if path is None:
+            raise KeyError(portrait_id)
+        path.touch()  # retention counts from the last use
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        path = self.path(portrait_id)
-        if path is None:
-            raise KeyError(portrait_id)
-        rgb = load_portrait(path)
-        with self.landmarker as fl:
-            framed = prepare_portrait(rgb, fl, "crop", size, name="the portrait")
-        renderer = Renderer(build_rig(framed.image, framed.face))
+        with self.decode_slots:
+            rgb = load_portrait(path, self.max_pixels)
+            with self.landmarker as fl:
+                framed = prepare_portrait(rgb, fl, "crop", size, name="the portrait")
+            renderer = Renderer(build_rig(framed.image, framed.face))
         with self._lock:
             self._cache[key] = renderer
             while len(self._cache) > self.cache_size:
@@ -63,6 +84,32 @@ class PortraitStore:
         return renderer
 
     def preview_jpeg(self, portrait_id: str, size: int = 512) -> bytes:
+        key = (portrait_id, size)
+        with self._lock:
+            if key in self._previews:
+                self._previews.move_to_end(key)
+                return self._previews[key]
         image: np.ndarray = self.renderer(portrait_id, size).rig.image
         ok, buf = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
-        return buf.tobytes()
+        data = buf.tobytes()
+        with self._lock:
+            self._previews[key] = data
+            while len(self._previews) > 8 * len(PREVIEW_SIZES):
+                self._previews.popitem(last=False)
+        return data
+
+    def cleanup(self, keep_seconds: float, now: float | None = None) -> list[str]:
+        """Remove portraits unused for longer than ``keep_seconds`` (0: keep all); returns their ids."""
+        if keep_seconds <= 0 or not self.root.is_dir():
+            return []
+        now = time.time() if now is None else now
+        removed = []
+        for path in self.root.iterdir():
+            if path.suffix == ".part" or now - path.stat().st_mtime > keep_seconds:
+                path.unlink(missing_ok=True)
+                removed.append(path.stem)
+        with self._lock:
+            for key in [k for k in (*self._cache, *self._previews) if k[0] in removed]:
+                self._cache.pop(key, None)
+                self._previews.pop(key, None)
+        return removed

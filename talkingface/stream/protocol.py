@@ -19,12 +19,19 @@ one binary message per frame: a 32-byte little-endian header followed by the JPE
 
 and text messages ``{"type": "stats", ...}`` about once a second, ``{"type": "error", "message"}``
 before a close on a bad request.
+
+Every client text message is checked by :func:`parse_message`: a JSON object with a known
+``type``, known keys, finite numbers within the ranges of the options (GenerateOptions).
+Anything else raises :class:`~talkingface.errors.ProtocolError` with a line that says what to send.
 """
 
 from __future__ import annotations
 
+import json
 import struct
 from dataclasses import dataclass
+
+from ..errors import InputError, ProtocolError
 
 MAGIC = b"TFv1"
 HEADER = struct.Struct("<4sIdffd")
@@ -49,3 +56,52 @@ def unpack_frame(data: bytes) -> FramePacket:
     if magic != MAGIC:
         raise ValueError("not a talkingface frame packet")
     return FramePacket(index, pts, jaw, db, heard, bytes(data[HEADER.size :]))
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Flush the frames still due, then close."""
+
+
+@dataclass(frozen=True)
+class SetControls:
+    """Change controls while streaming; None leaves one as it is."""
+
+    motion_scale: float | None = None
+    blink_rate: float | None = None
+
+
+CONTROLS = ("motion_scale", "blink_rate")
+
+
+def parse_message(text: str) -> Stop | SetControls:
+    """One client text message, validated; raises ProtocolError saying what is wrong."""
+    from ..pipeline.options import GenerateOptions, api_message
+
+    try:
+        message = json.loads(text)
+    except ValueError:
+        raise ProtocolError(
+            'a text message is not JSON: send {"type": "stop"} or {"type": "set", ...}'
+        ) from None
+    if not isinstance(message, dict):
+        raise ProtocolError(
+            f"a text message must be a JSON object with a 'type', not {type(message).__name__}"
+        )
+    kind = message.get("type")
+    if kind == "stop":
+        return Stop()
+    if kind != "set":
+        raise ProtocolError(f"message type {kind!r} is unknown: use 'stop' or 'set'")
+    unknown = set(message) - {"type", *CONTROLS}
+    if unknown:
+        raise ProtocolError(f"'set' has unknown keys {sorted(unknown)}: use {', '.join(CONTROLS)}")
+    values = {k: message[k] for k in CONTROLS if message.get(k) is not None}
+    for key, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ProtocolError(f"{key} must be a number, not {json.dumps(value)}")
+    try:  # the ranges (and the finite check) are the options' own
+        GenerateOptions(**{k: float(v) for k, v in values.items()})
+    except InputError as exc:
+        raise ProtocolError(api_message(str(exc))) from None
+    return SetControls(**{k: float(v) for k, v in values.items()})

@@ -6,6 +6,38 @@ const state = { portraitId: null, portraitFile: null, ws: null, audio: null, job
 // For people and for tests: what the page has shown.
 window.talkingface = { framesDrawn: 0, lastIndex: -1, lastJaw: 0, latencyMs: null, dropped: 0, live: false };
 
+// ---- API token ------------------------------------------------------------------------------
+// A server on a network wants its token (printed by `talkingface serve`) on every /api call. The
+// printed URL carries it as #token=…, which the page keeps for this tab and removes from the bar.
+const auth = { token: sessionStorage.getItem("talkingface-token") };
+if (location.hash.startsWith("#token=")) {
+  auth.token = decodeURIComponent(location.hash.slice(7));
+  sessionStorage.setItem("talkingface-token", auth.token);
+  history.replaceState(null, "", location.pathname + location.search);
+}
+async function api(path, options = {}) {
+  const headers = { ...(options.headers || {}) };
+  if (auth.token) headers.Authorization = "Bearer " + auth.token;
+  const resp = await fetch(path, { ...options, headers });
+  if (resp.status === 401) askToken();
+  return resp;
+}
+function withToken(url) {
+  return auth.token ? url + (url.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(auth.token) : url;
+}
+function askToken() {
+  $("token-box").hidden = false;
+  status("This server wants its API token: paste the one `talkingface serve` printed.", true);
+}
+$("token-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  auth.token = $("token").value.trim();
+  sessionStorage.setItem("talkingface-token", auth.token);
+  const resp = await api("/api/info");
+  if (resp.ok) { $("token-box").hidden = true; status("Token accepted. No portrait yet."); }
+});
+api("/api/info");
+
 function status(text, error = false) {
   $("status").textContent = text;
   $("status").classList.toggle("error", error);
@@ -36,18 +68,22 @@ async function setPortrait(file) {
   status("Analysing the face…");
   const body = new FormData();
   body.append("portrait", file);
-  const resp = await fetch("/api/portraits", { method: "POST", body });
+  const resp = await api("/api/portraits", { method: "POST", body });
   if (!resp.ok) { status(await errorText(resp), true); return; }
   const info = await resp.json();
   state.portraitId = info.id;
   state.portraitFile = file;
   const img = new Image();
   img.onload = () => { showStage(); g.drawImage(img, 0, 0, stage.width, stage.height); };
-  img.src = info.preview_url;
+  img.src = await previewUrl(info.preview_url);
   $("drop-hint").hidden = true;
   $("mic").disabled = false;
   $("audio-file").disabled = false;
   status("Ready: press the microphone button and speak, or upload speech.");
+}
+async function previewUrl(url) {  // an <img> cannot send the token header: fetch it as a blob
+  const resp = await api(url);
+  return resp.ok ? URL.createObjectURL(await resp.blob()) : "";
 }
 function showStage() { $("result").hidden = true; $("result").pause(); stage.hidden = false; }
 const drop = $("drop");
@@ -90,6 +126,7 @@ async function startLive() {
 
   const c = controls();
   const q = new URLSearchParams({ portrait: state.portraitId, sample_rate: ctx.sampleRate, format: "s16le", ...c });
+  if (auth.token) q.set("token", auth.token);
   const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/live?${q}`);
   ws.binaryType = "arraybuffer";
   state.ws = ws;
@@ -166,7 +203,7 @@ $("audio-file").addEventListener("change", async (e) => {
   if ($("label").checked) body.append("label", "AI-generated");
   status("Uploading…");
   $("download").hidden = true;
-  const resp = await fetch("/api/jobs", { method: "POST", body });
+  const resp = await api("/api/jobs", { method: "POST", body });
   e.target.value = "";
   if (!resp.ok) { status(await errorText(resp), true); return; }
   const job = await resp.json();
@@ -175,12 +212,12 @@ $("audio-file").addEventListener("change", async (e) => {
   poll(job.id);
 });
 $("job-cancel").addEventListener("click", () => {
-  if (state.jobId) fetch(`/api/jobs/${state.jobId}/cancel`, { method: "POST" });
+  if (state.jobId) api(`/api/jobs/${state.jobId}/cancel`, { method: "POST" });
 });
 
 async function poll(id) {
   while (state.jobId === id) {
-    const resp = await fetch(`/api/jobs/${id}`);
+    const resp = await api(`/api/jobs/${id}`);
     if (!resp.ok) { status(await errorText(resp), true); break; }
     const job = await resp.json();
     $("job-progress").value = job.progress;
@@ -192,9 +229,9 @@ async function poll(id) {
         const video = $("result");
         stage.hidden = true;
         video.hidden = false;
-        video.src = job.result_url;
+        video.src = withToken(job.result_url);
         video.play().catch(() => {});
-        $("download").href = job.result_url;
+        $("download").href = withToken(job.result_url);
         $("download").hidden = false;
         status(`Done: ${job.duration.toFixed(1)} s of video in ${job.render_seconds.toFixed(1)} s.`);
       } else status(job.status === "failed" ? job.error : "Cancelled.", job.status === "failed");

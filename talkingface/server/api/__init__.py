@@ -1,0 +1,1 @@
+"""One router per resource: jobs, portraits, live, info (with the local API docs)."""
