@@ -1,10 +1,14 @@
-"""Eyelids drawn over the eye, instead of stretching the photo's lashes across it.
+"""Closing lids made of the photo's own lid skin, slid down over the eye.
 
-Stretching the upper-lid skin down smears the lash line into stripes (the classic warp
-artefact). A closing lid is instead painted as its own layer inside the eye opening: skin of
-the colour the portrait's own lid has above the crease, shaded darker toward its edge, ending
-in a lash line taken from the darkest pixels of the real lashes. Partial closure is the same
-layer stopping part-way. The iris and sclera under it are never warped.
+A blink is not painted: the upper-lid skin between the crease and the lash line is mapped down
+over the eye, column by column, in the face's own frame. The lash zone (the lash line and the
+lid margin) is carried down unstretched, so the photo's real lashes sit at the new margin; the
+skin above it stretches to cover what the eye showed. Stretching would smooth the skin's grain
+away, so the photo's own fine texture (its high-pass residual, taken from the same lid band
+unstretched) is added back in proportion to the stretch: the closed lid keeps the blur, grain,
+paint or print texture of the skin around it. Below the margin the real lashes hang down
+(mirrored) as the lid shuts and a soft shadow falls on the eye. The lower lid's small rise is
+the mesh's (``bases``); the iris and sclera under the lid are never warped.
 """
 
 from __future__ import annotations
@@ -13,72 +17,282 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from scipy.ndimage import gaussian_filter1d, median_filter
 
 from ..face import topology as T
-from .polygons import chain, pixels_inside
+from .warp import fit_affine
+
+#: skin above the crease that also takes part (share of the inter-ocular distance): a taller
+#: source band stretches less, so hooded eyes and thin lids still have skin to slide down
+REACH = 0.04
+#: the lid band (crease to lash line) is never taken thinner than this (share of the iod)
+MIN_BAND = 0.07
+#: the lash zone carried unstretched with the margin (share of the iod)
+LASH = 0.032
+#: … and the thickest: a longer dark run above the margin is shadowed lid skin, not lashes
+LASH_MAX = 0.06
+#: a pixel above the margin is lash while darker than this share of the way from lash to skin
+LASH_THRESHOLD = 0.7
+#: above the crease, luma this far from the lid skin's (in lash-to-skin contrasts) is an edge
+OBSTACLE = 0.6
+#: the stretched lid skin keeps within this many lash-to-skin contrasts of the lid skin's luma
+SKIN_RANGE = 0.35
+#: each fold of the grain source shifts it sideways by this many lash widths
+GRAIN_SHIFT = 2.3
+#: the stretched lid skin is never darker than this share of the skin under the eye
+LID_FLOOR = 0.5
+#: … and where the band is ink-dark the lid is the cheek's colour at this share of its brightness
+LID_FILL = 0.85
+#: extra light on the middle of a shut lid, where it curves over the cornea
+BULGE = 0.07
+#: how far the lashes of a shutting lid hang below its margin (lash widths)
+HANG = 1.2
+#: the lid's shadow on the eye just below a half-closed margin: darkening at the margin
+SHADOW = 0.35
+#: skin (above the lash zone) that the lid band always has, from above the crease if need be
+MIN_SKIN = 0.03
+#: scale of the photo's fine texture (Gaussian sigma, pixels) restored on the stretched skin
+GRAIN_SIGMA = 1.2
 
 
 @dataclass(frozen=True)
-class LidStyle:
-    skin: np.ndarray  # RGB float32: the lid's own skin
-    lash: np.ndarray  # RGB float32: the lash line
-    lash_width: float  # pixels
+class LidModel:
+    """One upper lid, in the photo's face frame: ``a`` across the eye, ``b`` down the face.
+
+    Per column ``cols`` (one per pixel, corner to corner) the rest lid margin, the top of the skin
+    that slides and the height of the lash zone; and a patch of the photo around the eye.
+    """
+
+    side: str
+    upper: np.ndarray  # landmark indices of the upper-lid margin, corner to corner
+    lower: np.ndarray  # … of the lower-lid margin
+    hole: np.ndarray  # … of the eye opening (the lid follows the eye's rigid motion)
+    hole_rest: np.ndarray  # (k, 2) the eye opening in the photo
+    origin: np.ndarray  # (2,) photo pixels
+    axes: np.ndarray  # (2, 2) rows: u (across), v (down), photo axes
+    cols: np.ndarray  # (n,) a of each column
+    margin: np.ndarray  # (n,) b of the rest upper-lid margin
+    top: np.ndarray  # (n,) b of the top of the skin that slides (a little above the crease)
+    lash: np.ndarray  # (n,) height of the lash zone above the margin, pixels
+    patch: np.ndarray  # (h, w, 6) float32: the lid skin smoothed and kept in range | the photo
+    grain: np.ndarray  # (h, w, 3) float32: the photo's fine texture (high-pass, clipped)
+    patch_xy: tuple[int, int]  # top-left corner of both in the photo
+    lash_px: float  # the thinnest lash zone: sizes the soft edges, the hanging lashes, the shadow
+    skin_luma: float  # the lid skin's median luma: what counts as dark (lashes) below the margin
 
 
-def lid_style(image: np.ndarray, landmarks: np.ndarray, iod: float) -> LidStyle:
-    img = image.astype(np.float32)
-    skins, lashes = [], []
-    for crease, upper in ((T.RIGHT_LID_CREASE, T.RIGHT_EYE_UPPER), (T.LEFT_LID_CREASE, T.LEFT_EYE_UPPER)):
-        band = np.concatenate([landmarks[list(crease), :2], landmarks[list(upper)[::-1], :2]])
-        pix = pixels_inside(img, band)
-        if len(pix):
-            luma = pix.mean(1)
-            skins.append(pix[luma >= np.percentile(luma, 50)])  # the skin, not the lashes in the band
-            lashes.append(pix[luma <= np.percentile(luma, 8)])
-    skin = np.median(np.concatenate(skins), 0) if skins else np.array([190.0, 150.0, 130.0])
-    lash = np.median(np.concatenate(lashes), 0) if lashes else skin * 0.35
-    lash = np.minimum(lash, skin * 0.55)
-    return LidStyle(skin.astype(np.float32), lash.astype(np.float32), max(1.2, 0.045 * iod))
+def _sorted_chain(ab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(ab[:, 0])
+    return ab[order, 0].astype(np.float64), ab[order, 1].astype(np.float64)
 
 
-def draw_lid(
-    frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, closure: float, style: LidStyle
-) -> None:
-    """Close one eye by ``closure`` (0 open … 1 shut), in place. ``upper``/``lower``: deformed lid chains."""
+def build_lid(image: np.ndarray, landmarks: np.ndarray, side: str, iod: float) -> LidModel:
+    upper_idx = T.LEFT_EYE_UPPER if side == "Left" else T.RIGHT_EYE_UPPER
+    lower_idx = T.LEFT_EYE_LOWER if side == "Left" else T.RIGHT_EYE_LOWER
+    crease_idx = T.LEFT_LID_CREASE if side == "Left" else T.RIGHT_LID_CREASE
+    hole_idx = T.LEFT_EYE_HOLE if side == "Left" else T.RIGHT_EYE_HOLE
+    xy = landmarks[:, :2].astype(np.float64)
+    right_eye, left_eye = xy[[33, 133]].mean(0), xy[[362, 263]].mean(0)
+    u = (left_eye - right_eye) / max(float(np.linalg.norm(left_eye - right_eye)), 1e-6)
+    axes = np.array([u, [-u[1], u[0]]])
+    origin = xy[list(upper_idx)].mean(0)
+
+    def local(idx) -> np.ndarray:
+        return (xy[list(idx)] - origin) @ axes.T
+
+    a_cols, margin = _sorted_chain(local(upper_idx))
+    # the crease chain runs corner to corner a little wider than the lid: read it at the lid's columns
+    cols = np.arange(a_cols[0], a_cols[-1] + 0.5, 1.0)
+    up_c = np.interp(cols, a_cols, margin)
+    crease = np.minimum(np.interp(cols, *_sorted_chain(local(crease_idx))), up_c - MIN_BAND * iod)
+
+    # a luma profile per column, upward from the margin to a little above the crease
+    steps = np.arange(0.0, float((up_c - crease).max() + (REACH + MIN_SKIN) * iod) + 0.5, 0.5)[:, None]
+    bb = up_c[None, :] - steps
+    luma = cv2.GaussianBlur(image.astype(np.float32).mean(2), (0, 0), 0.7)
+    mx = (origin[0] + cols[None, :] * axes[0, 0] + bb * axes[1, 0]).astype(np.float32)
+    my = (origin[1] + cols[None, :] * axes[0, 1] + bb * axes[1, 1]).astype(np.float32)
+    profile = cv2.remap(luma, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    band = (bb >= crease[None, :]) & (steps >= LASH * iod)
+    skin_luma = float(np.median(profile[band])) if band.any() else float(profile.mean())
+    dark_luma = float(np.percentile(profile[bb >= crease[None, :]], 3))
+    contrast = max(skin_luma - dark_luma, 0.15 * skin_luma, 1.0)
+
+    # how far the dark lash line (lashes, liner, ink) reaches above the margin: it is carried
+    # down whole, only the skin above it stretches, or the lashes would smear into streaks
+    skin = profile >= dark_luma + LASH_THRESHOLD * contrast
+    skin[:-1] &= skin[1:]  # two samples in a row: a pore or a lone lash does not end the lash line
+    lash = np.where(skin.any(0), steps[np.argmax(skin, 0), 0], LASH_MAX * iod)
+    lash = np.clip(_smooth(lash), LASH * iod, LASH_MAX * iod)
+    # the top of the skin that slides: a little above the crease, but never across an edge there
+    # (a glasses rim, a brow) that would be dragged down over the lid
+    off = np.abs(profile - skin_luma) > OBSTACLE * contrast
+    off &= (bb < crease[None, :] - 0.5) & (bb >= crease[None, :] - REACH * iod)
+    blocked = np.where(off.any(0), bb[np.argmax(off, 0), np.arange(len(cols))] + 1.0, crease - REACH * iod)
+    top = np.minimum(_smooth(blocked), up_c - lash - MIN_SKIN * iod)
+
+    # the photo's fine texture around the eye, clipped so no edge (rim, brow hair) comes along
+    pts = np.concatenate([xy[list(crease_idx)], xy[list(lower_idx)]])
+    pad = int(np.ceil(0.25 * iod))
+    x0, y0 = np.maximum(np.floor(pts.min(0)).astype(int) - pad, 0)
+    x1, y1 = np.minimum(np.ceil(pts.max(0)).astype(int) + pad, (image.shape[1], image.shape[0]))
+    patch = image[y0:y1, x0:x1].astype(np.float32)
+    low = cv2.GaussianBlur(patch, (0, 0), GRAIN_SIGMA)
+    residual = patch - low
+    spread = 1.4826 * float(np.median(np.abs(residual))) + 1e-3
+    # what stretches is lid skin only: anything in it far darker (a stray lash, a rim, the eye's
+    # paint) or brighter (a reflection) than the lid skin is pulled to the skin's range, hue kept
+    low_luma = np.maximum(low.mean(2, keepdims=True), 1.0)
+    floor, ceiling = skin_luma - SKIN_RANGE * contrast, skin_luma + SKIN_RANGE * contrast
+    low = low * (np.clip(low_luma, floor, ceiling) / low_luma)
+    # a band far darker than the skin under the eye is no skin at all (ink, a painted socket):
+    # there the lid takes the cheek's colour, a little shaded
+    cheek = _under_eye(image, xy[list(lower_idx)], axes[1], iod)
+    lid_floor = LID_FLOOR * float(cheek.mean())
+    low_luma = np.maximum(low.mean(2, keepdims=True), 1.0)
+    t = np.clip((lid_floor - low_luma) / (0.5 * lid_floor + 1e-3), 0, 1)
+    low = low * (1 - t) + cheek * LID_FILL * t
+    return LidModel(
+        side=side,
+        upper=np.array(upper_idx),
+        lower=np.array(lower_idx),
+        hole=np.array(hole_idx),
+        hole_rest=xy[list(hole_idx)],
+        origin=origin,
+        axes=axes,
+        cols=cols,
+        margin=up_c,
+        top=top,
+        lash=lash,
+        patch=np.concatenate([low, patch], 2).astype(np.float32),
+        grain=np.clip(residual, -2.5 * spread, 2.5 * spread).astype(np.float32),
+        patch_xy=(int(x0), int(y0)),
+        lash_px=max(1.0, LASH * iod),
+        skin_luma=max(skin_luma, 1.0),
+    )
+
+
+def _under_eye(image: np.ndarray, lower: np.ndarray, down: np.ndarray, iod: float) -> np.ndarray:
+    """(3,) median colour of the skin a little under the lower lid: the face's own skin tone."""
+    band = np.concatenate([lower + 0.1 * iod * down, (lower + 0.22 * iod * down)[::-1]])
+    mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(band).astype(np.int32)], 1)
+    pix = image[mask > 0].astype(np.float32)
+    return np.median(pix, 0) if len(pix) else np.full(3, 128.0, np.float32)
+
+
+def _smooth(values: np.ndarray) -> np.ndarray:
+    """A per-column profile smoothed along the lid (median first: one odd column is no lash)."""
+    return gaussian_filter1d(median_filter(values, size=5, mode="nearest"), 1.5, mode="nearest")
+
+
+def _reflect(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``x`` folded back into [lo, hi] (mirror at both ends)."""
+    span = np.maximum(hi - lo, 1e-3)
+    t = np.mod(x - lo, 2 * span)
+    return lo + np.where(t > span, 2 * span - t, t)
+
+
+def draw_lid(frame: np.ndarray, lid: LidModel, xy: np.ndarray, rigid: np.ndarray, closure: float) -> None:
+    """Close one eye by ``closure`` (0 open … 1 shut), in place.
+
+    ``xy`` the frame's deformed landmarks, ``rigid`` the rest landmarks moved by the head alone:
+    the lid is built on a grid in the photo's face frame (one row per ``b``, one column per ``a``)
+    and laid onto the frame through the eye's rigid motion, as the eye itself is.
+    """
     if closure <= 0.02:
         return
     closure = min(closure, 1.0)
-    x0 = int(np.floor(min(upper[:, 0].min(), lower[:, 0].min()))) - 1
-    x1 = int(np.ceil(max(upper[:, 0].max(), lower[:, 0].max()))) + 2
-    y0 = int(np.floor(upper[:, 1].min() - 2 * style.lash_width)) - 1
-    y1 = int(np.ceil(lower[:, 1].max() + 2 * style.lash_width)) + 2
-    x0, y0 = max(x0, 0), max(y0, 0)
-    x1, y1 = min(x1, frame.shape[1]), min(y1, frame.shape[0])
-    if x1 - x0 < 3 or y1 - y0 < 2:
+    frame_to_photo = fit_affine(rigid[lid.hole], lid.hole_rest)  # (3, 2): [x, y, 1] @ it
+    to_local = frame_to_photo @ lid.axes.T
+    to_local[2] -= lid.origin @ lid.axes.T
+
+    def column_b(idx: np.ndarray) -> np.ndarray:
+        ab = np.column_stack([xy[idx], np.ones(len(idx))]) @ to_local
+        return np.interp(lid.cols, *_sorted_chain(ab))
+
+    up_d, lo_d = column_b(lid.upper), column_b(lid.lower)
+    margin = up_d + closure * (lo_d - up_d)
+    if closure > 0.97:  # a shut lid rests a hair past the lower lid, so no sclera survives at the seam
+        margin += 0.5
+    hang_len = HANG * lid.lash_px
+    b0 = np.floor(lid.top.min()) - 1.0
+    rows = np.arange(b0, np.ceil(margin.max() + hang_len) + 2.0, dtype=np.float32)[:, None]
+
+    # per column: source and frame rows of the lash zone's top, and the skin's stretch above it
+    top, up_r = lid.top.astype(np.float32), lid.margin.astype(np.float32)
+    s1, d1 = up_r - lid.lash, (margin - lid.lash).astype(np.float32)
+    stretch = np.maximum(d1 - top, 1e-3) / np.maximum(s1 - top, 1e-3)
+    skin = rows < d1
+    below = rows - margin.astype(np.float32)
+    # source rows: skin stretched, lash zone slid, and under the margin the lashes hanging (mirrored)
+    b_src = np.where(skin, top + (rows - top) / stretch, rows - (d1 - s1))
+    b_src = np.where(below > 0, up_r - np.minimum(below, hang_len), b_src)
+    # the grain the stretch smoothed away, unstretched: the band's own, mirrored inside it, shifted
+    # sideways at each fold so no pore repeats straight down into a streak
+    slid = rows - (d1 - s1)
+    span = np.maximum(s1 - top, 1.0)
+    grain_a = _reflect(
+        lid.cols + GRAIN_SHIFT * lid.lash_px * np.floor((s1 - slid) / span), lid.cols[0], lid.cols[-1]
+    )
+    grain_b = _reflect(slid, top, s1)
+
+    px0, py0 = lid.patch_xy
+    ox, oy = lid.origin[0] - px0, lid.origin[1] - py0
+    (ux, uy), (vx, vy) = lid.axes
+
+    def sample(img: np.ndarray, aa: np.ndarray, bb: np.ndarray) -> np.ndarray:
+        mx = (ox + aa * ux + bb * vx).astype(np.float32)
+        my = (oy + aa * uy + bb * vy).astype(np.float32)
+        return cv2.remap(img, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    cols = np.broadcast_to(lid.cols[None, :], b_src.shape)
+    both = sample(lid.patch, cols, b_src)
+    grain = sample(lid.grain, grain_a, grain_b)
+    photo = both[..., 3:]
+    w = (skin * np.clip((rows - top) / (2 * lid.lash_px), 0, 1))[..., None]
+    lid_rgb = photo + ((both[..., :3] + grain) - photo) * w
+    # the lid now lies over the cornea's bulge: a little more light on its middle, most when shut
+    across = np.sin(np.pi * np.clip((lid.cols - lid.cols[0]) / max(lid.cols[-1] - lid.cols[0], 1.0), 0, 1))
+    height = np.clip((rows - top) / np.maximum(margin - top, 1.0), 0, 1).astype(np.float32)
+    lid_rgb *= (1.0 + BULGE * closure * across * np.sin(np.pi * height) ** 2)[..., None]
+
+    inside = np.clip((lid.cols - lid.cols[0]) / 1.5, 0, 1) * np.clip((lid.cols[-1] - lid.cols) / 1.5, 0, 1)
+    inside = inside.astype(np.float32)
+    alpha = np.clip((rows - top) / lid.lash_px, 0, 1) * np.clip(0.5 - below, 0, 1) * inside
+    # the lid's soft shadow on what is just under its margin, and the lashes hanging over it
+    fade = 1.0 - np.clip(below / hang_len, 0, 1)
+    hang = float(np.clip((closure - 0.55) / 0.45, 0, 1))
+    # (strongest on the eye of a half-closed lid; a shut lid's seam is the lash line's own)
+    shade = 1.0 - SHADOW * (1.0 - 0.6 * hang) * fade**2 * (below > -0.5) * inside
+    dark = np.clip(1.5 * (1.0 - photo.mean(2) / lid.skin_luma), 0, 1)
+    lash_a = dark * fade * (below > 0) * (hang * inside)
+    # out = ((frame · shade) over lashes) over lid  =  frame · keep + add
+    keep = shade * (1 - lash_a) * (1 - alpha)
+    add = (photo * (lash_a * (1 - alpha))[..., None]) + lid_rgb * alpha[..., None]
+    layer = np.concatenate([add, keep[..., None]], 2).astype(np.float32)
+
+    # grid (column i, row j) → photo → frame, and the frame box it covers
+    grid_to_photo = np.array(
+        [
+            [ux, vx, lid.origin[0] + lid.cols[0] * ux + b0 * vx],
+            [uy, vy, lid.origin[1] + lid.cols[0] * uy + b0 * vy],
+        ]
+    )
+    photo_to_frame = np.linalg.inv(np.vstack([frame_to_photo.T, [0, 0, 1]]))[:2]
+    grid_to_frame = photo_to_frame[:, :2] @ grid_to_photo
+    grid_to_frame[:, 2] += photo_to_frame[:, 2]
+    h, w_ = layer.shape[:2]
+    corners = np.array([[0, 0, 1], [w_, 0, 1], [0, h, 1], [w_, h, 1]], np.float64) @ grid_to_frame.T
+    x0, y0 = np.maximum(np.floor(corners.min(0)).astype(int) - 1, 0)
+    x1, y1 = np.minimum(np.ceil(corners.max(0)).astype(int) + 1, (frame.shape[1], frame.shape[0]))
+    if x1 - x0 < 2 or y1 - y0 < 2:
         return
-    xs = np.arange(x0, x1, dtype=np.float32) + 0.5
-    ys = (np.arange(y0, y1, dtype=np.float32) + 0.5)[:, None]
-    top = np.interp(xs, *chain(upper))[None, :]
-    bottom = np.interp(xs, *chain(lower))[None, :]
-    inside_x = ((xs >= upper[:, 0].min()) & (xs <= upper[:, 0].max()))[None, :]
-    lw = style.lash_width
-    # a shut lid rests slightly past the lower lid line so no sclera survives at the seam
-    edge = top + (bottom - top) * closure + (0.6 if closure > 0.97 else 0.0)
-    span = np.maximum(edge - top, 1e-3)
-    # the lid starts above the photo's own lash line (which rolls under it) with a soft upper edge
-    start = top - 1.6 * lw * min(1.0, closure * 2.5)
-    cover = np.clip(edge - ys + 0.5, 0, 1) * np.clip((ys - start) / (1.2 * lw), 0, 1) * inside_x
-    # colour: per column, the skin just above the lid in this very frame, so light and tint match
-    sample_y = np.clip(np.round(top[0] - 3.2 * lw).astype(int), 0, frame.shape[0] - 1)
-    cols = np.arange(x0, x1)
-    skin = frame[sample_y, cols].astype(np.float32)
-    skin = cv2.GaussianBlur(skin[None], (0, 0), sigmaX=max(1.0, 1.5 * lw))[0]
-    skin = 0.7 * skin + 0.3 * style.skin
-    depth = np.clip((ys - top) / span, 0, 1)
-    shade = 1.0 - 0.14 * depth**2
-    lid = skin[None] * shade[..., None]
-    lash_a = np.clip(1.0 - np.abs(ys - edge) / lw, 0, 1) * inside_x * min(1.0, closure * 3)
+    grid_to_frame[:, 2] -= (x0, y0)
+    placed = cv2.warpAffine(
+        layer, grid_to_frame, (int(x1 - x0), int(y1 - y0)), flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 1),
+    )  # fmt: skip
     region = frame[y0:y1, x0:x1].astype(np.float32)
-    region = region * (1 - cover[..., None]) + lid * cover[..., None]
-    region = region * (1 - lash_a[..., None]) + style.lash * lash_a[..., None]
-    frame[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+    out = region * placed[..., 3:] + placed[..., :3]
+    frame[y0:y1, x0:x1] = np.clip(out + 0.5, 0, 255).astype(np.uint8)
