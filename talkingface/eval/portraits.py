@@ -37,9 +37,9 @@ def drawing(rgb: np.ndarray) -> np.ndarray:
 
 
 def pencil(rgb: np.ndarray) -> np.ndarray:
-    """Greyscale pencil drawing: strokes and hatching on paper (cv2.pencilSketch)."""
-    grey, _ = cv2.pencilSketch(rgb, sigma_s=40, sigma_r=0.08, shade_factor=0.06)
-    return np.repeat(grey[..., None], 3, axis=2)
+    """Coloured-pencil drawing: pencil strokes and hatching over paper (cv2.pencilSketch)."""
+    _, colour = cv2.pencilSketch(rgb, sigma_s=40, sigma_r=0.08, shade_factor=0.06)
+    return colour
 
 
 def low_key(rgb: np.ndarray) -> np.ndarray:
@@ -77,7 +77,7 @@ KINDS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "sepia": sepia,
     "oil painting": oil_painting,
     "digital drawing": drawing,
-    "pencil drawing": pencil,
+    "coloured-pencil drawing": pencil,
     "low-key, shadowed": low_key,
     "face at the edge": near_edge,
 }

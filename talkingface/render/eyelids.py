@@ -43,6 +43,8 @@ GRAIN_SHIFT = 2.3
 LID_FLOOR = 0.5
 #: … and where the band is ink-dark the lid is the cheek's colour at this share of its brightness
 LID_FILL = 0.85
+#: how far past the lower lid's margin a shut upper lid reaches (share of the eye's opening)
+TUCK = 0.05
 #: extra light on the middle of a shut lid, where it curves over the cornea
 BULGE = 0.07
 #: how far the lashes of a shutting lid hang below its margin (lash widths)
@@ -212,9 +214,8 @@ def draw_lid(frame: np.ndarray, lid: LidModel, xy: np.ndarray, rigid: np.ndarray
         return np.interp(lid.cols, *_sorted_chain(ab))
 
     up_d, lo_d = column_b(lid.upper), column_b(lid.lower)
-    margin = up_d + closure * (lo_d - up_d)
-    if closure > 0.97:  # a shut lid rests a hair past the lower lid, so no sclera survives at the seam
-        margin += 0.5
+    # a shut lid tucks a little past the lower lid's margin (its wet rim), so no sclera survives
+    margin = up_d + closure * (1.0 + TUCK) * (lo_d - up_d)
     hang_len = HANG * lid.lash_px
     b0 = np.floor(lid.top.min()) - 1.0
     rows = np.arange(b0, np.ceil(margin.max() + hang_len) + 2.0, dtype=np.float32)[:, None]
@@ -241,14 +242,15 @@ def draw_lid(frame: np.ndarray, lid: LidModel, xy: np.ndarray, rigid: np.ndarray
     ox, oy = lid.origin[0] - px0, lid.origin[1] - py0
     (ux, uy), (vx, vy) = lid.axes
 
-    def sample(img: np.ndarray, aa: np.ndarray, bb: np.ndarray) -> np.ndarray:
+    def sample(img: np.ndarray, aa: np.ndarray, bb: np.ndarray, how: int) -> np.ndarray:
         mx = (ox + aa * ux + bb * vx).astype(np.float32)
         my = (oy + aa * uy + bb * vy).astype(np.float32)
-        return cv2.remap(img, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return cv2.remap(img, mx, my, how, borderMode=cv2.BORDER_REPLICATE)
 
     cols = np.broadcast_to(lid.cols[None, :], b_src.shape)
-    both = sample(lid.patch, cols, b_src)
-    grain = sample(lid.grain, grain_a, grain_b)
+    both = sample(lid.patch, cols, b_src, cv2.INTER_LINEAR)
+    # (grain by nearest pixel: interpolating noise at random phases would average half of it away)
+    grain = sample(lid.grain, grain_a, grain_b, cv2.INTER_NEAREST)
     photo = both[..., 3:]
     w = (skin * np.clip((rows - top) / (2 * lid.lash_px), 0, 1))[..., None]
     lid_rgb = photo + ((both[..., :3] + grain) - photo) * w
@@ -290,9 +292,9 @@ def draw_lid(frame: np.ndarray, lid: LidModel, xy: np.ndarray, rigid: np.ndarray
         return
     grid_to_frame[:, 2] -= (x0, y0)
     placed = cv2.warpAffine(
-        layer, grid_to_frame, (int(x1 - x0), int(y1 - y0)), flags=cv2.INTER_LINEAR,
+        layer, grid_to_frame, (int(x1 - x0), int(y1 - y0)), flags=cv2.INTER_CUBIC,
         borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 1),
     )  # fmt: skip
     region = frame[y0:y1, x0:x1].astype(np.float32)
-    out = region * placed[..., 3:] + placed[..., :3]
+    out = region * np.clip(placed[..., 3:], 0, 1) + placed[..., :3]
     frame[y0:y1, x0:x1] = np.clip(out + 0.5, 0, 255).astype(np.uint8)

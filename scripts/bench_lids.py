@@ -1,0 +1,98 @@
+"""`make bench`: what the skin lids (talkingface/render/eyelids.py) cost per 512² frame.
+
+The lid layer runs only while a lid is lowered (a blink, a downward look), so open-eyed frames pay
+nothing. Timed directly (both lids of one frame) and as whole frames with the eyes open and shut,
+best of several rounds so a busy machine's noise stays out of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchmd import stamp, write_section  # noqa: E402
+
+from talkingface.face.landmarker import FaceLandmarker  # noqa: E402
+from talkingface.face.portrait import prepare_portrait  # noqa: E402
+from talkingface.io.image import load_portrait  # noqa: E402
+from talkingface.motion.track import channel_vector  # noqa: E402
+from talkingface.render.deform import deform, head_transform  # noqa: E402
+from talkingface.render.eyelids import build_lid, draw_lid  # noqa: E402
+from talkingface.render.renderer import Renderer  # noqa: E402
+from talkingface.render.rig import N_LANDMARKS, build_rig  # noqa: E402
+from talkingface.samples import fetch_samples  # noqa: E402
+
+POSE = np.array([4.0, -2.0, 1.5, 0.0, 0.0, 1.0])
+
+
+def best_ms(fn, calls: int, rounds: int = 7) -> float:
+    fn()
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        times.append((time.perf_counter() - start) / calls)
+    return 1000 * min(times)
+
+
+def bench(image: np.ndarray) -> dict:
+    with FaceLandmarker() as fl:
+        framed = prepare_portrait(image, fl, "crop", 512)
+    rig = build_rig(framed.image, framed.face)
+    renderer = Renderer(rig)
+    lm = rig.vertices[:N_LANDMARKS]
+    out = {"build": best_ms(lambda: [build_lid(rig.image, lm, s, rig.iod) for s in ("Right", "Left")], 5)}
+    rigid = head_transform(rig, POSE, lm.astype(np.float64))[:, :2]
+    for closure in (0.5, 1.0):
+        w = channel_vector(eyeBlinkLeft=closure, eyeBlinkRight=closure)
+        xy = deform(rig, POSE, w)[:, :2]
+        frame = framed.image.copy()
+
+        def lids(xy=xy, frame=frame, closure=closure) -> None:
+            for lid in renderer._lids:
+                draw_lid(frame, lid, xy, rigid, closure)
+
+        out[f"lids {closure}"] = best_ms(lids, 100)
+    out["frame open"] = best_ms(lambda: renderer.render(POSE, channel_vector()), 40)
+    shut = channel_vector(eyeBlinkLeft=1.0, eyeBlinkRight=1.0)
+    out["frame shut"] = best_ms(lambda: renderer.render(POSE, shut), 40)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", default="BENCHMARKS.md")
+    args = parser.parse_args()
+    samples = fetch_samples()
+    rows = [
+        ("astronaut, crop 512²", bench(load_portrait(samples.astronaut))),
+        ("grace_hopper (glasses), crop 512²", bench(load_portrait(samples.grace_hopper))),
+    ]
+    lines = [
+        "## Skin lids",
+        "",
+        stamp("python scripts/bench_lids.py"),
+        "",
+        "Cost of the lid layer (the upper-lid skin slid over the eye, grain restored, lashes and shadow),",
+        "both eyes of one 512² frame, best of 7 rounds; it runs only while a lid is lowered. Whole frames",
+        "(`Renderer.render`, same head pose) with the eyes open and shut, and the once-per-portrait setup.",
+        "",
+        "| portrait | lids half ms | lids shut ms | frame open ms (fps) | frame shut ms (fps) | setup ms |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in rows:
+        cells = [f"{r['lids 0.5']:.2f}", f"{r['lids 1.0']:.2f}"]
+        cells += [f"{r[k]:.2f} ({1000 / r[k]:.0f})" for k in ("frame open", "frame shut")]
+        lines.append(f"| {name} | {' | '.join(cells)} | {r['build']:.0f} |")
+    write_section(args.out, "lids", "\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
