@@ -20,7 +20,6 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d, median_filter
 
 from ..face import topology as T
-from .warp import fit_affine
 
 #: skin above the crease that also takes part (share of the inter-ocular distance): a taller
 #: source band stretches less, so hooded eyes and thin lids still have skin to slide down
@@ -57,6 +56,39 @@ MIN_SKIN = 0.03
 GRAIN_SIGMA = 1.2
 
 
+_EDGE = cv2.BORDER_REPLICATE
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Per-column float32 constants: where each column starts in the patch, its weights."""
+
+    a: np.ndarray  # (n,) a of each column
+    x: np.ndarray  # (n,) patch x of (a, b = 0)
+    y: np.ndarray  # (n,) patch y of (a, b = 0)
+    x0: float  # patch x of (0, 0)
+    y0: float  # patch y of (0, 0)
+    ux: float
+    uy: float
+    vx: float
+    vy: float
+    inside: np.ndarray  # (n,) 0 at the eye's corners, 1 a pixel and a half in
+    across: np.ndarray  # (n,) sine bump, 1 mid-eye: where the lid bulges over the cornea
+
+
+def _columns(cols: np.ndarray, origin: np.ndarray, axes: np.ndarray, patch_xy: tuple[int, int]) -> Columns:
+    (ux, uy), (vx, vy) = axes
+    x0, y0 = origin[0] - patch_xy[0], origin[1] - patch_xy[1]
+    f = np.float32
+    inside = np.clip((cols - cols[0]) / 1.5, 0, 1) * np.clip((cols[-1] - cols) / 1.5, 0, 1)
+    across = np.sin(np.pi * np.clip((cols - cols[0]) / max(cols[-1] - cols[0], 1.0), 0, 1))
+    return Columns(
+        a=cols.astype(f), x=(x0 + cols * ux).astype(f), y=(y0 + cols * uy).astype(f), x0=float(x0),
+        y0=float(y0), ux=float(ux), uy=float(uy), vx=float(vx), vy=float(vy), inside=inside.astype(f),
+        across=across.astype(f),
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class LidModel:
     """One upper lid, in the photo's face frame: ``a`` across the eye, ``b`` down the face.
@@ -73,9 +105,10 @@ class LidModel:
     origin: np.ndarray  # (2,) photo pixels
     axes: np.ndarray  # (2, 2) rows: u (across), v (down), photo axes
     cols: np.ndarray  # (n,) a of each column
-    margin: np.ndarray  # (n,) b of the rest upper-lid margin
-    top: np.ndarray  # (n,) b of the top of the skin that slides (a little above the crease)
-    lash: np.ndarray  # (n,) height of the lash zone above the margin, pixels
+    margin: np.ndarray  # (n,) float32 b of the rest upper-lid margin
+    top: np.ndarray  # (n,) float32 b of the top of the skin that slides (a little above the crease)
+    lash: np.ndarray  # (n,) float32 height of the lash zone above the margin, pixels
+    columns: Columns  # per-column constants of the frame-time maths
     patch: np.ndarray  # (h, w, 6) float32: the lid skin smoothed and kept in range | the photo
     grain: np.ndarray  # (h, w, 3) float32: the photo's fine texture (high-pass, clipped)
     patch_xy: tuple[int, int]  # top-left corner of both in the photo
@@ -163,9 +196,10 @@ def build_lid(image: np.ndarray, landmarks: np.ndarray, side: str, iod: float) -
         origin=origin,
         axes=axes,
         cols=cols,
-        margin=up_c,
-        top=top,
-        lash=lash,
+        margin=up_c.astype(np.float32),
+        top=top.astype(np.float32),
+        lash=lash.astype(np.float32),
+        columns=_columns(cols, origin, axes, (int(x0), int(y0))),
         patch=np.concatenate([low, patch], 2).astype(np.float32),
         grain=np.clip(residual, -2.5 * spread, 2.5 * spread).astype(np.float32),
         patch_xy=(int(x0), int(y0)),
@@ -188,11 +222,15 @@ def _smooth(values: np.ndarray) -> np.ndarray:
     return gaussian_filter1d(median_filter(values, size=5, mode="nearest"), 1.5, mode="nearest")
 
 
-def _reflect(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """``x`` folded back into [lo, hi] (mirror at both ends)."""
-    span = np.maximum(hi - lo, 1e-3)
-    t = np.mod(x - lo, 2 * span)
-    return lo + np.where(t > span, 2 * span - t, t)
+def _reflect(x: np.ndarray, lo: np.ndarray, span: np.ndarray) -> np.ndarray:
+    """``x`` folded back into [lo, lo + span] (mirrored at both ends: a triangle wave)."""
+    return lo + span - np.abs(np.mod(x - lo, 2 * span) - span)
+
+
+def _affine(dst: np.ndarray, src: np.ndarray) -> np.ndarray:
+    """Least-squares (3, 2) affine ``[x, y, 1] @ A`` taking points ``dst`` onto ``src``."""
+    a = np.column_stack([dst, np.ones(len(dst))])
+    return np.linalg.solve(a.T @ a, a.T @ src)
 
 
 def draw_lid(frame: np.ndarray, lid: LidModel, xy: np.ndarray, rigid: np.ndarray, closure: float) -> None:
@@ -205,81 +243,70 @@ def draw_lid(frame: np.ndarray, lid: LidModel, xy: np.ndarray, rigid: np.ndarray
     if closure <= 0.02:
         return
     closure = min(closure, 1.0)
-    frame_to_photo = fit_affine(rigid[lid.hole], lid.hole_rest)  # (3, 2): [x, y, 1] @ it
+    frame_to_photo = _affine(rigid[lid.hole], lid.hole_rest)  # (3, 2)
     to_local = frame_to_photo @ lid.axes.T
     to_local[2] -= lid.origin @ lid.axes.T
 
     def column_b(idx: np.ndarray) -> np.ndarray:
         ab = np.column_stack([xy[idx], np.ones(len(idx))]) @ to_local
-        return np.interp(lid.cols, *_sorted_chain(ab))
+        return np.interp(lid.cols, *_sorted_chain(ab)).astype(np.float32)
 
     up_d, lo_d = column_b(lid.upper), column_b(lid.lower)
     # a shut lid tucks a little past the lower lid's margin (its wet rim), so no sclera survives
-    margin = up_d + closure * (1.0 + TUCK) * (lo_d - up_d)
+    margin = up_d + np.float32(closure * (1.0 + TUCK)) * (lo_d - up_d)
     hang_len = HANG * lid.lash_px
-    b0 = np.floor(lid.top.min()) - 1.0
+    b0 = float(np.floor(lid.top.min())) - 1.0
     rows = np.arange(b0, np.ceil(margin.max() + hang_len) + 2.0, dtype=np.float32)[:, None]
+    top, up_r, s1, c = lid.top, lid.margin, lid.margin - lid.lash, lid.columns
 
-    # per column: source and frame rows of the lash zone's top, and the skin's stretch above it
-    top, up_r = lid.top.astype(np.float32), lid.margin.astype(np.float32)
-    s1, d1 = up_r - lid.lash, (margin - lid.lash).astype(np.float32)
-    stretch = np.maximum(d1 - top, 1e-3) / np.maximum(s1 - top, 1e-3)
-    skin = rows < d1
-    below = rows - margin.astype(np.float32)
+    # per column: the lash zone's top lands at d1 (from s1); the skin above it stretches to reach
+    d1 = margin - lid.lash
+    shift = d1 - s1
+    inv_stretch = np.maximum(s1 - top, 1e-3) / np.maximum(d1 - top, 1e-3)
+    from_top = rows - top
+    skin = from_top < d1 - top
+    below = rows - margin
     # source rows: skin stretched, lash zone slid, and under the margin the lashes hanging (mirrored)
-    b_src = np.where(skin, top + (rows - top) / stretch, rows - (d1 - s1))
+    slid = rows - shift
+    b_src = np.where(skin, top + from_top * inv_stretch, slid)
     b_src = np.where(below > 0, up_r - np.minimum(below, hang_len), b_src)
     # the grain the stretch smoothed away, unstretched: the band's own, mirrored inside it, shifted
     # sideways at each fold so no pore repeats straight down into a streak
-    slid = rows - (d1 - s1)
     span = np.maximum(s1 - top, 1.0)
-    grain_a = _reflect(
-        lid.cols + GRAIN_SHIFT * lid.lash_px * np.floor((s1 - slid) / span), lid.cols[0], lid.cols[-1]
-    )
-    grain_b = _reflect(slid, top, s1)
+    folds = np.floor((s1 - slid) / span)
+    grain_a = _reflect(c.a + (GRAIN_SHIFT * lid.lash_px) * folds, c.a[0], c.a[-1] - c.a[0])
+    grain_b = _reflect(slid, top, span)
 
-    px0, py0 = lid.patch_xy
-    ox, oy = lid.origin[0] - px0, lid.origin[1] - py0
-    (ux, uy), (vx, vy) = lid.axes
-
-    def sample(img: np.ndarray, aa: np.ndarray, bb: np.ndarray, how: int) -> np.ndarray:
-        mx = (ox + aa * ux + bb * vx).astype(np.float32)
-        my = (oy + aa * uy + bb * vy).astype(np.float32)
-        return cv2.remap(img, mx, my, how, borderMode=cv2.BORDER_REPLICATE)
-
-    cols = np.broadcast_to(lid.cols[None, :], b_src.shape)
-    both = sample(lid.patch, cols, b_src, cv2.INTER_LINEAR)
+    both = cv2.remap(lid.patch, c.x + b_src * c.vx, c.y + b_src * c.vy, cv2.INTER_LINEAR, borderMode=_EDGE)
     # (grain by nearest pixel: interpolating noise at random phases would average half of it away)
-    grain = sample(lid.grain, grain_a, grain_b, cv2.INTER_NEAREST)
+    gx = c.x0 + grain_a * c.ux + grain_b * c.vx
+    gy = c.y0 + grain_a * c.uy + grain_b * c.vy
+    grain = cv2.remap(lid.grain, gx, gy, cv2.INTER_NEAREST, borderMode=_EDGE)
     photo = both[..., 3:]
-    w = (skin * np.clip((rows - top) / (2 * lid.lash_px), 0, 1))[..., None]
-    lid_rgb = photo + ((both[..., :3] + grain) - photo) * w
+    w = skin * np.clip(from_top * (0.5 / lid.lash_px), 0, 1)
+    lid_rgb = photo + (both[..., :3] + grain - photo) * w[..., None]
     # the lid now lies over the cornea's bulge: a little more light on its middle, most when shut
-    across = np.sin(np.pi * np.clip((lid.cols - lid.cols[0]) / max(lid.cols[-1] - lid.cols[0], 1.0), 0, 1))
-    height = np.clip((rows - top) / np.maximum(margin - top, 1.0), 0, 1).astype(np.float32)
-    lid_rgb *= (1.0 + BULGE * closure * across * np.sin(np.pi * height) ** 2)[..., None]
+    height = np.clip(from_top / np.maximum(margin - top, 1.0), 0, 1)
+    lid_rgb *= (1.0 + (4 * BULGE * closure) * c.across * height * (1 - height))[..., None]
 
-    inside = np.clip((lid.cols - lid.cols[0]) / 1.5, 0, 1) * np.clip((lid.cols[-1] - lid.cols) / 1.5, 0, 1)
-    inside = inside.astype(np.float32)
-    alpha = np.clip((rows - top) / lid.lash_px, 0, 1) * np.clip(0.5 - below, 0, 1) * inside
+    alpha = np.clip(from_top * (1 / lid.lash_px), 0, 1) * np.clip(0.5 - below, 0, 1) * c.inside
     # the lid's soft shadow on what is just under its margin, and the lashes hanging over it
-    fade = 1.0 - np.clip(below / hang_len, 0, 1)
+    fade = 1.0 - np.clip(below * (1 / hang_len), 0, 1)
     hang = float(np.clip((closure - 0.55) / 0.45, 0, 1))
     # (strongest on the eye of a half-closed lid; a shut lid's seam is the lash line's own)
-    shade = 1.0 - SHADOW * (1.0 - 0.6 * hang) * fade**2 * (below > -0.5) * inside
-    dark = np.clip(1.5 * (1.0 - photo.mean(2) / lid.skin_luma), 0, 1)
-    lash_a = dark * fade * (below > 0) * (hang * inside)
+    shade = 1.0 - (SHADOW * (1.0 - 0.6 * hang)) * fade * fade * (below > -0.5) * c.inside
+    dark = np.clip(1.5 - photo.sum(2) * (0.5 / lid.skin_luma), 0, 1)
+    lash_a = dark * fade * (below > 0) * (hang * c.inside)
     # out = ((frame · shade) over lashes) over lid  =  frame · keep + add
-    keep = shade * (1 - lash_a) * (1 - alpha)
-    add = (photo * (lash_a * (1 - alpha))[..., None]) + lid_rgb * alpha[..., None]
-    layer = np.concatenate([add, keep[..., None]], 2).astype(np.float32)
+    under = 1 - alpha
+    layer = np.empty(alpha.shape + (4,), np.float32)
+    layer[..., :3] = photo * (lash_a * under)[..., None] + lid_rgb * alpha[..., None]
+    layer[..., 3] = shade * (1 - lash_a) * under
 
     # grid (column i, row j) → photo → frame, and the frame box it covers
+    (ux, uy), (vx, vy) = lid.axes
     grid_to_photo = np.array(
-        [
-            [ux, vx, lid.origin[0] + lid.cols[0] * ux + b0 * vx],
-            [uy, vy, lid.origin[1] + lid.cols[0] * uy + b0 * vy],
-        ]
+        [[ux, vx, lid.origin[0] + c.a[0] * ux + b0 * vx], [uy, vy, lid.origin[1] + c.a[0] * uy + b0 * vy]]
     )
     photo_to_frame = np.linalg.inv(np.vstack([frame_to_photo.T, [0, 0, 1]]))[:2]
     grid_to_frame = photo_to_frame[:, :2] @ grid_to_photo
@@ -296,5 +323,6 @@ def draw_lid(frame: np.ndarray, lid: LidModel, xy: np.ndarray, rigid: np.ndarray
         borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 1),
     )  # fmt: skip
     region = frame[y0:y1, x0:x1].astype(np.float32)
-    out = region * np.clip(placed[..., 3:], 0, 1) + placed[..., :3]
-    frame[y0:y1, x0:x1] = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    region *= np.clip(placed[..., 3:], 0, 1)
+    region += placed[..., :3]
+    frame[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
