@@ -150,6 +150,8 @@ def build_lid(image: np.ndarray, landmarks: np.ndarray, side: str, iod: float) -
     profile = cv2.remap(luma, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     band = (bb >= crease[None, :]) & (steps >= LASH * iod)
     skin_luma = float(np.median(profile[band])) if band.any() else float(profile.mean())
+    colours = cv2.remap(image, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    skin_rgb = np.median(colours[band], 0).astype(np.float32) if band.any() else np.full(3, skin_luma)
     dark_luma = float(np.percentile(profile[bb >= crease[None, :]], 3))
     contrast = max(skin_luma - dark_luma, 0.15 * skin_luma, 1.0)
 
@@ -176,10 +178,12 @@ def build_lid(image: np.ndarray, landmarks: np.ndarray, side: str, iod: float) -
     residual = patch - low
     spread = 1.4826 * float(np.median(np.abs(residual))) + 1e-3
     # what stretches is lid skin only: anything in it far darker (a stray lash, a rim, the eye's
-    # paint) or brighter (a reflection) than the lid skin is pulled to the skin's range, hue kept
-    low_luma = np.maximum(low.mean(2, keepdims=True), 1.0)
-    floor, ceiling = skin_luma - SKIN_RANGE * contrast, skin_luma + SKIN_RANGE * contrast
-    low = low * (np.clip(low_luma, floor, ceiling) / low_luma)
+    # paint) or brighter (a reflection) than the lid skin gives way to the lid skin's own colour
+    # (not rescaled: a dark red corner brightened would turn orange)
+    low_luma = low.mean(2, keepdims=True)
+    off = np.abs(low_luma - skin_luma) - SKIN_RANGE * contrast
+    t = np.clip(off / (SKIN_RANGE * contrast), 0, 1)
+    low = low * (1 - t) + skin_rgb * t
     # a band far darker than the skin under the eye is no skin at all (ink, a painted socket):
     # there the lid takes the cheek's colour, a little shaded
     cheek = _under_eye(image, xy[list(lower_idx)], axes[1], iod)
@@ -219,7 +223,7 @@ def _under_eye(image: np.ndarray, lower: np.ndarray, down: np.ndarray, iod: floa
 
 def _smooth(values: np.ndarray) -> np.ndarray:
     """A per-column profile smoothed along the lid (median first: one odd column is no lash)."""
-    return gaussian_filter1d(median_filter(values, size=5, mode="nearest"), 1.5, mode="nearest")
+    return gaussian_filter1d(median_filter(values, size=5, mode="nearest"), 2.5, mode="nearest")
 
 
 def _reflect(x: np.ndarray, lo: np.ndarray, span: np.ndarray) -> np.ndarray:
@@ -283,7 +287,8 @@ def draw_lid(frame: np.ndarray, lid: LidModel, xy: np.ndarray, rigid: np.ndarray
     gy = c.y0 + grain_a * c.uy + grain_b * c.vy
     grain = cv2.remap(lid.grain, gx, gy, cv2.INTER_NEAREST, borderMode=_EDGE)
     photo = both[..., 3:]
-    w = skin * np.clip(from_top * (0.5 / lid.lash_px), 0, 1)
+    # (a soft seam between stretched skin and slid lash line: a hard one shows every column's step)
+    w = np.clip(0.5 + (d1 - rows) * (1 / 1.5), 0, 1) * np.clip(from_top * (0.5 / lid.lash_px), 0, 1)
     lid_rgb = photo + (both[..., :3] + grain - photo) * w[..., None]
     # the lid now lies over the cornea's bulge: a little more light on its middle, most when shut
     height = np.clip(from_top / np.maximum(margin - top, 1.0), 0, 1)
