@@ -40,6 +40,7 @@ bench: setup
 	$(BIN)/python scripts/bench_live.py --out BENCHMARKS.md
 	$(BIN)/python scripts/bench_motion.py --out BENCHMARKS.md
 	$(BIN)/python scripts/bench_lipsync.py --out BENCHMARKS.md
+	$(BIN)/python scripts/bench_lids.py --out BENCHMARKS.md
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache

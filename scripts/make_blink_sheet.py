@@ -26,7 +26,7 @@ from talkingface.samples import fetch_samples, samples_dir
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 CLOSURES = (0.0, 0.5, 1.0)
-TILE_W = 280
+TILE_W = 264
 
 
 def video_frame(name: str, seconds: float) -> np.ndarray | None:

@@ -36,6 +36,9 @@ LASH_THRESHOLD = 0.7
 OBSTACLE = 0.6
 #: the stretched lid skin keeps within this many lash-to-skin contrasts of the lid skin's luma
 SKIN_RANGE = 0.35
+#: the grain is laid a little stronger than measured: placing the lid on the frame (one more
+#: interpolation) averages part of it away again
+GRAIN_GAIN = 1.3
 #: each fold of the grain source shifts it sideways by this many lash widths
 GRAIN_SHIFT = 2.3
 #: the stretched lid skin is never darker than this share of the skin under the eye
@@ -205,7 +208,7 @@ def build_lid(image: np.ndarray, landmarks: np.ndarray, side: str, iod: float) -
         lash=lash.astype(np.float32),
         columns=_columns(cols, origin, axes, (int(x0), int(y0))),
         patch=np.concatenate([low, patch], 2).astype(np.float32),
-        grain=np.clip(residual, -2.5 * spread, 2.5 * spread).astype(np.float32),
+        grain=(GRAIN_GAIN * np.clip(residual, -2.5 * spread, 2.5 * spread)).astype(np.float32),
         patch_xy=(int(x0), int(y0)),
         lash_px=max(1.0, LASH * iod),
         skin_luma=max(skin_luma, 1.0),
@@ -218,7 +221,10 @@ def _under_eye(image: np.ndarray, lower: np.ndarray, down: np.ndarray, iod: floa
     mask = np.zeros(image.shape[:2], np.uint8)
     cv2.fillPoly(mask, [np.round(band).astype(np.int32)], 1)
     pix = image[mask > 0].astype(np.float32)
-    return np.median(pix, 0) if len(pix) else np.full(3, 128.0, np.float32)
+    if not len(pix):
+        return np.full(3, 128.0, np.float32)
+    luma = pix.mean(1)
+    return np.median(pix[luma >= np.median(luma)], 0)  # the skin, not the ink or lashes among it
 
 
 def _smooth(values: np.ndarray) -> np.ndarray:
