@@ -237,6 +237,11 @@ def _reflect(x: np.ndarray, lo: np.ndarray, span: np.ndarray) -> np.ndarray:
     return lo + span - np.abs(np.mod(x - lo, 2 * span) - span)
 
 
+def _unit(x: np.ndarray) -> np.ndarray:
+    """``x`` clipped to [0, 1] (np.clip costs more than the arithmetic on arrays this small)."""
+    return np.minimum(np.maximum(x, 0), 1)
+
+
 def _affine(dst: np.ndarray, src: np.ndarray) -> np.ndarray:
     """Least-squares (3, 2) affine ``[x, y, 1] @ A`` taking points ``dst`` onto ``src``."""
     a = np.column_stack([dst, np.ones(len(dst))])
@@ -284,7 +289,8 @@ def draw_lid(frame: np.ndarray, lid: LidModel, xy: np.ndarray, rigid: np.ndarray
     # sideways at each fold so no pore repeats straight down into a streak
     span = np.maximum(s1 - top, 1.0)
     folds = np.floor((s1 - slid) / span)
-    grain_a = _reflect(c.a + (GRAIN_SHIFT * lid.lash_px) * folds, c.a[0], c.a[-1] - c.a[0])
+    width = float(c.a[-1] - c.a[0]) + 1.0
+    grain_a = c.a[0] + np.mod(c.a - c.a[0] + (GRAIN_SHIFT * lid.lash_px) * folds, width)
     grain_b = _reflect(slid, top, span)
 
     both = cv2.remap(lid.patch, c.x + b_src * c.vx, c.y + b_src * c.vy, cv2.INTER_LINEAR, borderMode=_EDGE)
@@ -294,19 +300,19 @@ def draw_lid(frame: np.ndarray, lid: LidModel, xy: np.ndarray, rigid: np.ndarray
     grain = cv2.remap(lid.grain, gx, gy, cv2.INTER_NEAREST, borderMode=_EDGE)
     photo = both[..., 3:]
     # (a soft seam between stretched skin and slid lash line: a hard one shows every column's step)
-    w = np.clip(0.5 + (d1 - rows) * (1 / 1.5), 0, 1) * np.clip(from_top * (0.5 / lid.lash_px), 0, 1)
+    w = _unit(0.5 + (d1 - rows) * (1 / 1.5)) * _unit(from_top * (0.5 / lid.lash_px))
     lid_rgb = photo + (both[..., :3] + grain - photo) * w[..., None]
     # the lid now lies over the cornea's bulge: a little more light on its middle, most when shut
-    height = np.clip(from_top / np.maximum(margin - top, 1.0), 0, 1)
+    height = _unit(from_top / np.maximum(margin - top, 1.0))
     lid_rgb *= (1.0 + (4 * BULGE * closure) * c.across * height * (1 - height))[..., None]
 
-    alpha = np.clip(from_top * (1 / lid.lash_px), 0, 1) * np.clip(0.5 - below, 0, 1) * c.inside
+    alpha = _unit(from_top * (1 / lid.lash_px)) * _unit(0.5 - below) * c.inside
     # the lid's soft shadow on what is just under its margin, and the lashes hanging over it
-    fade = 1.0 - np.clip(below * (1 / hang_len), 0, 1)
-    hang = float(np.clip((closure - 0.55) / 0.45, 0, 1))
+    fade = 1.0 - _unit(below * (1 / hang_len))
+    hang = min(max((closure - 0.55) / 0.45, 0.0), 1.0)
     # (strongest on the eye of a half-closed lid; a shut lid's seam is the lash line's own)
     shade = 1.0 - (SHADOW * (1.0 - 0.6 * hang)) * fade * fade * (below > -0.5) * c.inside
-    dark = np.clip(1.5 - photo.sum(2) * (0.5 / lid.skin_luma), 0, 1)
+    dark = _unit(1.5 - photo.sum(2) * (0.5 / lid.skin_luma))
     lash_a = dark * fade * (below > 0) * (hang * c.inside)
     # out = ((frame · shade) over lashes) over lid  =  frame · keep + add
     under = 1 - alpha
@@ -334,6 +340,6 @@ def draw_lid(frame: np.ndarray, lid: LidModel, xy: np.ndarray, rigid: np.ndarray
         borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 1),
     )  # fmt: skip
     region = frame[y0:y1, x0:x1].astype(np.float32)
-    region *= np.clip(placed[..., 3:], 0, 1)
+    region *= _unit(placed[..., 3:])
     region += placed[..., :3]
     frame[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
