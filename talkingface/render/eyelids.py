@@ -4,11 +4,13 @@ A blink is not painted: the upper-lid skin between the crease and the lash line 
 over the eye, column by column, in the face's own frame. The lash zone (the lash line and the
 lid margin) is carried down unstretched, so the photo's real lashes sit at the new margin; the
 skin above it stretches to cover what the eye showed. Stretching would smooth the skin's grain
-away, so the photo's own fine texture (its high-pass residual, taken from the same lid band
-unstretched) is added back in proportion to the stretch: the closed lid keeps the blur, grain,
-paint or print texture of the skin around it. Below the margin the real lashes hang down
-(mirrored) as the lid shuts and a soft shadow falls on the eye. The lower lid's small rise is
-the mesh's (``bases``); the iris and sclera under the lid are never warped.
+away, so only the skin's smooth part is stretched and its fine texture (the photo's high-pass
+residual, from the same band, mirrored inside it) is laid back unstretched: the closed lid keeps
+the blur, grain, paint or print texture of the skin around it. What in the band is not lid skin
+(stray lashes, a glasses rim, ink, the dark of a painted socket) gives way to the lid skin's own
+colour. Below the margin the real lashes hang down (mirrored) as the lid shuts and a soft shadow
+falls on the eye. The lower lid's small rise is the mesh's (``bases``); the iris and sclera under
+the lid are never warped.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ SHADOW = 0.35
 MIN_SKIN = 0.03
 #: scale of the photo's fine texture (Gaussian sigma, pixels) restored on the stretched skin
 GRAIN_SIGMA = 1.2
+#: the grain is clipped at this many robust sigmas: pores and grain pass, crease lines and rims do not
+GRAIN_CLIP = 2.5
 
 
 _EDGE = cv2.BORDER_REPLICATE
@@ -208,7 +212,7 @@ def build_lid(image: np.ndarray, landmarks: np.ndarray, side: str, iod: float) -
         lash=lash.astype(np.float32),
         columns=_columns(cols, origin, axes, (int(x0), int(y0))),
         patch=np.concatenate([low, patch], 2).astype(np.float32),
-        grain=(GRAIN_GAIN * np.clip(residual, -2.5 * spread, 2.5 * spread)).astype(np.float32),
+        grain=(GRAIN_GAIN * np.clip(residual, -GRAIN_CLIP * spread, GRAIN_CLIP * spread)).astype(np.float32),
         patch_xy=(int(x0), int(y0)),
         lash_px=max(1.0, LASH * iod),
         skin_luma=max(skin_luma, 1.0),
