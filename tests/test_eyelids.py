@@ -62,9 +62,13 @@ def test_turned_head_keeps_a_textured_lid(case, landmarker):
 
 
 def test_half_blink_lowers_the_lid_part_way(case, landmarker):
-    """A half-closed lid: the re-detected upper lid sits between open and shut, and the lower part
-    of the eye (iris, sclera) is still the photo's own eye, not a band painted across it."""
+    """A half-closed lid: the re-detected upper lid sits between open and shut; what covers the top
+    of the eye is the lid's own textured skin, not a band painted across it."""
     framed, renderer = case
+    half = renderer.render(REST, weights(eyeBlinkLeft=0.5, eyeBlinkRight=0.5))
+    for texture, tone in shut_lid_match(framed.image, framed.face.landmarks, half, share=0.25):
+        assert 0.5 < texture < 1.8, texture
+        assert 0.6 < tone < 1.4, tone  # (the lash line coming down sits just under this band)
     gaps = []
     for closure in (0.0, 0.5, 1.0):
         face = landmarker.detect(renderer.render(REST, weights(eyeBlinkLeft=closure, eyeBlinkRight=closure)))[

@@ -46,16 +46,19 @@ def _texture_and_luma(image: np.ndarray, poly: np.ndarray) -> tuple[float, float
     return float(np.median(np.abs(fine[inside]))), float(np.median(luma[inside]))
 
 
-def shut_lid_match(photo: np.ndarray, landmarks: np.ndarray, frame: np.ndarray) -> list[tuple[float, float]]:
-    """Per eye (right, left): (texture, tone) of the shut lid in ``frame`` over the photo's lid skin.
+def shut_lid_match(
+    photo: np.ndarray, landmarks: np.ndarray, frame: np.ndarray, share: float = 0.6
+) -> list[tuple[float, float]]:
+    """Per eye (right, left): (texture, tone) of the lid in ``frame`` over the photo's lid skin.
 
-    ``landmarks`` are the photo's; ``frame`` is rendered at the photo's rest pose with the lids shut.
+    ``landmarks`` are the photo's; ``frame`` is rendered at the photo's rest pose with the lids
+    lowered; the lid is measured over the top ``share`` of the eye's opening (0.6 for a shut lid).
     """
     lm = landmarks[:, :2]
     out = []
     for upper, lower, crease in SIDES:
         upper, lower, crease = list(upper), list(lower), list(crease)
-        shut = _texture_and_luma(frame, _band(lm, upper, lower, 0.0, 0.6))
+        shut = _texture_and_luma(frame, _band(lm, upper, lower, 0.0, share))
         skin = _texture_and_luma(photo, _band(lm, crease, upper, 0.1, 0.6))
         # (an ink-black lid band, as in line art, has no tone to match: nan)
         tone = shut[1] / skin[1] if skin[1] >= INK_LUMA else float("nan")
