@@ -45,6 +45,7 @@ bench: setup
 	$(BIN)/python scripts/bench_batch.py --out BENCHMARKS.md
 	$(BIN)/python scripts/bench_startup.py --out BENCHMARKS.md
 	$(BIN)/python scripts/bench_server.py --out BENCHMARKS.md --seconds $(SOAK_SECONDS)
+	$(BIN)/python scripts/bench_lids.py --out BENCHMARKS.md
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache

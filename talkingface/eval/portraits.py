@@ -36,6 +36,21 @@ def drawing(rgb: np.ndarray) -> np.ndarray:
     return cv2.stylization(rgb, sigma_s=60, sigma_r=0.45)
 
 
+def pencil(rgb: np.ndarray) -> np.ndarray:
+    """Coloured-pencil drawing: pencil strokes and hatching over paper (cv2.pencilSketch)."""
+    _, colour = cv2.pencilSketch(rgb, sigma_s=40, sigma_r=0.08, shade_factor=0.06)
+    return colour
+
+
+def low_key(rgb: np.ndarray) -> np.ndarray:
+    """The photo under dim light raking from one side: two stops darker, the far side in shadow,
+    so the eyes sit in dark sockets (the case where painted lids turned into dark glasses)."""
+    linear = (rgb.astype(np.float32) / 255.0) ** 2.2
+    w = rgb.shape[1]
+    light = np.linspace(0.35, 0.08, w, dtype=np.float32)[None, :, None]
+    return np.clip(255.0 * (linear * light) ** (1 / 2.2), 0, 255).astype(np.uint8)
+
+
 def near_edge(rgb: np.ndarray) -> np.ndarray:
     """The face pushed against the left border: the left third of the photo is cut away."""
     w = rgb.shape[1]
@@ -96,6 +111,8 @@ KINDS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "sepia": sepia,
     "oil painting": oil_painting,
     "digital drawing": drawing,
+    "coloured-pencil drawing": pencil,
+    "low-key, shadowed": low_key,
     "face at the edge": near_edge,
     "line art": line_art,
     "cartoon": cartoon,

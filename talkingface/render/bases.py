@@ -236,7 +236,8 @@ def build_bases(landmarks: np.ndarray) -> np.ndarray:
     ):
         up, lo = np.array(upper_lid[1:-1]), np.array(lower_lid[1:-1])
         gap = f.xy[lo] - f.xy[up]  # per column, upper → lower lid
-        # the lid itself is painted by render.eyelids; the mesh only lets the skin around it give a little
+        # the lid itself is the photo's lid skin slid down by render.eyelids; the mesh only lets the skin
+        # around it give a little (and the lower lid rise a little)
         blink = {int(i): _img(0.12 * g) for i, g in zip(up, gap, strict=True)}
         blink.update({int(i): _img(-0.12 * g) for i, g in zip(lo, gap, strict=True)})
         blink.update({int(c): 0.12 * _img(gap.mean(0)) for c in crease[1:-1]})

@@ -13,7 +13,7 @@ import numpy as np
 from ..face import topology as T
 from ..motion.track import CHANNEL_INDEX, MotionTrack
 from .deform import deform, head_transform
-from .eyelids import draw_lid, lid_style
+from .eyelids import build_lid, draw_lid
 from .gaze import build_eye, draw_eye, gaze_offset
 from .layers import BackgroundLayer, keep_background
 from .mouth import draw_mouth, mouth_style
@@ -23,10 +23,6 @@ from .warp import affines, backward_map, fit_affine
 
 _HOLES = (T.MOUTH_HOLE, T.RIGHT_EYE_HOLE, T.LEFT_EYE_HOLE)
 _JAW = CHANNEL_INDEX["jawOpen"]
-_LIDS = (
-    ("Right", list(T.RIGHT_EYE_UPPER), list(T.RIGHT_EYE_LOWER)),
-    ("Left", list(T.LEFT_EYE_UPPER), list(T.LEFT_EYE_LOWER)),
-)
 #: the upper lid follows the eye down (and up) a little, as real lids do
 LID_FOLLOWS_GAZE_DOWN = 0.3
 LID_FOLLOWS_GAZE_UP = 0.15
@@ -51,8 +47,8 @@ class Renderer:
         mouth = self._rest[list(T.MOUTH_HOLE), :2]
         width = float(np.ptp(mouth[:, 0])) or 1.0
         self._mouth_open_in_photo = area(mouth) / width**2 > 0.02
-        self._lids = lid_style(rig.image, rig.vertices[:N_LANDMARKS], rig.iod)
         lm = rig.vertices[:N_LANDMARKS]
+        self._lids = [build_lid(rig.image, lm, side, rig.iod) for side in ("Right", "Left")]
         self._eyes = [e for e in (build_eye(rig.image, lm, s) for s in ("Right", "Left")) if e is not None]
         right_eye, left_eye = lm[[33, 133], :2].mean(0), lm[[362, 263], :2].mean(0)
         u = (left_eye - right_eye) / max(float(np.linalg.norm(left_eye - right_eye)), 1e-6)
@@ -92,11 +88,12 @@ class Renderer:
                 photo_to_frame = fit_affine(self._rest[hole, :2], rigid[hole]).T
                 offset = du * self._face_axes[0] + dv * self._face_axes[1]
                 draw_eye(frame, eye, xy[hole], photo_to_frame, offset)
-        for side, upper, lower in _LIDS:
+        for lid in self._lids:
+            side = lid.side
             closure = float(weights[CHANNEL_INDEX[f"eyeBlink{side}"]])
             closure += LID_FOLLOWS_GAZE_DOWN * float(weights[CHANNEL_INDEX[f"eyeLookDown{side}"]])
             closure -= LID_FOLLOWS_GAZE_UP * float(weights[CHANNEL_INDEX[f"eyeLookUp{side}"]])
-            draw_lid(frame, xy[upper], xy[lower], closure, self._lids)
+            draw_lid(frame, lid, xy, rigid, closure)
         return frame
 
     def render_track(self, track: MotionTrack):
