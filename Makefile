@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stamp-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 OUT    := out
 
-.PHONY: setup system-packages assets demo test lint bench clean
+.PHONY: setup system-packages assets real-clips demo test lint bench clean
 
 setup: $(STAMP) system-packages assets
 
@@ -22,6 +22,10 @@ assets: $(STAMP)
 	@$(BIN)/talkingface models fetch --quiet
 	@$(BIN)/python -c "from talkingface.samples import fetch_samples; fetch_samples()"
 
+# real talking video with sound, for the self-reenactment tests and benchmark only (never the tool)
+real-clips: $(STAMP) system-packages
+	@$(BIN)/python -c "from talkingface.samples import fetch_real_clips; fetch_real_clips()"
+
 demo: setup
 	@mkdir -p $(OUT)
 	$(BIN)/python scripts/demo.py $(OUT)/demo.mp4
@@ -30,10 +34,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check talkingface tests scripts
 	$(BIN)/ruff format --check talkingface tests scripts
 
-test: setup lint
+test: setup real-clips lint
 	$(BIN)/pytest -q
 
-bench: setup
+bench: setup real-clips
 	$(BIN)/python scripts/bench.py --out BENCHMARKS.md
 	$(BIN)/python scripts/bench_provenance.py --out BENCHMARKS.md
 	$(BIN)/python scripts/bench_memory.py --out BENCHMARKS.md
