@@ -44,6 +44,7 @@ bench: setup real-clips
 	$(BIN)/python scripts/bench_live.py --out BENCHMARKS.md
 	$(BIN)/python scripts/bench_motion.py --out BENCHMARKS.md
 	$(BIN)/python scripts/bench_lipsync.py --out BENCHMARKS.md
+	$(BIN)/python scripts/bench_reenact.py --out BENCHMARKS.md
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache
