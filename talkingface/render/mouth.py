@@ -26,8 +26,13 @@ from .polygons import area, chain, coverage, pixels_inside
 
 #: the photo's own mouth counts as open (teeth, a dark gap) above this hole area ÷ mouth width²
 PHOTO_OPEN_AREA = 0.02
+#: a photo's opening this wide without teeth we can split into rows is kept as it is (a drawing's
+#: misread outline, a blurry broadcast mouth); a narrower one (parted lips) gives way to the interior
+KEEP_OPEN_AREA = 0.08
 #: the photo shows teeth when the brightest quarter of its opening is this much brighter than its lips
 TEETH_OVER_LIPS = 1.12
+#: … and less coloured than this (max − min over max of RGB): a bright red opening is lip, not teeth
+TEETH_CHROMA = 0.42
 #: upper incisal edge below the resting upper lip, share of the mouth width (middle; less to the corners)
 INCISAL_DROP = 0.11
 INCISAL_ARCH = 0.06
@@ -41,8 +46,8 @@ TOOTH_EDGES = (0.0, 0.34, 0.58, 0.76, 0.86, 0.92, 1.0)
 #: brightness of each tooth before the fall-off (front teeth catch the light)
 TOOTH_LIGHT = (1.0, 0.93, 0.84, 0.7, 0.55, 0.4)
 #: the cavity's luminance next to the lips and at the back, as a share of the skin's (lips' hue)
-CAVITY_RIM = 0.3
-CAVITY_BACK = 0.06
+CAVITY_RIM = 0.4
+CAVITY_BACK = 0.12
 #: the tongue's luminance (in the mouth's shade), share of the skin's
 TONGUE = 0.45
 _GAUSS = 0.7  # soft edges (pixels) before the photo's own blur
@@ -56,7 +61,7 @@ class MouthStyle:
     gum: np.ndarray
     blur: float  # Gaussian sigma (pixels) of the photo around the mouth
     grain: np.ndarray  # (64, 64) float32 noise texture with the photo's own amplitude
-    keep_opening: bool = False  # the photo shows teeth we cannot split into rows: keep its opening
+    keep_opening: bool = False  # see KEEP_OPEN_AREA
     own: OwnTeeth | None = None  # the photo's own teeth, when it shows them
 
 
@@ -70,11 +75,15 @@ class OwnTeeth:
     split_t: np.ndarray  # … and where the rows meet there, as a share of the gap from the top
 
 
-def photo_mouth_open(landmarks: np.ndarray) -> bool:
-    """Does the portrait's own mouth stand open (its inner-lip outline encloses an area)?"""
+def _open_area(landmarks: np.ndarray) -> float:
     mouth = landmarks[list(T.MOUTH_HOLE), :2]
     width = float(np.ptp(mouth[:, 0])) or 1.0
-    return area(mouth) / width**2 > PHOTO_OPEN_AREA
+    return area(mouth) / width**2
+
+
+def photo_mouth_open(landmarks: np.ndarray) -> bool:
+    """Does the portrait's own mouth stand open (its inner-lip outline encloses an area)?"""
+    return _open_area(landmarks) > PHOTO_OPEN_AREA
 
 
 def _photo_blur_and_noise(img: np.ndarray, landmarks: np.ndarray) -> tuple[float, float]:
@@ -146,7 +155,9 @@ def mouth_style(image: np.ndarray, landmarks: np.ndarray) -> MouthStyle:
     if len(inner) > 30 and photo_mouth_open(landmarks):  # the photo shows teeth: use their colour
         luma = inner.mean(1)
         bright = inner[luma > np.percentile(luma, 75)]
-        if len(bright) and bright.mean() > TEETH_OVER_LIPS * lip.mean():
+        tone = np.median(bright, 0) if len(bright) else lip
+        chroma = float(np.ptp(tone) / max(float(tone.max()), 1.0))
+        if len(bright) and bright.mean() > TEETH_OVER_LIPS * lip.mean() and chroma < TEETH_CHROMA:
             teeth = np.median(bright, 0)
             shows_teeth = True
     red = np.ones(3) if grey else np.array([1.0, 0.62, 0.6])
@@ -165,11 +176,11 @@ def mouth_style(image: np.ndarray, landmarks: np.ndarray) -> MouthStyle:
         # a row taller than a tooth's crown is not a row of teeth (a misread outline): leave it be
         width = float(np.ptp(hole[:, 0])) or 1.0
         height = float(np.ptp(hole[:, 1]))
-        if height * max(float(ts.max()), 1.0 - float(ts.min())) <= CROWN * 1.25 * width:
+        if height * max(float(ts.max()), 1.0 - float(ts.min())) <= CROWN * 1.5 * width:
             own = OwnTeeth(np.ascontiguousarray(image), hole.astype(np.float32), us, ts)
     f32 = np.float32
     colours = (teeth.astype(f32), cavity.astype(f32), tongue.astype(f32), gum.astype(f32))
-    return MouthStyle(*colours, blur, grain, shows_teeth and own is None, own)
+    return MouthStyle(*colours, blur, grain, own is None and _open_area(landmarks) > KEEP_OPEN_AREA, own)
 
 
 def _rows(hole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -222,7 +233,7 @@ def draw_mouth(
     if style.keep_opening:
         moved = np.zeros((1, w))
     elif style.own is None:
-        moved = np.clip((gap - rest_gap - 0.5) / (0.06 * width), 0.0, 1.0)[None, :]
+        moved = np.clip((float(np.max(gap - rest_gap)) - 0.5) / (0.06 * width), 0.0, 1.0)  # the whole opening
     else:
         moved = np.clip((np.abs(gap - rest_gap) - 0.3) / (0.03 * width), 0.0, 1.0)[None, :]
     alpha = np.clip(alpha - coverage(rest_hole, x0, y0, w, h) * (1.0 - moved), 0.0, 1.0)
@@ -351,7 +362,7 @@ def _own_teeth(
     in_upper = ys < split
     source_y = np.where(in_upper, ys, ys - drop)
     in_lower = ~in_upper & (source_y >= split)
-    valid = (in_upper | in_lower) & (np.abs(u)[None, :] < 1.0)
+    valid = (in_upper | in_lower) * np.clip((1.0 - np.abs(u)[None, :]) / 0.15, 0.0, 1.0)
     gx = np.broadcast_to(xs[None, :], (h, w))
     map_x = (gx * frame_to_photo[0, 0] + source_y * frame_to_photo[1, 0] + frame_to_photo[2, 0]).astype(
         np.float32
