@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from talkingface.eval import portraits
-from talkingface.eval.sheet import contact_sheet, save_png
+from talkingface.eval.sheet import contact_sheet
 from talkingface.face.landmarker import FaceLandmarker
 from talkingface.face.portrait import prepare_portrait
 from talkingface.motion.track import CHANNEL_INDEX, MotionTrack
@@ -118,7 +118,10 @@ def main() -> None:
                     weights[CHANNEL_INDEX[channel]] = v
                 tiles.append(lower_face(renderer.render(pose, weights), lm))
                 labels.append(name if label == "rest" else label)
-    save_png(contact_sheet(tiles, columns=len(POSES), labels=labels, width=200), args.out)
+    sheet = contact_sheet(tiles, columns=len(POSES), labels=labels, width=170)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    # an adaptive 256-colour palette keeps the sheet small enough for the repository
+    Image.fromarray(sheet).quantize(256, method=Image.Quantize.MEDIANCUT).save(args.out, optimize=True)
     print(f"wrote {args.out}")
 
 

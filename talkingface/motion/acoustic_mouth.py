@@ -17,9 +17,8 @@ from .rules import MOUTH_CHANNELS, MOUTH_INDEX, Target
 
 #: Jaw at full loudness (the phone path's AA is 0.85; keep a margin for loud syllables).
 MAX_JAW = 0.75
-#: A frame this many dB under the loudest frame within ±DIP_WINDOW_S is a stop closure (10 dB sealed the
-#: lips of a real speaker who kept them parted: 14 dB, calibrated by self-reenactment, eval/reenact.py).
-DIP_DB = 14.0
+#: A frame this many dB under the loudest frame within ±DIP_WINDOW_S is a stop closure.
+DIP_DB = 10.0
 DIP_WINDOW_S = 0.08
 #: Smoothing kernel (s): a raised cosine this wide gives ≈ half of it as attack/release.
 SMOOTH_S = 0.12
