@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.stamp-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 OUT    := out
 SOAK_SECONDS ?= 600  # server soak length (make bench SOAK_SECONDS=60 for a short one)
 
-.PHONY: setup system-packages assets demo test lint bench clean
+.PHONY: setup system-packages assets real-clips demo test lint bench clean
 
 setup: $(STAMP) system-packages assets
 
@@ -23,6 +23,10 @@ assets: $(STAMP)
 	@$(BIN)/talkingface models fetch --quiet
 	@$(BIN)/python -c "from talkingface.samples import fetch_samples; fetch_samples()"
 
+# real talking video with sound, for the self-reenactment tests and benchmark only (never the tool)
+real-clips: $(STAMP) system-packages
+	@$(BIN)/python -c "from talkingface.samples import fetch_real_clips; fetch_real_clips()"
+
 demo: setup
 	@mkdir -p $(OUT)
 	$(BIN)/python scripts/demo.py $(OUT)/demo.mp4
@@ -31,10 +35,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check talkingface tests scripts
 	$(BIN)/ruff format --check talkingface tests scripts
 
-test: setup lint
+test: setup real-clips lint
 	$(BIN)/pytest -q
 
-bench: setup
+bench: setup real-clips
 	$(BIN)/python scripts/bench.py --out BENCHMARKS.md
 	$(BIN)/python scripts/bench_provenance.py --out BENCHMARKS.md
 	$(BIN)/python scripts/bench_memory.py --out BENCHMARKS.md
@@ -46,6 +50,7 @@ bench: setup
 	$(BIN)/python scripts/bench_startup.py --out BENCHMARKS.md
 	$(BIN)/python scripts/bench_server.py --out BENCHMARKS.md --seconds $(SOAK_SECONDS)
 	$(BIN)/python scripts/bench_lids.py --out BENCHMARKS.md
+	$(BIN)/python scripts/bench_reenact.py --out BENCHMARKS.md
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache

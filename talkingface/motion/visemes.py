@@ -1,7 +1,7 @@
 """Phones (+ loudness) → ARKit mouth channels per video frame, with JALI/Rhubarb co-articulation.
 
 Each phone becomes a target (:mod:`.rules`) with a JALI curve: a raised-cosine attack starting
-120 ms (150 ms when rounded) before the sound, a plateau to 75 % of the phone, a 120 ms
+120 ms (150 ms when rounded) before the sound, a plateau to 75 % of the phone, a 180 ms
 release. Overlapping curves blend by per-channel maximum; closure (p/b/m) and the f/v tuck
 then force the jaw shut while they are active. Pauses follow Rhubarb's three bands, so a long
 silence is exactly the portrait's neutral. Curves are built on a 200 Hz grid and pooled to the

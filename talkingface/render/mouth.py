@@ -1,10 +1,17 @@
-"""The mouth interior the photo does not contain: cavity, upper and lower teeth, tongue.
+"""The mouth interior the photo does not contain: cavity, upper and lower teeth, gums, tongue.
 
-Drawn inside the deformed inner-lip outline only, so the lips are always in front of the teeth.
-Everything is computed per pixel from the lip outline (no upscaled sprites), so it stays sharp at
-any resolution. Colours come from the portrait: the teeth take the colour of teeth visible in
-the photo when there are any, else an ivory scaled to the face's exposure; the cavity and the
-tongue take the lips' hue.
+Drawn inside the deformed inner-lip outline only, so the lips are always in front of the teeth,
+and built like a mouth: the upper teeth are fixed to the skull (they hang from where the photo's
+upper lip rests, so a lifting lip bares them and then the gum), the lower teeth ride the jaw
+behind the lower lip, each tooth is its own soft-edged shape whose light falls off toward the
+corners into the dark buccal corridor, the cavity is darkest at the back and lighter toward the
+lips, the upper lip casts a shadow, and a tongue lies low and takes light.
+
+Photometrically it is matched to the portrait: colours come from its own lips, skin and teeth,
+and the layer gets the photo's blur and grain (a webcam frame gets soft teeth, a print its grain).
+When the photo shows its own teeth, those are reused instead, split where the two rows meet: the
+upper row stays with the skull, the lower row rides the jaw, and the gap that opens between them
+is the cavity.
 """
 
 from __future__ import annotations
@@ -15,18 +22,118 @@ import cv2
 import numpy as np
 
 from ..face import topology as T
-from .polygons import chain, coverage, pixels_inside
+from .polygons import area, chain, coverage, pixels_inside
+
+#: the photo's own mouth counts as open (teeth, a dark gap) above this hole area ÷ mouth width²
+PHOTO_OPEN_AREA = 0.02
+#: a photo's opening this wide without teeth we can split into rows is kept as it is (a drawing's
+#: misread outline, a blurry broadcast mouth); a narrower one (parted lips) gives way to the interior
+KEEP_OPEN_AREA = 0.08
+#: the photo shows teeth when the brightest quarter of its opening is this much brighter than its lips
+TEETH_OVER_LIPS = 1.12
+#: … and less coloured than this (max − min over max of RGB): a bright red opening is lip, not teeth
+TEETH_CHROMA = 0.42
+#: upper incisal edge below the resting upper lip, share of the mouth width (middle; less to the corners)
+INCISAL_DROP = 0.11
+INCISAL_ARCH = 0.06
+#: crown height of the upper teeth (gum line above the incisal edge), share of the mouth width
+CROWN = 0.2
+#: visible lower teeth above the lower lip at full jaw, share of the mouth width
+LOWER_SHOW = 0.035
+#: tooth boundaries across the arch, share of the mouth's half width from the middle outward
+#: (central incisor, lateral, canine, two premolars, molar), foreshortened around the arch
+TOOTH_EDGES = (0.0, 0.34, 0.58, 0.76, 0.86, 0.92, 1.0)
+#: brightness of each tooth before the fall-off (front teeth catch the light)
+TOOTH_LIGHT = (1.0, 0.93, 0.84, 0.7, 0.55, 0.4)
+#: the cavity's luminance next to the lips and at the back, as a share of the skin's (lips' hue)
+CAVITY_RIM = 0.4
+CAVITY_BACK = 0.12
+#: the tongue's luminance (in the mouth's shade), share of the skin's
+TONGUE = 0.45
+_GAUSS = 0.7  # soft edges (pixels) before the photo's own blur
 
 
 @dataclass(frozen=True)
 class MouthStyle:
     teeth: np.ndarray  # RGB float32 0–255
-    cavity: np.ndarray
+    cavity: np.ndarray  # the cavity's colour next to the lips
     tongue: np.ndarray
+    gum: np.ndarray
+    blur: float  # Gaussian sigma (pixels) of the photo around the mouth
+    grain: np.ndarray  # (64, 64) float32 noise texture with the photo's own amplitude
+    keep_opening: bool = False  # see KEEP_OPEN_AREA
+    own: OwnTeeth | None = None  # the photo's own teeth, when it shows them
+
+
+@dataclass(frozen=True)
+class OwnTeeth:
+    """The photo's open mouth: its pixels, where its rows of teeth meet, and its resting outline."""
+
+    image: np.ndarray  # the photo (RGB uint8), sampled through the rigid head transform
+    hole: np.ndarray  # (k, 2) the photo's inner-lip outline (MOUTH_HOLE order) in photo pixels
+    split_u: np.ndarray  # across-mouth positions in [-1, 1] …
+    split_t: np.ndarray  # … and where the rows meet there, as a share of the gap from the top
+
+
+def _open_area(landmarks: np.ndarray) -> float:
+    mouth = landmarks[list(T.MOUTH_HOLE), :2]
+    width = float(np.ptp(mouth[:, 0])) or 1.0
+    return area(mouth) / width**2
+
+
+def photo_mouth_open(landmarks: np.ndarray) -> bool:
+    """Does the portrait's own mouth stand open (its inner-lip outline encloses an area)?"""
+    return _open_area(landmarks) > PHOTO_OPEN_AREA
+
+
+def _photo_blur_and_noise(img: np.ndarray, landmarks: np.ndarray) -> tuple[float, float]:
+    """Blur sigma and grain amplitude of the photo's face, from its own skin.
+
+    Grain: robust spread of the finest detail (photo minus a 1-pixel blur) on the skin. Blur: how
+    much of the edge energy survives a sigma-1 blur; a sharp photo loses much of it, a soft one
+    little, mapped to the sigma that would make a sharp render as soft.
+    """
+    grey = cv2.cvtColor(img.astype(np.uint8), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    mask = np.zeros(grey.shape, np.uint8)
+    cv2.fillPoly(mask, [np.round(landmarks[list(T.FACE_OVAL), :2]).astype(np.int32)], 1)
+    if mask.sum() < 100:
+        return 0.6, 0.0
+    fine = grey - cv2.GaussianBlur(grey, (0, 0), 1.0)
+    grain = float(1.4826 * np.median(np.abs(fine[mask > 0])))
+    gx, gy = cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1)
+    soft = cv2.GaussianBlur(grey, (0, 0), 1.0)
+    sx, sy = cv2.Sobel(soft, cv2.CV_32F, 1, 0), cv2.Sobel(soft, cv2.CV_32F, 0, 1)
+    sharp_energy = float(np.mean((gx**2 + gy**2)[mask > 0]))
+    kept = float(np.mean((sx**2 + sy**2)[mask > 0])) / max(sharp_energy, 1e-6)
+    # kept ≈ 0.35 on a crisp photo, → 1 on a blurred one; sigma grows as kept does
+    blur = float(np.clip(0.5 + 2.2 * (kept - 0.4), 0.5, 2.0))
+    return blur, grain
+
+
+def _split_rows(img: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the photo's upper and lower teeth meet per column: the darkest row of the opening."""
+    n_upper = len(T.LIPS_INNER_UPPER)
+    upper = hole[:n_upper]
+    lower = np.concatenate([hole[:1], hole[n_upper:][::-1], hole[n_upper - 1 : n_upper]])
+    left, right = float(upper[:, 0].min()), float(upper[:, 0].max())
+    us = np.linspace(-0.9, 0.9, 19)
+    xs = (left + right) / 2 + us * (right - left) / 2
+    top, bottom = np.interp(xs, *chain(upper)), np.interp(xs, *chain(lower))
+    grey = cv2.GaussianBlur(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32), (0, 0), 1.0)
+    h, w = grey.shape
+    ts = np.full(len(us), 0.55)
+    for k, (x, a, b) in enumerate(zip(xs, top, bottom, strict=True)):
+        if b - a < 3:
+            continue
+        ys = np.linspace(a + 0.25 * (b - a), a + 0.85 * (b - a), 16)
+        values = grey[np.clip(np.round(ys).astype(int), 0, h - 1), int(np.clip(round(x), 0, w - 1))]
+        ts[k] = (ys[int(np.argmin(values))] - a) / (b - a)
+    ts = np.convolve(np.pad(ts, 2, mode="edge"), np.ones(5) / 5, "valid")
+    return us, ts
 
 
 def mouth_style(image: np.ndarray, landmarks: np.ndarray) -> MouthStyle:
-    """Colours for the interior, from this portrait's own lips, skin and light.
+    """Colours, blur and grain for the interior, from this portrait's own lips, skin, teeth and light.
 
     Teeth are never brighter than the skin's highlights (pasted-white teeth are the tell-tale of
     synthetic mouths) and take a little of the skin's tint, so they sit in the photo's light; in a
@@ -34,39 +141,68 @@ def mouth_style(image: np.ndarray, landmarks: np.ndarray) -> MouthStyle:
     """
     img = image.astype(np.float32)
     lips = pixels_inside(img, landmarks[list(T.closed_polygon(T.LIPS_OUTER_UPPER, T.LIPS_OUTER_LOWER)), :2])
-    inner = pixels_inside(img, landmarks[list(T.MOUTH_HOLE), :2])
+    hole = landmarks[list(T.MOUTH_HOLE), :2].astype(np.float64)
+    inner = pixels_inside(img, hole)
     face = pixels_inside(img, landmarks[list(T.FACE_OVAL), :2])
     lip = np.median(lips, 0) if len(lips) else np.array([150.0, 80.0, 80.0])
     skin = np.median(face, 0) if len(face) else np.array([190.0, 150.0, 130.0])
     highlight = float(np.percentile(face.mean(1), 97)) if len(face) else 200.0
     grey = len(face) > 0 and float(np.median(np.ptp(face, axis=1))) < 6.0
     tint = np.ones(3) if grey else skin / max(float(skin.mean()), 1.0)
-    ivory = np.ones(3) if grey else np.array([1.0, 0.97, 0.9])
-    teeth = min(0.97 * highlight, 238.0) * (0.65 * ivory + 0.35 * tint)
-    if len(inner) > 30:  # the photo shows teeth: use their colour
+    ivory = np.ones(3) if grey else np.array([1.0, 0.93, 0.8])
+    teeth = min(0.9 * highlight, 230.0) * (0.6 * ivory + 0.4 * tint)
+    shows_teeth = False
+    if len(inner) > 30 and photo_mouth_open(landmarks):  # the photo shows teeth: use their colour
         luma = inner.mean(1)
         bright = inner[luma > np.percentile(luma, 75)]
-        if len(bright) and bright.mean() > 1.25 * lip.mean():
+        tone = np.median(bright, 0) if len(bright) else lip
+        chroma = float(np.ptp(tone) / max(float(tone.max()), 1.0))
+        if len(bright) and bright.mean() > TEETH_OVER_LIPS * lip.mean() and chroma < TEETH_CHROMA:
             teeth = np.median(bright, 0)
-    red = np.ones(3) if grey else np.array([1.0, 0.55, 0.55])
-    cavity = lip * 0.38 * red
-    tongue = lip * 0.85 * (np.ones(3) if grey else np.array([1.0, 0.72, 0.72]))
-    return MouthStyle(teeth.astype(np.float32), cavity.astype(np.float32), tongue.astype(np.float32))
+            shows_teeth = True
+    red = np.ones(3) if grey else np.array([1.0, 0.62, 0.6])
+    hue = lip * red
+    luma = np.array([0.299, 0.587, 0.114])
+    cavity = hue / max(float(hue @ luma), 1.0) * CAVITY_RIM * float(skin @ luma)
+    pink = hue * (np.ones(3) if grey else np.array([1.0, 1.1, 1.1]))
+    tongue = pink / max(float(pink @ luma), 1.0) * TONGUE * float(skin @ luma)
+    gum = lip * (np.ones(3) if grey else np.array([1.02, 0.82, 0.84]))
+    blur, amplitude = _photo_blur_and_noise(image, landmarks)
+    rng = np.random.default_rng(7)
+    grain = (rng.standard_normal((64, 64)) * amplitude).astype(np.float32)
+    own = None
+    if shows_teeth:
+        us, ts = _split_rows(np.ascontiguousarray(image), hole)
+        # a row taller than a tooth's crown is not a row of teeth (a misread outline): leave it be
+        width = float(np.ptp(hole[:, 0])) or 1.0
+        height = float(np.ptp(hole[:, 1]))
+        if height * max(float(ts.max()), 1.0 - float(ts.min())) <= CROWN * 1.5 * width:
+            own = OwnTeeth(np.ascontiguousarray(image), hole.astype(np.float32), us, ts)
+    f32 = np.float32
+    colours = (teeth.astype(f32), cavity.astype(f32), tongue.astype(f32), gum.astype(f32))
+    return MouthStyle(*colours, blur, grain, own is None and _open_area(landmarks) > KEEP_OPEN_AREA, own)
+
+
+def _rows(hole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n_upper = len(T.LIPS_INNER_UPPER)
+    upper = hole[:n_upper]
+    lower = np.concatenate([hole[:1], hole[n_upper:][::-1], hole[n_upper - 1 : n_upper]])
+    return upper, lower
 
 
 def draw_mouth(
     frame: np.ndarray, lm2d: np.ndarray, rest_hole: np.ndarray, jaw: float, style: MouthStyle
 ) -> None:
-    """Composite the interior into ``frame`` (in place) where the lips part beyond the photo's own gap.
+    """Composite the interior into ``frame`` (in place) wherever the lips part.
 
     ``lm2d``: deformed landmarks (478, 2). ``rest_hole``: the photo's own inner-lip outline moved
-    rigidly with the head; inside it the photo's own mouth (e.g. its teeth) is kept.
+    rigidly with the head (the skull's frame: the upper teeth hang from it).
     """
     upper = lm2d[list(T.LIPS_INNER_UPPER)]
     lower = lm2d[list(T.LIPS_INNER_LOWER)]
     hole = lm2d[list(T.MOUTH_HOLE)]
-    x0, y0 = np.floor(hole.min(0)).astype(int) - 2
-    x1, y1 = np.ceil(hole.max(0)).astype(int) + 3
+    x0, y0 = np.floor(np.minimum(hole.min(0), rest_hole.min(0))).astype(int) - 3
+    x1, y1 = np.ceil(np.maximum(hole.max(0), rest_hole.max(0))).astype(int) + 4
     x0, y0 = max(x0, 0), max(y0, 0)
     x1, y1 = min(x1, frame.shape[1]), min(y1, frame.shape[0])
     w, h = x1 - x0, y1 - y0
@@ -74,9 +210,7 @@ def draw_mouth(
         return
     xs = np.arange(x0, x1) + 0.5
     gap = np.interp(xs, *chain(lower)) - np.interp(xs, *chain(upper))
-    n_upper = len(T.LIPS_INNER_UPPER)
-    rest_upper = rest_hole[:n_upper]
-    rest_lower = np.concatenate([rest_hole[:1], rest_hole[n_upper:][::-1], rest_hole[n_upper - 1 : n_upper]])
+    rest_upper, rest_lower = _rows(rest_hole)
     rest_gap = np.interp(xs, *chain(rest_lower)) - np.interp(xs, *chain(rest_upper))
     # lips pressed over a mouth the photo shows open: what is left of the opening is the dark seam
     # between the lips, not a jagged line of the photo's teeth
@@ -85,62 +219,174 @@ def draw_mouth(
         seam = coverage(hole, x0, y0, w, h) * sealed[None, :]
         seam = np.maximum(seam, cv2.GaussianBlur(seam, (3, 3), 0.7))  # close the sliver's pixel gaps
         region = frame[y0:y1, x0:x1].astype(np.float32)
-        colour = np.minimum(style.cavity * 1.7, 255.0)
+        colour = np.minimum(style.cavity * 0.9, 255.0)
         frame[y0:y1, x0:x1] = np.clip(
             region * (1 - seam[..., None]) + colour * seam[..., None] + 0.5, 0, 255
         ).astype(np.uint8)
     if gap.max() < 0.7:
         return
-    alpha = np.clip(coverage(hole, x0, y0, w, h) - coverage(rest_hole, x0, y0, w, h), 0.0, 1.0)
+    alpha = coverage(hole, x0, y0, w, h) * np.clip((gap - 0.7) / 1.0, 0.0, 1.0)[None, :]
+    # inside the photo's own opening its own pixels stay until the lips move (the rest pose is the
+    # photo, exactly): without teeth of its own until they part further, with them as soon as the
+    # lower row has somewhere to go
+    width = max(float(np.ptp(rest_hole[:, 0])), 1.0)
+    if style.keep_opening:
+        moved = np.zeros((1, w))
+    elif style.own is None:
+        moved = np.clip((float(np.max(gap - rest_gap)) - 0.5) / (0.06 * width), 0.0, 1.0)  # the whole opening
+    else:
+        moved = np.clip((np.abs(gap - rest_gap) - 0.3) / (0.03 * width), 0.0, 1.0)[None, :]
+    alpha = np.clip(alpha - coverage(rest_hole, x0, y0, w, h) * (1.0 - moved), 0.0, 1.0)
     if alpha.max() <= 0:
         return
-    patch = _interior(x0, y0, w, h, upper, lower, jaw, style)
+    patch = _interior(x0, y0, w, h, upper, lower, rest_upper, rest_lower, jaw, style)
+    patch = _photometric(patch, x0, y0, style)
+    if style.own is not None:
+        patch = _own_teeth(patch, x0, y0, w, h, lower, rest_hole, rest_upper, rest_lower, style)
     region = frame[y0:y1, x0:x1].astype(np.float32)
     a = alpha[..., None]
     frame[y0:y1, x0:x1] = np.clip(region * (1 - a) + patch * a + 0.5, 0, 255).astype(np.uint8)
 
 
+def _photometric(patch: np.ndarray, x0: int, y0: int, style: MouthStyle) -> np.ndarray:
+    """The photo's blur and grain (the grain is fixed to the frame, like a sensor's)."""
+    patch = cv2.GaussianBlur(patch, (0, 0), float(np.hypot(style.blur, _GAUSS)))
+    h, w = patch.shape[:2]
+    g = style.grain
+    ys, xs = (np.arange(y0, y0 + h) % g.shape[0]), (np.arange(x0, x0 + w) % g.shape[1])
+    return patch + g[np.ix_(ys, xs)][..., None]
+
+
+def _smooth(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3 - 2 * x)
+
+
 def _interior(
-    x0: int, y0: int, w: int, h: int, upper: np.ndarray, lower: np.ndarray, jaw: float, style: MouthStyle
-) -> np.ndarray:
+    x0: int, y0: int, w: int, h: int, upper: np.ndarray, lower: np.ndarray,
+    rest_upper: np.ndarray, rest_lower: np.ndarray, jaw: float, style: MouthStyle,
+) -> np.ndarray:  # fmt: skip
+    """Cavity, tongue, lower and upper teeth and gums over the box, before the photo's blur."""
     xs = np.arange(x0, x0 + w, dtype=np.float32) + 0.5
     ys = (np.arange(y0, y0 + h, dtype=np.float32) + 0.5)[:, None]
     top = np.interp(xs, *chain(upper))[None, :]
     bottom = np.interp(xs, *chain(lower))[None, :]
-    left, right = float(upper[:, 0].min()), float(upper[:, 0].max())
+    rest_top = np.interp(xs, *chain(rest_upper))[None, :]
+    rest_bottom = np.interp(xs, *chain(rest_lower))[None, :]
+    left, right = float(rest_upper[:, 0].min()), float(rest_upper[:, 0].max())
     width = max(right - left, 1.0)
     centre = (left + right) / 2
-    across = np.clip(np.abs(xs - centre) / (width / 2), 0, 1)[None, :]  # 0 middle → 1 corners
+    u = np.clip((xs - centre) / (width / 2), -1.2, 1.2)[None, :]
+    au = np.abs(u)
     opening = np.maximum(bottom - top, 1e-3)
+    inside = np.clip((1.0 - au) / 0.1, 0.0, 1.0)  # the arch ends softly at the corners
 
-    # cavity: dark, darkest at the back (middle of the opening), a little light near the lips
-    depth = 1.0 - np.clip(np.abs((ys - top) / opening - 0.5) * 2.0, 0, 1)
-    cavity = style.cavity * (1.0 - 0.5 * depth[..., None]) * (0.85 + 0.3 * across[..., None])
-    out = np.broadcast_to(cavity, (h, w, 3)).copy()
+    # cavity: lit near the lips, dark at the back and in the buccal corridors
+    rim = np.minimum(ys - top, bottom - ys) / np.maximum(opening / 2, 1.0)
+    depth = _smooth(rim / 0.9) ** 0.7
+    shade = (
+        (CAVITY_RIM - (CAVITY_RIM - CAVITY_BACK) * depth)
+        / CAVITY_RIM
+        * (1.0 - 0.45 * _smooth((au - 0.55) / 0.5))
+    )
+    out = style.cavity[None, None, :] * shade[..., None]
 
-    # tongue: a low rounded mass resting behind the lower teeth
-    tongue_top = bottom - opening * (0.22 + 0.08 * min(jaw, 1.0)) + 0.9 * across**2 * opening
-    tongue_a = np.clip(ys - tongue_top, 0, 1.0)
-    shade = np.clip((ys - tongue_top) / np.maximum(opening * 0.3, 1), 0, 1)
-    tongue_rgb = style.tongue * (0.7 + 0.3 * shade[..., None])
-    out = out * (1 - tongue_a[..., None]) + tongue_rgb * tongue_a[..., None]
+    # tongue: a low mound behind the lower teeth, its crest catching light
+    tongue_top = bottom - opening * (0.28 - 0.06 * min(jaw, 1.0)) + 0.55 * opening * au**2
+    into = (ys - tongue_top) / np.maximum(0.25 * opening, 1.0)
+    tongue_a = np.clip((ys - tongue_top) + 0.5, 0.0, 1.0) * inside
+    tongue_light = 0.62 + 0.38 * np.exp(-((into - 0.25) ** 2) / 0.18) - 0.25 * au
+    out = _over(out, style.tongue[None, None, :] * tongue_light[..., None], tongue_a)
 
-    # teeth: incisors hanging from the upper lip (scalloped edges, shadowed by the lip above and
-    # toward the corners), a shorter darker row on the jaw once the mouth is well open
-    tooth_w = width * 0.125
-    pos = (xs - centre) / tooth_w
-    phase = pos - np.round(pos)  # −0.5 … 0.5 across each tooth
-    scallop = 1.0 - 0.25 * (2 * np.abs(phase)) ** 3
-    upper_len = np.minimum(width * 0.105, 0.62 * opening) * (1.0 - 0.45 * across**2) * scallop
-    upper_a = np.clip(top + upper_len - ys + 0.5, 0, 1) * (across < 0.9)
-    lower_len = np.minimum(width * 0.045, 0.22 * opening) * np.clip((jaw - 0.35) / 0.3, 0, 1)
-    lower_len = lower_len * (1.0 - 0.6 * across**2) * scallop
-    lower_a = np.clip(ys - (bottom - lower_len) + 0.5, 0, 1) * (across < 0.8) * (lower_len > 0.5)
-    gaps = 1.0 - 0.12 * np.clip(1.0 - 2 * np.abs(np.abs(phase) - 0.5) * 8, 0, 1)  # thin gap shading
-    fade = 1.0 - 0.5 * across**1.6
-    lip_shadow = 0.72 + 0.28 * np.clip((ys - top) / np.maximum(upper_len * 0.5, 1), 0, 1)
-    upper_rgb = style.teeth * (gaps * fade * lip_shadow)[..., None]
-    lower_rgb = style.teeth * (0.58 * gaps * fade)[..., None] * np.ones((h, 1, 1))
-    out = out * (1 - lower_a[..., None]) + lower_rgb * lower_a[..., None]
-    out = out * (1 - upper_a[..., None]) + upper_rgb * upper_a[..., None]
-    return out.astype(np.float32)
+    # tooth index and position across each tooth (0 edge, 1 middle): soft gaps between teeth
+    edges = np.asarray(TOOTH_EDGES, np.float32)
+    k = np.clip(np.searchsorted(edges, au, side="right") - 1, 0, len(edges) - 2)
+    lo, hi = edges[k], edges[k + 1]
+    across = np.clip((au - lo) / np.maximum(hi - lo, 1e-3), 0.0, 1.0)
+    tooth_px = (hi - lo) * width / 2  # this tooth's width in pixels
+    to_gap = np.minimum(across, 1.0 - across) * tooth_px  # pixels to the nearest gap between teeth
+    gaps = 1.0 - 0.35 * np.exp(-((to_gap / 0.8) ** 2))
+    light = np.asarray(TOOTH_LIGHT, np.float32)[k] * (1.0 - 0.35 * au**2) * gaps
+
+    # lower teeth ride the jaw: their edges show just above the lower lip once the mouth is open
+    show = width * LOWER_SHOW * np.clip((jaw - 0.3) / 0.4, 0.0, 1.0) * (1.0 - 2.2 * au**2)
+    lower_edge = bottom - show + 0.02 * width * (2 * across - 1) ** 4
+    lower_a = np.clip((ys - lower_edge) / 1.0 + 0.5, 0.0, 1.0) * (show > 0.4)
+    lower_rgb = (
+        style.teeth[None, None, :] * (0.62 * light * (0.8 + 0.2 * _smooth((ys - lower_edge) / 3)))[..., None]
+    )
+    out = _over(out, lower_rgb, lower_a)
+
+    # upper teeth hang from the skull where the photo's upper lip rests: the lip shadows their top,
+    # a lifting lip bares more of them and, above the gum line, the gum
+    rest_line = np.minimum(rest_top, rest_bottom)
+    incisal = rest_line + width * (INCISAL_DROP - INCISAL_ARCH * au**2)
+    incisal = incisal - 0.025 * width * (2 * across - 1) ** 4 * (au < 0.8)  # rounded tooth corners
+    gum_line = incisal - width * CROWN * (1.0 - 0.3 * au**2) + 0.02 * width * (1 - (2 * across - 1) ** 2)
+    upper_a = np.clip((incisal - ys) / 1.0 + 0.5, 0.0, 1.0) * inside
+    lip_shadow = 0.55 + 0.45 * _smooth((ys - top) / np.maximum(0.5 * (incisal - top), 1.5))
+    edge_glass = 1.0 - 0.12 * _smooth((ys - incisal + 0.18 * width * 0.1) / 2.0)
+    upper_rgb = style.teeth[None, None, :] * (light * lip_shadow * edge_glass)[..., None]
+    gum_a = np.clip((gum_line - ys) / 1.0 + 0.5, 0.0, 1.0)
+    upper_rgb = (
+        upper_rgb * (1 - gum_a[..., None])
+        + (style.gum * 0.8)[None, None, :] * lip_shadow[..., None] * gum_a[..., None]
+    )
+    return _over(out, upper_rgb, upper_a).astype(np.float32)
+
+
+def _over(base: np.ndarray, layer: np.ndarray, a: np.ndarray) -> np.ndarray:
+    return base * (1 - a[..., None]) + layer * a[..., None]
+
+
+def _own_teeth(
+    patch: np.ndarray, x0: int, y0: int, w: int, h: int, lower: np.ndarray, rest_hole: np.ndarray,
+    rest_upper: np.ndarray, rest_lower: np.ndarray, style: MouthStyle,
+) -> np.ndarray:  # fmt: skip
+    """The photo's own teeth over the synthetic interior: the upper row rigid with the skull, the
+    lower row moved as the lower lip moves, the cavity showing in the gap that opens between them."""
+    own = style.own
+    # photo → frame by the rigid head motion (least squares over the resting outline)
+    frame_to_photo, *_ = np.linalg.lstsq(
+        np.column_stack([rest_hole, np.ones(len(rest_hole))]), own.hole, rcond=None
+    )
+    xs = np.arange(x0, x0 + w, dtype=np.float32) + 0.5
+    ys = (np.arange(y0, y0 + h, dtype=np.float32) + 0.5)[:, None]
+    rest_top = np.interp(xs, *chain(rest_upper))
+    rest_bottom = np.interp(xs, *chain(rest_lower))
+    left, right = float(rest_upper[:, 0].min()), float(rest_upper[:, 0].max())
+    u = (xs - (left + right) / 2) / max((right - left) / 2, 1.0)
+    split = rest_top + np.interp(u, own.split_u, own.split_t) * np.maximum(rest_bottom - rest_top, 0.0)
+    drop = np.interp(xs, *chain(lower)) - rest_bottom  # how far the lower lip (and jaw) moved
+    split, drop = split[None, :], drop[None, :]
+    in_upper = ys < split
+    source_y = np.where(in_upper, ys, ys - drop)
+    in_lower = ~in_upper & (source_y >= split)
+    valid = (in_upper | in_lower) * np.clip((1.0 - np.abs(u)[None, :]) / 0.15, 0.0, 1.0)
+    gx = np.broadcast_to(xs[None, :], (h, w))
+    map_x = (gx * frame_to_photo[0, 0] + source_y * frame_to_photo[1, 0] + frame_to_photo[2, 0]).astype(
+        np.float32
+    )
+    map_y = (gx * frame_to_photo[0, 1] + source_y * frame_to_photo[1, 1] + frame_to_photo[2, 1]).astype(
+        np.float32
+    )
+    photo = cv2.remap(own.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(
+        np.float32
+    )
+    # the photo's own rows are used only where the photo shows the inside of its mouth
+    # (one pixel wider than the outline: at the rim the photo's own lip edge, never a seam)
+    rest_cov = cv2.dilate(coverage(rest_hole, x0, y0, w, h), np.ones((3, 3), np.uint8))
+    photo_cov = np.where(in_upper, 1.0, _shift_rows(rest_cov, drop))
+    a = np.clip(photo_cov, 0.0, 1.0) * valid
+    # the lower row's top edge softly, as a real edge is
+    a = a * np.where(in_lower, np.clip((source_y - split) / 1.5, 0.0, 1.0), 1.0)
+    return _over(patch, photo, a)
+
+
+def _shift_rows(cov: np.ndarray, drop: np.ndarray) -> np.ndarray:
+    """Coverage moved down by ``drop`` pixels per column (nearest row)."""
+    h = cov.shape[0]
+    rows = np.arange(h)[:, None] - np.round(drop).astype(int)
+    ok = (rows >= 0) & (rows < h)
+    cols = np.broadcast_to(np.arange(cov.shape[1])[None, :], rows.shape)
+    return np.where(ok, cov[np.clip(rows, 0, h - 1), cols], 0.0)

@@ -16,8 +16,7 @@ from .deform import deform, head_transform
 from .eyelids import build_lid, draw_lid
 from .gaze import build_eye, draw_eye, gaze_offset
 from .layers import BackgroundLayer, keep_background
-from .mouth import draw_mouth, mouth_style
-from .polygons import area
+from .mouth import draw_mouth, mouth_style, photo_mouth_open
 from .rig import N_LANDMARKS, FaceRig
 from .warp import affines, backward_map, fit_affine
 
@@ -44,9 +43,7 @@ class Renderer:
         self._holes = [np.array(h) for h in _HOLES]
         # A photo whose lips are closed has only a seam inside the inner-lip outline: that sliver
         # must stretch with the lips. An open mouth (teeth) keeps its contents rigid instead.
-        mouth = self._rest[list(T.MOUTH_HOLE), :2]
-        width = float(np.ptp(mouth[:, 0])) or 1.0
-        self._mouth_open_in_photo = area(mouth) / width**2 > 0.02
+        self._mouth_open_in_photo = photo_mouth_open(rig.vertices[:N_LANDMARKS])
         lm = rig.vertices[:N_LANDMARKS]
         self._lids = [build_lid(rig.image, lm, side, rig.iod) for side in ("Right", "Left")]
         self._eyes = [e for e in (build_eye(rig.image, lm, s) for s in ("Right", "Left")) if e is not None]
