@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import queue
+import threading
 import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
@@ -191,6 +195,60 @@ def given_motion(options: GenerateOptions, n_frames: int) -> MotionTrack | None:
     return out
 
 
+def _prepare_face(rgb: np.ndarray, options: GenerateOptions, name: str) -> tuple[Portrait, Renderer]:
+    with FaceLandmarker() as landmarker:
+        framed = prepare_portrait(rgb, landmarker, options.mode, options.size, name=name)
+    return framed, Renderer(build_rig(framed.image, framed.face))
+
+
+#: frames in flight between the renderer and the encoder: enough to ride out jitter, few enough
+#: that memory does not depend on the clip's length
+RENDER_AHEAD = 4
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def render_ahead(frames: Iterable[np.ndarray], depth: int = RENDER_AHEAD) -> Iterator[np.ndarray]:
+    """Yield ``frames``, produced by a worker thread up to ``depth`` frames ahead of the consumer,
+    so rendering and encoding (PyAV, OpenCV and NumPy release the GIL) use two cores. An error in
+    the worker is raised here; leaving the loop early stops the worker."""
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for frame in frames:
+                if not put(frame):
+                    return
+            put(done)
+        except BaseException as error:  # handed to the consumer, which raises it
+            put(_Failed(error))
+
+    worker = threading.Thread(target=work, name="render-ahead", daemon=True)
+    worker.start()
+    try:
+        while (item := ready.get()) is not done:
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
 def generate(
     portrait: str | Path,
     audio: str | Path,
@@ -209,16 +267,17 @@ def generate(
     out = check_output(output, [portrait, audio])
     rgb = load_portrait(portrait)
     features = analyse_audio(audio, options)
-    with FaceLandmarker() as landmarker:
-        framed: Portrait = prepare_portrait(rgb, landmarker, options.mode, options.size, name=str(portrait))
+    # the face (landmarker, rig) on one core while the other recognises phones for the motion
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        face = pool.submit(_prepare_face, rgb, options, str(portrait))
+        track = given_motion(options, len(features))
+        if track is None:
+            track = audio_motion(audio, features, options)
+        framed, renderer = face.result()
     notes = []
     if framed.n_faces > 1:
         notes.append(f"{framed.n_faces} faces found in {portrait}; animating the largest")
         reporter.note(notes[-1])
-    renderer = Renderer(build_rig(framed.image, framed.face))
-    track = given_motion(options, len(features))
-    if track is None:
-        track = audio_motion(audio, features, options)
     for key in ("lipsync_note", "length_note"):
         if note := track.meta.get(key):
             notes.append(note)
@@ -238,7 +297,7 @@ def generate(
         out, width, height, options.fps, audio, crf=options.crf,
         metadata=container_metadata(generation), before_publish=sign,
     ) as writer:  # fmt: skip
-        for frame in renderer.render_track(track):
+        for frame in render_ahead(renderer.render_track(track)):
             writer.write(mark(frame))
             reporter.advance()
     if signed and signed[0] is not None and (notice := signed[0].notice):
@@ -257,4 +316,5 @@ __all__ = [
     "audio_motion",
     "generate",
     "given_motion",
+    "render_ahead",
 ]
