@@ -37,7 +37,12 @@ class Renderer:
     def __init__(self, rig: FaceRig) -> None:
         self.rig = rig
         self._rest = rig.vertices.astype(np.float64)
-        self._style = mouth_style(rig.image, rig.vertices[:N_LANDMARKS])
+        # colours are sampled from the region of interest only: in full mode a big picture with a
+        # small face costs what the face costs
+        x0, y0, x1, y1 = rig.roi
+        region = rig.image[y0:y1, x0:x1]
+        local = rig.vertices[:N_LANDMARKS] - np.array([x0, y0, 0], np.float32)
+        self._style = mouth_style(region, local)
         # outer triangles whose corners all stay still map to themselves: the id map's default
         moving = rig.follow[rig.outer_triangles].max(1) > 0
         outer = wind(rig.outer_triangles[moving], self._rest[:, :2], each=True)
@@ -50,7 +55,7 @@ class Renderer:
         mouth = self._rest[list(T.MOUTH_HOLE), :2]
         width = float(np.ptp(mouth[:, 0])) or 1.0
         self._mouth_open_in_photo = area(mouth) / width**2 > 0.02
-        self._lids = lid_style(rig.image, rig.vertices[:N_LANDMARKS], rig.iod)
+        self._lids = lid_style(region, local, rig.iod)
         lm = rig.vertices[:N_LANDMARKS]
         self._eyes = [e for e in (build_eye(rig.image, lm, s) for s in ("Right", "Left")) if e is not None]
         right_eye, left_eye = lm[[33, 133], :2].mean(0), lm[[362, 263], :2].mean(0)

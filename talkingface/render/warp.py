@@ -302,6 +302,17 @@ class MeshWarp:
             map_y.reshape(-1)[pixels] = c[:, 3] * fx + c[:, 4] * fy + c[:, 5]
         return map_x[: self._h, : self._w], map_y[: self._h, : self._w]
 
+    def reference(
+        self, xy: np.ndarray, order: np.ndarray, holes: list[tuple[np.ndarray, np.ndarray]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The same relative maps from :func:`backward_map` (a fill call per triangle, every pixel
+        gathered): the renderer's map before this class, for comparisons and benchmarks."""
+        dst = xy[self._tris][order]
+        map_x, map_y = backward_map(self.roi, dst, affines(dst, self._src[order]), holes)
+        map_x -= np.arange(self._w, dtype=np.float32)
+        map_y -= np.arange(self._h, dtype=np.float32)[:, None]
+        return map_x, map_y
+
     def _marks(
         self,
         dst: np.ndarray,
