@@ -6,7 +6,7 @@ import hashlib
 import queue
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -97,8 +97,14 @@ def analyse_audio(audio: str | Path, options: GenerateOptions) -> AudioFeatures:
     return features
 
 
-def audio_motion(audio: str | Path, features: AudioFeatures, options: GenerateOptions) -> MotionTrack:
-    """Head, eyes and brows from the audio features; the mouth from phones or acoustic cues."""
+def audio_motion(
+    audio: str | Path,
+    features: AudioFeatures,
+    options: GenerateOptions,
+    between_blocks: Callable[[], object] | None = None,
+) -> MotionTrack:
+    """Head, eyes and brows from the audio features; the mouth from phones or acoustic cues.
+    ``between_blocks`` runs before each block of recognition (it may raise to stop early)."""
     track = motion_from_audio(
         features,
         options.seed,
@@ -118,6 +124,8 @@ def audio_motion(audio: str | Path, features: AudioFeatures, options: GenerateOp
     blocks = whole or audio_blocks(audio, features)
     notes, methods = [], []
     for first, stop, samples in blocks:
+        if between_blocks is not None:
+            between_blocks()
         mouth = mouth_frames(samples, stop - first, options.fps, options.transcript, options.language)
         part = MotionTrack(track.fps, track.pose[first:stop], track.blendshapes[first:stop])  # views
         write_mouth(part, mouth.values)
@@ -270,9 +278,14 @@ def generate(
     # the face (landmarker, rig) on one core while the other recognises phones for the motion
     with ThreadPoolExecutor(max_workers=1) as pool:
         face = pool.submit(_prepare_face, rgb, options, str(portrait))
+
+        def face_failed() -> None:  # a portrait without a usable face stops the work at once
+            if face.done():
+                face.result()
+
         track = given_motion(options, len(features))
         if track is None:
-            track = audio_motion(audio, features, options)
+            track = audio_motion(audio, features, options, between_blocks=face_failed)
         framed, renderer = face.result()
     notes = []
     if framed.n_faces > 1:
