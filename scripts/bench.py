@@ -1,51 +1,163 @@
-"""`make bench`: speed of the renderer and of the whole pipeline, written to BENCHMARKS.md.
+"""`make bench`: speed of the renderer, the encoder and the whole command, written to BENCHMARKS.md.
 
-Speeds are reported next to a bare ``cv2.remap`` of the same frame size measured in the same
-run (the practical ceiling of a warp renderer), so the ratios survive a noisy shared machine.
+Speeds are reported next to references measured in the same run, so the ratios survive a noisy,
+shared machine: a bare ``cv2.remap`` of the same frame size (the practical ceiling of a warp
+renderer) and the renderer's previous backward map (a ``cv2.fillConvexPoly`` per triangle, every
+pixel gathered), swapped in for the current one. Whole-command times run the real CLI in its own
+process, start-up included. Also writes docs/warp_difference.png: where the two maps' frames differ.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 from benchmd import stamp, write_section
+from PIL import Image
 
-import talkingface
 from talkingface.audio.features import audio_features
 from talkingface.eval.portraits import in_large_picture
 from talkingface.face.landmarker import FaceLandmarker
 from talkingface.face.portrait import prepare_portrait
 from talkingface.io.audio import iter_audio, load_audio, save_wav
 from talkingface.io.image import load_portrait
+from talkingface.io.video import PRESET, X264_PARAMS
 from talkingface.motion.generate import motion_from_audio
 from talkingface.render.renderer import Renderer
 from talkingface.render.rig import build_rig
 from talkingface.samples import fetch_samples
 
-
-def time_per_call(fn, n: int) -> float:
-    fn()
-    start = time.perf_counter()
-    for _ in range(n):
-        fn()
-    return (time.perf_counter() - start) / n
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def bench_renderer(image: np.ndarray, mode: str, size: int, track, n: int) -> dict:
+def quiet_time(calls: dict, rounds: int) -> dict:
+    """Seconds per call of each named list of calls, robust to a shared machine: every call is
+    timed alone, interleaved with the others, ``rounds`` times, and its fastest time kept (other
+    processes only ever slow a call down); the result is the mean of those minima."""
+    best = {name: np.full(len(fns), np.inf) for name, fns in calls.items()}
+    for _ in range(rounds):
+        for name, fns in calls.items():
+            for k, fn in enumerate(fns):
+                start = time.perf_counter()
+                fn()
+                best[name][k] = min(best[name][k], time.perf_counter() - start)
+    return {name: float(times.mean()) for name, times in best.items()}
+
+
+def renderers(image: np.ndarray, mode: str, size: int) -> tuple[Renderer, Renderer]:
+    """The renderer, and the same rig rendered with the previous (per-triangle) backward map."""
     with FaceLandmarker() as fl:
         framed = prepare_portrait(image, fl, mode, size)
-    renderer = Renderer(build_rig(framed.image, framed.face))
-    h, w = framed.image.shape[:2]
-    i = iter(range(10**9))
-    render = time_per_call(lambda: renderer.render(*track.frame(next(i) % len(track))), n)
+    rig = build_rig(framed.image, framed.face)
+    new, old = Renderer(rig), Renderer(rig)
+    old._warp = old._warp.reference  # the renderer's map before the lattice (bench only)
+    return new, old
+
+
+def bench_renderer(image: np.ndarray, mode: str, size: int, track, rounds: int) -> dict:
+    new, old = renderers(image, mode, size)
+    frame = new.rig.image
+    h, w = frame.shape[:2]
     mx, my = np.meshgrid(np.arange(w, dtype=np.float32) + 0.3, np.arange(h, dtype=np.float32) + 0.2)
-    remap = time_per_call(lambda: cv2.remap(framed.image, mx, my, cv2.INTER_LINEAR), n)
-    return {"size": f"{w}×{h}", "render_fps": 1 / render, "remap_fps": 1 / remap}
+    picks = range(0, len(track), max(1, len(track) // 25))  # frames across the whole track
+    times = quiet_time(
+        {
+            "render": [lambda k=k: new.render(*track.frame(k)) for k in picks],
+            "before": [lambda k=k: old.render(*track.frame(k)) for k in picks],
+            "remap": [lambda: cv2.remap(frame, mx, my, cv2.INTER_LINEAR)] * len(picks),
+        },
+        rounds,
+    )
+    return {"size": f"{w}×{h}", **{f"{k}_fps": 1 / v for k, v in times.items()}}
+
+
+def difference_sheet(image: np.ndarray, track, path: Path) -> dict:
+    """Frames of the whole track with both maps: the largest difference per pixel, shown ×8."""
+    new, old = renderers(image, "crop", 512)
+    worst = np.zeros(new.rig.image.shape[:2], np.int16)
+    changed = []
+    for k in range(len(track)):
+        a, b = new.render(*track.frame(k)), old.render(*track.frame(k))
+        d = np.abs(a.astype(np.int16) - b.astype(np.int16)).max(2)
+        worst = np.maximum(worst, d)
+        changed.append(float((d > 2).mean()))
+    k = int(np.argmax(changed))
+    a, b = new.render(*track.frame(k)), old.render(*track.frame(k))
+    heat = cv2.applyColorMap(np.clip(worst * 8, 0, 255).astype(np.uint8), cv2.COLORMAP_INFERNO)[..., ::-1]
+    y, x = np.unravel_index(np.argmax(np.abs(a.astype(int) - b.astype(int)).max(2)), a.shape[:2])
+    y0, x0 = int(np.clip(y - 32, 0, a.shape[0] - 64)), int(np.clip(x - 32, 0, a.shape[1] - 64))
+
+    def zoom(img: np.ndarray) -> np.ndarray:
+        return cv2.resize(img[y0 : y0 + 64, x0 : x0 + 64], (256, 256), interpolation=cv2.INTER_NEAREST)
+
+    top = np.hstack([cv2.resize(b, (256, 256), interpolation=cv2.INTER_AREA), cv2.resize(heat, (256, 256))])
+    sheet = np.vstack([top, np.hstack([zoom(b), zoom(a)])])
+    Image.fromarray(sheet).save(path, optimize=True)
+    return {
+        "frames": len(track),
+        "mean_changed": float(np.mean(changed)),
+        "max_changed": float(np.max(changed)),
+        "max_diff": int(worst.max()),
+    }
+
+
+def bench_encoder(frames: np.ndarray, fps: float = 25.0) -> list[dict]:
+    """CPU time, size and PSNR of H.264 settings on real rendered frames (crf 18, 512²)."""
+    rows = []
+    for preset, params in (
+        ("ultrafast", ""),
+        ("superfast", ""),
+        ("veryfast", ""),
+        ("faster", ""),
+        (PRESET, X264_PARAMS),
+    ):
+        path = Path(tempfile.mkdtemp()) / "enc.mp4"
+        with av.open(str(path), "w") as out:
+            stream = out.add_stream("libx264", rate=int(fps))
+            stream.width, stream.height = frames.shape[2], frames.shape[1]
+            stream.pix_fmt = "yuv420p"
+            stream.options = {"crf": "18", "preset": preset, **({"x264-params": params} if params else {})}
+            cpu, wall = time.process_time(), time.perf_counter()
+            for k, f in enumerate(frames):
+                vf = av.VideoFrame.from_ndarray(f, format="rgb24")
+                vf.pts = k
+                out.mux(stream.encode(vf))
+            out.mux(stream.encode(None))
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        with av.open(str(path)) as inp:
+            decoded = [fr.to_ndarray(format="rgb24") for fr in inp.decode(video=0)]
+        mse = np.mean(
+            [np.mean((a.astype(np.float32) - b) ** 2) for a, b in zip(decoded, frames, strict=True)]
+        )
+        rows.append(
+            {
+                "setting": preset + (f" + `{params}`" if params else ""),
+                "cpu_ms": cpu / len(frames) * 1e3,
+                "wall_ms": wall / len(frames) * 1e3,
+                "kbps": path.stat().st_size * 8 / 1000 / (len(frames) / fps),
+                "psnr": 10 * np.log10(255**2 / mse),
+            }
+        )
+    return rows
+
+
+def run_cli(portrait: Path, clip: Path, out: Path, *extra: str) -> tuple[float, float]:
+    """Wall and CPU seconds (all threads) of one `talkingface generate` process."""
+    cmd = [sys.executable, "-m", "talkingface", "generate", str(portrait), str(clip), "-o", str(out), "-q"]
+    start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run([*cmd, *extra], check=True, capture_output=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return time.perf_counter() - start, cpu
 
 
 def main() -> None:
@@ -54,54 +166,106 @@ def main() -> None:
     args = parser.parse_args()
     samples = fetch_samples()
     tmp = Path(tempfile.mkdtemp())
-    clip = save_wav(tmp / "ten_seconds.wav", load_audio(samples.sonnet)[: 10 * 16000], 16000)
-    features = audio_features(iter_audio(clip), 16000, 25)
-    track = motion_from_audio(features, seed=0)
+    speech = load_audio(samples.sonnet)
+    clip = save_wav(tmp / "ten_seconds.wav", speech[: 10 * 16000], 16000)
+    track = motion_from_audio(audio_features(iter_audio(clip), 16000, 25), seed=0)
 
     astronaut, hopper = load_portrait(samples.astronaut), load_portrait(samples.grace_hopper)
     big_hopper = cv2.resize(hopper, (1080, 1264), interpolation=cv2.INTER_CUBIC)
+    photo_1080p = in_large_picture(astronaut)
     rows = [
-        ("astronaut, crop 512²", bench_renderer(astronaut, "crop", 512, track, 300)),
-        ("grace_hopper, crop 512²", bench_renderer(hopper, "crop", 512, track, 300)),
-        ("grace_hopper, crop 1024²", bench_renderer(hopper, "crop", 1024, track, 100)),
-        (
-            "astronaut in a 1080p picture, full",
-            bench_renderer(in_large_picture(astronaut), "full", 0, track, 100),
-        ),
-        (
-            "astronaut in a 4K picture, full",
-            bench_renderer(in_large_picture(astronaut, (3840, 2160)), "full", 0, track, 40),
-        ),
-        ("grace_hopper filling 1080×1264, full", bench_renderer(big_hopper, "full", 0, track, 60)),
+        ("astronaut, crop 512²", bench_renderer(astronaut, "crop", 512, track, 8)),
+        ("grace_hopper, crop 512²", bench_renderer(hopper, "crop", 512, track, 8)),
+        ("grace_hopper, crop 1024²", bench_renderer(hopper, "crop", 1024, track, 4)),
+        ("astronaut in a 1080p picture, full", bench_renderer(photo_1080p, "full", 0, track, 6)),
+        ("grace_hopper filling 1080×1264, full", bench_renderer(big_hopper, "full", 0, track, 3)),
     ]
+    diff = difference_sheet(astronaut, track, ROOT / "docs" / "warp_difference.png")
 
-    e2e = talkingface.generate(samples.astronaut, clip, tmp / "e2e.mp4", fps=25, size=512)
+    new, _ = renderers(astronaut, "crop", 512)
+    frames = np.stack([new.render(*track.frame(k)) for k in range(150)])
+    encoders = bench_encoder(frames)
+
+    portrait_1080p = tmp / "photo_1080p.png"
+    Image.fromarray(photo_1080p).save(portrait_1080p)
+    runs = []
+    for name, seconds, portrait, extra in (
+        ("20 s speech, crop 512²", 20, samples.astronaut, ()),
+        ("4 s speech, crop 512²", 4, samples.astronaut, ()),
+        ("10 s speech, full mode, 1920×1080 photo", 10, portrait_1080p, ("--mode", "full")),
+    ):
+        audio = save_wav(tmp / f"speech_{seconds}.wav", speech[16000 : (1 + seconds) * 16000], 16000)
+        wall, cpu = min(run_cli(portrait, audio, tmp / "out.mp4", *extra) for _ in range(2))
+        runs.append((name, seconds, wall, cpu))
+
     lines = [
         "## Renderer",
         "",
         stamp("python scripts/bench.py"),
         "",
         "Frames per second of `Renderer.render` (mesh warp, mouth interior, gaze, eyelids) driven by a real",
-        "motion track, next to a bare `cv2.remap` of the whole frame measured in the same run (the ceiling",
-        "of any warp renderer). In full mode only the head's region is warped, so big pictures with a small",
-        "face render faster than a bare remap of the frame.",
+        "motion track; *before* is the same renderer with its previous backward map (one",
+        "`cv2.fillConvexPoly` per triangle into an id image, then every pixel's affine gathered), and a bare",
+        "`cv2.remap` of the whole frame is the ceiling of any warp renderer; all three measured interleaved",
+        "in the same run. In full mode only the head's region is warped, so work follows the face, not the",
+        "picture.",
         "",
-        "| portrait | frame | renderer fps | bare remap fps | renderer / remap |",
-        "|---|---|---:|---:|---:|",
+        "| portrait | frame | renderer fps | before fps | speed-up | bare remap fps | renderer / remap |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for name, r in rows:
-        ratio = r["render_fps"] / r["remap_fps"]
-        lines.append(f"| {name} | {r['size']} | {r['render_fps']:.0f} | {r['remap_fps']:.0f} | {ratio:.2f} |")
+        lines.append(
+            f"| {name} | {r['size']} | {r['render_fps']:.0f} | {r['before_fps']:.0f} | "
+            f"{r['render_fps'] / r['before_fps']:.2f}× | {r['remap_fps']:.0f} | "
+            f"{r['render_fps'] / r['remap_fps']:.2f} |"
+        )
     lines += [
+        "",
+        "The map is exact on a 4-pixel lattice and upsampled bilinearly, and computed per pixel in the",
+        "cells along the hole outlines (mouth, eyes), over folds and along creases where bilinear",
+        "upsampling would be off by more than 0.25 px; the triangle of each pixel comes from scanline",
+        "spans summed into one integral image rather than a draw call per triangle.",
+        f"Over the {diff['frames']} frames of the track (astronaut, 512²), {diff['mean_changed']:.2%} of",
+        "pixels differ from the previous map's frame by more than 2 levels",
+        f"(at most {diff['max_changed']:.2%} in one frame; largest difference {diff['max_diff']}).",
+        "`docs/warp_difference.png`: a frame, the largest difference per pixel over the track (×8), and",
+        "the worst spot zoomed, before | after. Differences sit where the map is discontinuous: along",
+        "folds (jaw line, cheek silhouettes), where the two rasterisations put the fold one pixel apart,",
+        "and at the mouth corners, where the previous map extrapolated slivers of triangles into stray",
+        "pixels; elsewhere they stay under 0.25 px of map, a level or two of colour.",
+        "",
+        "## Encoder",
+        "",
+        "H.264 at CRF 18 on 150 rendered 512² frames (a talking head over a still background):",
+        "CPU time per frame (all encoder threads), bit rate and PSNR of the decoded frames.",
+        "",
+        "| x264 setting | CPU ms/frame | wall ms/frame | kbit/s | PSNR |",
+        "|---|---:|---:|---:|---:|",
+        *(
+            f"| {e['setting']} | {e['cpu_ms']:.1f} | {e['wall_ms']:.1f} | {e['kbps']:.0f} "
+            f"| {e['psnr']:.2f} dB |"
+            for e in encoders
+        ),
+        "",
+        f"We use {PRESET} + `{X264_PARAMS}` (talkingface/io/video.py): macroblock-tree rate control is what",
+        "makes veryfast's files small on this content; with it superfast comes close in size and PSNR",
+        "for less CPU.",
         "",
         "## End to end",
         "",
-        "`talkingface.generate` on 10 s of real speech (LibriVox, Sonnet 1) at 25 fps, 512² crop:",
-        "audio decode + features, face analysis, motion, rendering, H.264 + AAC encoding.",
+        "`talkingface generate` as a separate process (start-up, audio decode and features, face analysis",
+        "overlapping phone recognition, motion, rendering in a worker thread ahead of watermarking and",
+        "H.264 + AAC encoding) on real speech (LibriVox, Sonnet 1), default options.",
         "",
-        "| audio | frames | wall time | real-time factor |",
-        "|---|---:|---:|---:|",
-        f"| 10.0 s | {e2e.frames} | {e2e.seconds:.2f} s | {e2e.realtime_factor:.1f}× faster than real time |",
+        "| run | audio | wall time | real-time factor | CPU time (all threads) |",
+        "|---|---:|---:|---:|---:|",
+        *(
+            f"| {name} | {sec:.1f} s | {wall:.2f} s | {sec / wall:.1f}× | {cpu:.2f} s |"
+            for name, sec, wall, cpu in runs
+        ),
+        "",
+        f"Load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work on",
+        "the machine stretches the wall times; CPU time counts only this command's own work).",
         "",
     ]
     write_section(args.out, "renderer", "\n".join(lines))

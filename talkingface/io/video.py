@@ -22,6 +22,13 @@ from .audio import iter_audio, probe_audio
 
 _AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
 
+#: H.264 settings chosen by measurement (scripts/bench_speed.py, BENCHMARKS.md "Encoder"): on a
+#: talking head over a still background, macroblock-tree rate control with a short look-ahead
+#: is what keeps files small (x264's "veryfast" gets its size from it); "superfast" plus it
+#: encodes in about two thirds of veryfast's time at nearly its size and PSNR.
+PRESET = "superfast"
+X264_PARAMS = "mbtree=1:rc-lookahead=10"
+
 
 class VideoWriter:
     """Write RGB frames to ``path``; call :meth:`close` to finish or :meth:`abort` to discard.
@@ -37,7 +44,8 @@ class VideoWriter:
         fps: float,
         audio_path: str | Path | None = None,
         crf: int = 18,
-        preset: str = "veryfast",
+        preset: str = PRESET,
+        x264_params: str | None = X264_PARAMS,
         metadata: dict[str, str] | None = None,
         before_publish: Callable[[Path], None] | None = None,
     ) -> None:
@@ -56,7 +64,10 @@ class VideoWriter:
         self._video = self._container.add_stream("libx264", rate=self.fps)
         self._video.width, self._video.height = width, height
         self._video.pix_fmt = "yuv420p"
-        self._video.options = {"crf": str(crf), "preset": preset}
+        options = {"crf": str(crf), "preset": preset}
+        if x264_params:
+            options["x264-params"] = x264_params
+        self._video.options = options
         self._frames = 0
         self._audio_blocks: Iterator[np.ndarray] | None = None
         self._audio_written = 0

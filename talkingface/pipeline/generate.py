@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import queue
+import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
@@ -109,8 +113,14 @@ def _check_length(audio: str | Path, seconds: float, options: GenerateOptions) -
         )
 
 
-def audio_motion(audio: str | Path, features: AudioFeatures, options: GenerateOptions) -> MotionTrack:
-    """Head, eyes and brows from the audio features; the mouth from phones or acoustic cues."""
+def audio_motion(
+    audio: str | Path,
+    features: AudioFeatures,
+    options: GenerateOptions,
+    between_blocks: Callable[[], object] | None = None,
+) -> MotionTrack:
+    """Head, eyes and brows from the audio features; the mouth from phones or acoustic cues.
+    ``between_blocks`` runs before each block of recognition (it may raise to stop early)."""
     track = motion_from_audio(
         features,
         options.seed,
@@ -130,6 +140,8 @@ def audio_motion(audio: str | Path, features: AudioFeatures, options: GenerateOp
     blocks = whole or audio_blocks(audio, features)
     notes, methods = [], []
     for first, stop, samples in blocks:
+        if between_blocks is not None:
+            between_blocks()
         mouth = mouth_frames(samples, stop - first, options.fps, options.transcript, options.language)
         part = MotionTrack(track.fps, track.pose[first:stop], track.blendshapes[first:stop])  # views
         write_mouth(part, mouth.values)
@@ -207,6 +219,65 @@ def given_motion(options: GenerateOptions, n_frames: int) -> MotionTrack | None:
     return out
 
 
+def _prepare_face(
+    rgb: np.ndarray, options: GenerateOptions, name: str, landmarker: FaceLandmarker | None = None
+) -> tuple[Portrait, Renderer]:
+    """The face found and framed, the person matted, the rig built: everything the renderer needs."""
+    with contextlib.nullcontext(landmarker) if landmarker else FaceLandmarker() as model:
+        framed = prepare_portrait(rgb, model, options.mode, options.size, name=name, face=options.face)
+    alpha = person_matte(framed.image, options)
+    background = None if alpha is None else background_layer(framed.image, alpha)
+    return framed, Renderer(build_rig(framed.image, framed.face, alpha), background)
+
+
+#: frames in flight between the renderer and the encoder: enough to ride out jitter, few enough
+#: that memory does not depend on the clip's length
+RENDER_AHEAD = 4
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def render_ahead(frames: Iterable[np.ndarray], depth: int = RENDER_AHEAD) -> Iterator[np.ndarray]:
+    """Yield ``frames``, produced by a worker thread up to ``depth`` frames ahead of the consumer,
+    so rendering and encoding (PyAV, OpenCV and NumPy release the GIL) use two cores. An error in
+    the worker is raised here; leaving the loop early stops the worker."""
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for frame in frames:
+                if not put(frame):
+                    return
+            put(done)
+        except BaseException as error:  # handed to the consumer, which raises it
+            put(_Failed(error))
+
+    worker = threading.Thread(target=work, name="render-ahead", daemon=True)
+    worker.start()
+    try:
+        while (item := ready.get()) is not done:
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
 def generate(
     portrait: str | Path,
     audio: str | Path,
@@ -237,21 +308,21 @@ def generate(
         load_signing_key(marks.sign_cert, marks.sign_key, marks.key_dir)
     features = analyse_audio(audio, options)
     rgb = load_portrait(portrait)
-    with contextlib.nullcontext(landmarker) if landmarker else FaceLandmarker() as model:
-        framed: Portrait = prepare_portrait(
-            rgb, model, options.mode, options.size, name=str(portrait), face=options.face
-        )
+    # the face (landmarker, matte, rig) on one core while the other recognises phones for the motion
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        face = pool.submit(_prepare_face, rgb, options, str(portrait), landmarker)
+
+        def face_failed() -> None:  # a portrait without a usable face stops the work at once
+            if face.done():
+                face.result()
+
+        track = given_motion(options, len(features))
+        if track is None:
+            track = audio_motion(audio, features, options, between_blocks=face_failed)
+        framed, renderer = face.result()
     notes = list(framed.notes)
     for note in notes:
         reporter.note(note)
-    alpha = person_matte(framed.image, options)
-    renderer = Renderer(
-        build_rig(framed.image, framed.face, alpha),
-        None if alpha is None else background_layer(framed.image, alpha),
-    )
-    track = given_motion(options, len(features))
-    if track is None:
-        track = audio_motion(audio, features, options)
     for key in ("lipsync_note", "length_note"):
         if note := track.meta.get(key):
             notes.append(note)
@@ -272,7 +343,7 @@ def generate(
         out, width, height, options.fps, audio, crf=options.crf,
         metadata=container_metadata(generation), before_publish=sign,
     ) as writer:  # fmt: skip
-        for frame in renderer.render_track(track):
+        for frame in render_ahead(renderer.render_track(track)):
             writer.write(mark(frame))
             reporter.advance()
     if signed and signed[0] is not None and (notice := signed[0].notice):
@@ -292,4 +363,5 @@ __all__ = [
     "generate",
     "given_motion",
     "person_matte",
+    "render_ahead",
 ]

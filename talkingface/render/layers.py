@@ -61,9 +61,11 @@ def fill_holes(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
 def keep_background(
     warped: np.ndarray, layer: BackgroundLayer, map_x: np.ndarray, map_y: np.ndarray, roi
 ) -> None:
-    """Apply the correction in place on ``warped`` (the ROI of the frame, already remapped)."""
+    """Apply the correction in place on ``warped`` (the ROI of the frame, already remapped with
+    the same relative maps)."""
     x0, y0, x1, y1 = roi
-    moved = cv2.remap(layer.plate_alpha, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    flags = cv2.INTER_LINEAR | cv2.WARP_RELATIVE_MAP  # the renderer's maps are offsets (see warp.py)
+    moved = cv2.remap(layer.plate_alpha, map_x, map_y, flags, borderMode=cv2.BORDER_REPLICATE)
     # contiguous, same-typed operands keep OpenCV on its fast paths (4× faster than mixed ones)
     moved_plate = cv2.cvtColor(moved, cv2.COLOR_RGBA2RGB)
     delta = cv2.subtract(layer.plate[y0:y1, x0:x1], moved_plate, dtype=cv2.CV_16S)

@@ -18,7 +18,7 @@ from .gaze import build_eye, draw_eye, gaze_offset
 from .layers import BackgroundLayer, keep_background
 from .mouth import draw_mouth, mouth_style, photo_mouth_open
 from .rig import N_LANDMARKS, FaceRig
-from .warp import affines, backward_map, fit_affine
+from .warp import MeshWarp, fit_affine, wind
 
 _HOLES = (T.MOUTH_HOLE, T.RIGHT_EYE_HOLE, T.LEFT_EYE_HOLE)
 _JAW = CHANNEL_INDEX["jawOpen"]
@@ -34,12 +34,14 @@ class Renderer:
         self.rig = rig
         self._background = background  # with a person matte: the background never moves
         self._rest = rig.vertices.astype(np.float64)
+        # the mouth's style keeps the photo's own teeth in photo pixels: it sees the whole photo
         self._style = mouth_style(rig.image, rig.vertices[:N_LANDMARKS])
         # outer triangles whose corners all stay still map to themselves: the id map's default
         moving = rig.follow[rig.outer_triangles].max(1) > 0
-        self._outer = rig.outer_triangles[moving]
-        self._outer_src = self._rest[self._outer][:, :, :2]
-        self._face_src = self._rest[rig.face_triangles][:, :, :2]
+        outer = wind(rig.outer_triangles[moving], self._rest[:, :2], each=True)
+        face = wind(rig.face_triangles, self._rest[:, :2], each=False)
+        self._n_outer = len(outer)
+        self._warp = MeshWarp(rig.roi, np.concatenate([outer, face]), self._rest[:, :2])
         self._holes = [np.array(h) for h in _HOLES]
         # A photo whose lips are closed has only a seam inside the inner-lip outline: that sliver
         # must stretch with the lips. An open mouth (teeth) keeps its contents rigid instead.
@@ -56,22 +58,21 @@ class Renderer:
         pts = deform(rig, pose, weights)
         xy = pts[:, :2]
         depth = pts[rig.face_triangles, 2].mean(1)
-        order = np.argsort(-depth, kind="stable")  # far (large z) first
-        dst = np.concatenate([xy[self._outer], xy[rig.face_triangles][order]])
-        src = np.concatenate([self._outer_src, self._face_src[order]])
+        far_first = np.argsort(-depth, kind="stable")  # large z first
+        order = np.concatenate([np.arange(self._n_outer), self._n_outer + far_first])  # background first
         rigid = head_transform(rig, pose, self._rest[:N_LANDMARKS])[:, :2]
         holes = [(xy[h], fit_affine(rigid[h], self._rest[h, :2])) for h in self._holes]
         if not self._mouth_open_in_photo:
             mouth = self._holes[0]
             holes[0] = (xy[mouth], fit_affine(xy[mouth], self._rest[mouth, :2]))
-        map_x, map_y = backward_map(rig.roi, dst, affines(dst, src), holes)
+        map_x, map_y = self._warp(xy, order, holes)
         frame = rig.image.copy()
         x0, y0, x1, y1 = rig.roi
         cv2.remap(
             rig.image,
             map_x,
             map_y,
-            cv2.INTER_LINEAR,
+            cv2.INTER_LINEAR | cv2.WARP_RELATIVE_MAP,
             dst=frame[y0:y1, x0:x1],
             borderMode=cv2.BORDER_REPLICATE,
         )

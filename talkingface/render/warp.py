@@ -1,32 +1,52 @@
 """Dense backward map from a deformed triangle mesh, for one ``cv2.remap`` per frame.
 
-Each deformed triangle is rasterised into an id image (far triangles first, so a face turning
-away hides its far cheek correctly); every pixel then maps back into the photo through its
-triangle's affine. Affines agree on shared edges, so the map is continuous: no seams.
-Holes (mouth, eyes) are drawn last with their own affine, so their contents move rigidly.
+The map is piecewise affine: each deformed triangle maps back into the photo through its own
+affine (far triangles first, so a face turning away hides its far cheek correctly), and the
+affines agree on shared edges, so it is continuous: no seams. Holes (mouth, eyes) are drawn last
+with their own affine, so their contents move rigidly.
+
+:func:`backward_map` rasterises every triangle at every pixel: the exact reference.
+:class:`MeshWarp` is what the renderer uses, because the map is smooth almost everywhere: it is
+evaluated exactly on a coarse lattice (every ``step`` pixels), upsampled bilinearly, and computed
+exactly per pixel only where bilinear upsampling would be off by more than ``tolerance`` pixels:
+along the hole outlines (where the map jumps), over folded triangles (where the painter's order
+decides) and along edges where the affines' slopes differ a lot (the lips' and lids' creases).
 """
 
 from __future__ import annotations
+
+import threading
 
 import cv2
 import numpy as np
 
 _SHIFT = 4  # sub-pixel bits for rasterisation
 _ONE = 1 << _SHIFT
+_IDENTITY = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
 
 
 def affines(dst: np.ndarray, src: np.ndarray) -> np.ndarray:
-    """(T, 3, 2) coefficients mapping each destination triangle (T, 3, 2) onto its source."""
-    a = np.concatenate([dst, np.ones(dst.shape[:2] + (1,))], axis=2)
-    det = np.linalg.det(a)
+    """(T, 3, 2) coefficients mapping each destination triangle (T, 3, 2) onto its source.
+
+    Row form: ``[x, y, 1] @ coef`` is the source point of destination point (x, y).
+    """
+    e1, e2 = dst[:, 1] - dst[:, 0], dst[:, 2] - dst[:, 0]
+    f1, f2 = src[:, 1] - src[:, 0], src[:, 2] - src[:, 0]
+    det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
     good = np.abs(det) > 1e-6
-    out = np.zeros((len(dst), 3, 2))
-    if good.any():
-        out[good] = np.linalg.solve(a[good], src[good])
+    inv = np.where(good, 1.0 / np.where(good, det, 1.0), 0.0)
+    # linear part L = [f1 f2] @ inverse([e1 e2]); the stored rows are L transposed
+    a, b = e2[:, 1] * inv, -e2[:, 0] * inv  # first row of the inverse
+    c, d = -e1[:, 1] * inv, e1[:, 0] * inv  # second row
+    out = np.empty((len(dst), 3, 2))
+    out[:, 0] = f1 * a[:, None] + f2 * c[:, None]  # d src / d x
+    out[:, 1] = f1 * b[:, None] + f2 * d[:, None]  # d src / d y
+    out[:, 2] = src[:, 0] - dst[:, 0, :1] * out[:, 0] - dst[:, 0, 1:] * out[:, 1]
     # degenerate (collapsed) triangles cover no pixels worth mapping: translate by the centroid shift
-    out[~good, 0, 0] = 1.0
-    out[~good, 1, 1] = 1.0
-    out[~good, 2] = (src[~good] - dst[~good]).mean(1)
+    bad = ~good
+    if bad.any():
+        out[bad] = _IDENTITY
+        out[bad, 2] = (src[bad] - dst[bad]).mean(1)
     return out
 
 
@@ -37,13 +57,19 @@ def fit_affine(dst: np.ndarray, src: np.ndarray) -> np.ndarray:
     return coef
 
 
+def _lut(coefs: np.ndarray, holes: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """(T + holes + 1, 6) rows [a_x, b_x, c_x, a_y, b_y, c_y]; the last (id −1) is the identity."""
+    table = [coefs, *(coef[None] for _, coef in holes), _IDENTITY[None]]
+    return np.concatenate(table).astype(np.float32).transpose(0, 2, 1).reshape(-1, 6)
+
+
 def backward_map(
     roi: tuple[int, int, int, int],
     dst_tris: np.ndarray,
     coefs: np.ndarray,
     holes: list[tuple[np.ndarray, np.ndarray]],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """map_x, map_y (float32, ROI-sized) in absolute source-image pixels.
+    """map_x, map_y (float32, ROI-sized) in absolute source-image pixels, every pixel exact.
 
     ``dst_tris`` (T, 3, 2) in draw order with ``coefs`` (T, 3, 2); ``holes`` are (polygon (k, 2),
     coef (3, 2)) pairs drawn on top.
@@ -53,16 +79,10 @@ def backward_map(
     fixed = np.round((dst_tris - (x0, y0)) * _ONE).astype(np.int32)
     for i, tri in enumerate(fixed):
         cv2.fillConvexPoly(ids, tri, i, lineType=cv2.LINE_8, shift=_SHIFT)
-    table = [coefs]
-    for k, (poly, coef) in enumerate(holes):
+    for k, (poly, _) in enumerate(holes):
         pts = np.round((poly - (x0, y0)) * _ONE).astype(np.int32)
         cv2.fillPoly(ids, [pts], len(coefs) + k, lineType=cv2.LINE_8, shift=_SHIFT)
-        table.append(coef[None])
-    identity = np.array([[[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]])
-    table.append(identity)  # id −1 → last row: pixels no triangle covers stay where they are
-    # (T, 6) rows [a_x, b_x, c_x, a_y, b_y, c_y]: one contiguous gather per pixel
-    lut = np.concatenate(table).astype(np.float32).transpose(0, 2, 1).reshape(-1, 6)
-    c = np.take(lut, ids, axis=0)  # (h, w, 6); id −1 wraps to the identity row
+    c = np.take(_lut(coefs, holes), ids, axis=0)  # (h, w, 6); id −1 wraps to the identity row
     xs = np.arange(x0, x1, dtype=np.float32)[None, :]
     ys = np.arange(y0, y1, dtype=np.float32)[:, None]
     map_x = c[..., 0] * xs
@@ -72,3 +92,294 @@ def backward_map(
     map_y += c[..., 4] * ys
     map_y += c[..., 5]
     return map_x, map_y
+
+
+def _spans(tris: np.ndarray, height: int, width: int) -> tuple[np.ndarray, ...]:
+    """Scanline spans (row, first column, end column, triangle) of triangles (T, 3, 2) in pixels.
+
+    Pixel centres are integer points. A triangle covers the rows ``y_top ≤ y < y_bottom`` and on
+    each the columns ``ceil(x_left) ≤ x < ceil(x_right)``, where an edge's crossing is computed
+    from its endpoints in the same order for both triangles that share it: a pixel inside a mesh
+    belongs to exactly one triangle, with no cracks and no double cover except where it folds.
+    """
+    sort = np.argsort(tris[:, :, 1], axis=1)
+    v = np.take_along_axis(tris, sort[:, :, None], axis=1)  # corners top to bottom
+    x, y = v[:, :, 0], v[:, :, 1]
+    top = np.clip(np.ceil(y[:, 0]), 0, height).astype(np.int64)
+    rows = np.maximum(np.clip(np.ceil(y[:, 2]), 0, height).astype(np.int64) - top, 0)
+    # per triangle, each edge as x = x_a + (y − y_a)·k: the long edge 0→2, the short ones 0→1, 1→2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = (x[:, [2, 1, 2]] - x[:, [0, 0, 1]]) / (y[:, [2, 1, 2]] - y[:, [0, 0, 1]])
+    k[~np.isfinite(k)] = 0.0  # flat edges: never crossed (their rows are empty)
+    start = np.stack([x[:, [0, 0, 1]], y[:, [0, 0, 1]], k], axis=1).reshape(-1, 9)  # x…, y…, k…
+    n = int(rows.sum())
+    tri = np.repeat(np.arange(len(tris)), rows)
+    row = np.arange(n) - np.repeat(np.cumsum(rows) - rows - top, rows)
+    ry = row.astype(np.float64)
+    p = start[tri]
+    long = p[:, 0] + (ry - p[:, 3]) * p[:, 6]
+    lower = ry >= y[tri, 1]
+    short = np.where(lower, p[:, 2] + (ry - p[:, 5]) * p[:, 8], p[:, 1] + (ry - p[:, 4]) * p[:, 7])
+    c0 = np.clip(np.ceil(np.minimum(long, short)), 0, width).astype(np.int64)
+    c1 = np.clip(np.ceil(np.maximum(long, short)), 0, width).astype(np.int64)
+    keep = c1 > c0
+    return row[keep], c0[keep], c1[keep], tri[keep]
+
+
+#: coverage count weight in the summed id image: ids stay below it, so a sum tells how many
+#: triangles cover a pixel and, where one does, which (float32 sums stay exact integers)
+_COUNT = 1 << 16
+
+
+def span_sums(
+    spans: tuple[np.ndarray, ...],
+    height: int,
+    width: int,
+    buffers: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """(height + 2, width + 2) float32 integral image: pixel (y, x) of the cover sits at
+    [y + 1, x + 1] and holds Σ (``_COUNT`` + id + 1) over the spans covering it. One integral of a
+    difference image: a few passes whatever the number of triangles. Decode with :func:`ids_at`.
+    ``buffers``: (height + 1, width + 1) and (height + 2, width + 2) float32 arrays to reuse.
+    """
+    row, c0, c1, tri = spans
+    value = (tri + (1 + _COUNT)).astype(np.float32)
+    stride = width + 1
+    above, below = row * stride, (row + 1) * stride
+    index = np.concatenate([above + c0, below + c1, above + c1, below + c0])
+    weight = np.concatenate([value, value, -value, -value])
+    if buffers is None:
+        buffers = np.empty((height + 1, stride), np.float32), np.empty((height + 2, width + 2), np.float32)
+    diff, sums = buffers
+    diff.fill(0.0)
+    np.add.at(diff.reshape(-1), index, weight)
+    # 2-D differences, so the integral image is each row's running sum: the span's value. Every
+    # partial sum is a small integer, so float32 adds them exactly.
+    return cv2.integral(diff, sums, sdepth=cv2.CV_32F)
+
+
+def ids_at(
+    sums: np.ndarray, pixels: np.ndarray, spans: tuple[np.ndarray, ...], order: np.ndarray
+) -> np.ndarray:
+    """Triangle ids at ``pixels`` (flat indices into the :func:`span_sums` image ``sums``): −1 where
+    none covers the pixel, and where several do (a fold), the one drawn last in ``order``."""
+    code = sums.reshape(-1)[pixels].astype(np.int64)
+    ids = code - (_COUNT + 1)
+    ids[code < _COUNT] = -1
+    over = np.flatnonzero(code >= 2 * _COUNT)
+    if len(over):  # the spans over each doubly covered pixel: the highest draw rank wins
+        row, c0, c1, tri = spans
+        sort = np.argsort(pixels[over])
+        where = pixels[over][sort]
+        line = (row + 1) * sums.shape[1] + 1
+        first = np.searchsorted(where, line + c0)
+        hits = np.searchsorted(where, line + c1) - first
+        which = np.flatnonzero(hits)
+        k = hits[which]
+        pixel = np.arange(int(k.sum())) + np.repeat(first[which] - (np.cumsum(k) - k), k)
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        best = np.zeros(len(where), np.int64)
+        np.maximum.at(best, pixel, rank[tri[which]].repeat(k))
+        ids[over[sort]] = order[best]
+    return ids
+
+
+def cover(tris: np.ndarray, order: np.ndarray, height: int, width: int) -> np.ndarray:
+    """(height, width) id image of triangles (T, 3, 2) in pixels: −1 where none covers a pixel,
+    the one drawn last in ``order`` where several do."""
+    spans = _spans(tris, height, width)
+    sums = span_sums(spans, height, width)
+    pixels = (np.arange(1, height + 1)[:, None] * (width + 2) + np.arange(1, width + 1)).ravel()
+    return ids_at(sums, pixels, spans, order).reshape(height, width)
+
+
+class _Scratch(threading.local):
+    """One thread's work arrays: a renderer may serve several live sessions at once, and big fresh
+    arrays cost a page fault per 4 KiB, more than the arithmetic done in them."""
+
+    diff: np.ndarray
+    sums: np.ndarray
+    map_x: np.ndarray
+    map_y: np.ndarray
+
+
+class MeshWarp:
+    """The renderer's backward map for one rig's mesh: coarse lattice + exact where it matters.
+
+    ``triangles`` (T, 3) vertex indices wound as :func:`wind` leaves them, ``rest`` (V, 2) their
+    photo positions; ``roi`` the only pixels that can move. Built once; each call takes the
+    frame's vertex positions and draw order. Where the map is smooth it is off from
+    :func:`backward_map`'s by at most about ``tolerance`` pixels; ``tolerance=0`` is exact.
+    """
+
+    def __init__(
+        self,
+        roi: tuple[int, int, int, int],
+        triangles: np.ndarray,
+        rest: np.ndarray,
+        step: int = 4,
+        tolerance: float = 0.25,
+    ) -> None:
+        self.roi = roi
+        self.step = step
+        self.tolerance = tolerance
+        self._tris = np.asarray(triangles)
+        self._src = np.asarray(rest, np.float64)[self._tris]
+        self._edges = _shared_edges(self._tris)
+        self._local = _Scratch()
+        x0, y0, x1, y1 = roi
+        self._w, self._h = x1 - x0, y1 - y0
+        gw, gh = -(-self._w // step), -(-self._h // step)
+        self._gw, self._gh = gw, gh
+        # work is done on the ROI padded to whole cells; cell (i, j) holds pixels i·step…, j·step…
+        pw, ph = gw * step, gh * step
+        self._pw, self._ph = pw, ph
+        # lattice point (i, j) sits at pixel ((j + ½)·step − ½, (i + ½)·step − ½) of the ROI: the
+        # sample positions cv2.resize's bilinear upsampling assumes. The pixel next to it says
+        # which triangle's affine is evaluated there.
+        gx, gy = (np.arange(gw) + 0.5) * step - 0.5, (np.arange(gh) + 0.5) * step - 0.5
+        sample_y, sample_x = np.round(gy).astype(np.int64), np.round(gx).astype(np.int64)
+        self._sample = ((sample_y + 1)[:, None] * (pw + 2) + sample_x + 1).ravel()  # span_sums' layout
+        self._gx, self._gy = (gx + x0).astype(np.float32), (gy + y0).astype(np.float32)
+        block = np.arange(step)
+        # a cell's pixels from its top-left one, in the maps' layout and in span_sums'
+        self._map_offset = (block[:, None] * pw + block).ravel()
+        self._sums_offset = (block[:, None] * (pw + 2) + block).ravel() + pw + 3
+        self._cell_x = np.tile(block, step)
+        self._cell_y = np.repeat(block, step)
+
+    def _scratch(self) -> _Scratch:
+        work = self._local
+        if not hasattr(work, "diff"):
+            work.diff = np.empty((self._ph + 1, self._pw + 1), np.float32)
+            work.sums = np.empty((self._ph + 2, self._pw + 2), np.float32)
+            work.map_x = np.empty((self._ph, self._pw), np.float32)
+            work.map_y = np.empty((self._ph, self._pw), np.float32)
+        return work
+
+    def _to_lattice(self, pts: np.ndarray) -> np.ndarray:
+        x0, y0 = self.roi[:2]
+        return (pts - (x0, y0) + 0.5) / self.step - 0.5
+
+    def __call__(
+        self, xy: np.ndarray, order: np.ndarray, holes: list[tuple[np.ndarray, np.ndarray]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Relative maps (float32, ROI-sized) for ``cv2.remap(..., WARP_RELATIVE_MAP)`` into the
+        ROI: the source of ROI pixel (i, j) is (j + map_x[i, j], i + map_y[i, j]). ``xy`` (V, 2)
+        this frame's vertices, ``order`` the triangles' draw order (far first), ``holes``
+        (polygon (k, 2), coef (3, 2)) drawn on top. Valid until this thread's next call."""
+        x0, y0 = self.roi[:2]
+        s, gw, gh = self.step, self._gw, self._gh
+        dst = xy[self._tris]
+        coefs = affines(dst, self._src)
+        # as offsets from the ROI pixel: [a − 1, b, c + x0, d, e − 1, f + y0]
+        lut = _lut(coefs, holes) - np.array([1, 0, -x0, 0, 1, -y0], np.float32)
+        work = self._scratch()
+        spans = _spans(dst - (x0, y0), self._ph, self._pw)
+        sums = span_sums(spans, self._ph, self._pw, (work.diff, work.sums))
+        for k, (poly, _) in enumerate(holes):  # on top of everything, one cover each
+            pts = np.round((poly - (x0 - 1, y0 - 1)) * _ONE).astype(np.int32)
+            cv2.fillPoly(sums, [pts], _COUNT + len(coefs) + k + 1, lineType=cv2.LINE_8, shift=_SHIFT)
+
+        # the exact map on the lattice, upsampled: bilinear is exact wherever the map is affine
+        c = lut[ids_at(sums, self._sample, spans, order)].reshape(gh, gw, 6)
+        gx, gy = self._gx[None, :], self._gy[:, None]
+        size = (self._pw, self._ph)
+        map_x = cv2.resize(c[..., 0] * gx + c[..., 1] * gy + c[..., 2], size, work.map_x)
+        map_y = cv2.resize(c[..., 3] * gx + c[..., 4] * gy + c[..., 5], size, work.map_y)
+
+        # where bilinear upsampling is not good enough: every pixel of the marked cells, exact
+        cells = np.flatnonzero(self._marks(dst, coefs, holes)) if self.tolerance > 0 else np.arange(gw * gh)
+        if len(cells):
+            top, left = cells // gw * s, cells % gw * s
+            at = ((top * (self._pw + 2) + left)[:, None] + self._sums_offset).ravel()
+            c = lut[ids_at(sums, at, spans, order)]
+            fx = ((left + x0)[:, None] + self._cell_x).ravel().astype(np.float32)
+            fy = ((top + y0)[:, None] + self._cell_y).ravel().astype(np.float32)
+            pixels = ((top * self._pw + left)[:, None] + self._map_offset).ravel()
+            map_x.reshape(-1)[pixels] = c[:, 0] * fx + c[:, 1] * fy + c[:, 2]
+            map_y.reshape(-1)[pixels] = c[:, 3] * fx + c[:, 4] * fy + c[:, 5]
+        return map_x[: self._h, : self._w], map_y[: self._h, : self._w]
+
+    def reference(
+        self, xy: np.ndarray, order: np.ndarray, holes: list[tuple[np.ndarray, np.ndarray]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The same relative maps from :func:`backward_map` (a fill call per triangle, every pixel
+        gathered): the renderer's map before this class, for comparisons and benchmarks."""
+        dst = xy[self._tris][order]
+        map_x, map_y = backward_map(self.roi, dst, affines(dst, self._src[order]), holes)
+        map_x -= np.arange(self._w, dtype=np.float32)
+        map_y -= np.arange(self._h, dtype=np.float32)[:, None]
+        return map_x, map_y
+
+    def _marks(
+        self,
+        dst: np.ndarray,
+        coefs: np.ndarray,
+        holes: list[tuple[np.ndarray, np.ndarray]],
+    ) -> np.ndarray:
+        """uint8 (gh, gw): lattice cells where bilinear upsampling of the lattice would be off."""
+        gw, gh, s = self._gw, self._gh, self.step
+        mark = np.zeros((gh, gw), np.uint8)
+        # the map jumps at every hole's outline
+        outlines = [np.round(self._to_lattice(poly) * _ONE).astype(np.int32) for poly, _ in holes]
+        cv2.polylines(mark, outlines, True, 1, lineType=cv2.LINE_8, shift=_SHIFT)
+        # where the mesh folds over itself the painter's order decides: every doubly covered
+        # pixel lies under a triangle turned over (the map's degree is one inside the mesh)
+        folded = np.flatnonzero(_signed_area(dst) <= 0)
+        if len(folded):
+            box = self._to_lattice(dst[folded])
+            lo = np.clip(np.floor(box.min(1)).astype(np.int64), 0, [gw - 1, gh - 1])
+            hi = np.clip(np.ceil(box.max(1)).astype(np.int64), 0, [gw - 1, gh - 1])
+            for (ax, ay), (bx, by) in zip(lo, hi, strict=True):
+                mark[ay : by + 1, ax : bx + 1] = 1
+        # creases: across an edge the slope jumps by ΔJ; bilinear is off by up to ΔJ·step/4
+        left, right, a, b = self._edges
+        jump = np.abs(coefs[left, :2] - coefs[right, :2]).max(axis=(1, 2))
+        sharp = np.flatnonzero(jump * s / 4 > self.tolerance)
+        if len(sharp):
+            start = self._to_lattice(dst[left[sharp], a[sharp]])
+            delta = self._to_lattice(dst[left[sharp], b[sharp]]) - start
+            # points along each edge at most half a cell apart
+            n = 2 * np.ceil(np.abs(delta).max(1)).astype(np.int64) + 1
+            edge = np.repeat(np.arange(len(sharp)), n)
+            t = (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)) / np.repeat(n - 1, n)
+            pts = np.round(start[edge] + t[:, None] * delta[edge]).astype(np.int64)
+            inside = (pts[:, 0] >= 0) & (pts[:, 0] < gw) & (pts[:, 1] >= 0) & (pts[:, 1] < gh)
+            mark[pts[inside, 1], pts[inside, 0]] = 1
+        # a cell's bilinear values come from lattice points up to one cell away on either side
+        return cv2.dilate(mark, np.ones((3, 3), np.uint8))
+
+
+def wind(triangles: np.ndarray, rest: np.ndarray, each: bool) -> np.ndarray:
+    """``triangles`` (T, 3) with their corners reordered to run counter-clockwise on screen at rest
+    (positive signed area, y down), as :class:`MeshWarp` expects: ``each`` turns every triangle
+    (a flat triangulation, unfolded at rest); otherwise the whole mesh turns the way most of its
+    triangles run, and a triangle running against them stays so: it is seen from behind, folded.
+    """
+    area = _signed_area(np.asarray(rest, np.float64)[triangles])
+    flip = area < 0 if each else np.full(len(triangles), np.sign(area).sum() < 0)
+    out = np.array(triangles, copy=True)
+    out[flip] = out[flip][:, ::-1]
+    return out
+
+
+def _signed_area(tris: np.ndarray) -> np.ndarray:
+    e1, e2 = tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0]
+    return 0.5 * (e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0])
+
+
+def _shared_edges(tris: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Edges between two triangles: (left triangle, right triangle, and the edge's two corners as
+    positions 0–2 within the left triangle)."""
+    corner_a = np.array([0, 1, 2])
+    corner_b = np.array([1, 2, 0])
+    t = np.repeat(np.arange(len(tris)), 3)
+    a, b = np.tile(corner_a, len(tris)), np.tile(corner_b, len(tris))
+    va, vb = tris[t, a], tris[t, b]
+    key = np.minimum(va, vb).astype(np.int64) * (int(tris.max()) + 1) + np.maximum(va, vb)
+    sort = np.argsort(key, kind="stable")
+    key, t, a, b = key[sort], t[sort], a[sort], b[sort]
+    pair = np.flatnonzero(key[1:] == key[:-1])
+    return t[pair], t[pair + 1], a[pair], b[pair]
