@@ -56,7 +56,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     clip = save_wav(tmp / "ten_seconds.wav", load_audio(samples.sonnet)[: 10 * 16000], 16000)
     features = audio_features(iter_audio(clip), 16000, 25)
-    track = motion_from_audio(features, seed=0)
+    track = motion_from_audio(iter_audio(clip, 16000), features.fps, len(features), seed=0)
 
     astronaut, hopper = load_portrait(samples.astronaut), load_portrait(samples.grace_hopper)
     big_hopper = cv2.resize(hopper, (1080, 1264), interpolation=cv2.INTER_CUBIC)

@@ -369,7 +369,7 @@ def stream(
     try:
         if size % 2 or not 128 <= size <= 2048:
             raise InputError(f"--size {size} is not supported: use an even number from 128 to 2048")
-        engine = StreamEngine(fps, seed, motion_scale, blink_rate)
+        engine = StreamEngine(fps, seed, motion_scale=motion_scale, blink_rate=blink_rate)
         if audio is not None:
             if not audio.is_file():
                 raise InputError(f"audio {audio} does not exist")

@@ -12,7 +12,8 @@ callers can catch either::
     │   ├── UnreadableImageError
     │   ├── UnreadableAudioError
     │   ├── NoSpeechError
-    │   └── AudioTooLongError
+    │   ├── AudioTooLongError
+    │   └── ProtocolError                  a live WebSocket message or query the server cannot use
     ├── OutputError (OSError)              output path not writable / equal to an input
     ├── AudioDeviceError (OSError)         no microphone / audio library for live streaming
     └── ModelError (FileNotFoundError)     Face Landmarker bundle missing or corrupt
@@ -51,6 +52,10 @@ class NoSpeechError(InputError):
 
 class AudioTooLongError(InputError):
     pass
+
+
+class ProtocolError(InputError):
+    """A live-stream message or query parameter is malformed or out of range (stream/protocol.py)."""
 
 
 class OutputError(TalkingFaceError, OSError):

@@ -96,14 +96,7 @@ def analyse_audio(audio: str | Path, options: GenerateOptions) -> AudioFeatures:
 def audio_motion(audio: str | Path, features: AudioFeatures, options: GenerateOptions) -> MotionTrack:
     """Head, eyes and brows from the audio features; the mouth from phones or acoustic cues."""
     track = motion_from_audio(
-        features,
-        options.seed,
-        options.motion_scale,
-        options.blink_rate,
-        emotion=options.emotion,
-        emotion_strength=options.emotion_strength,
-        gaze=(float(options.gaze[0]), float(options.gaze[1])),
-        head_distance=options.head_distance,
+        iter_audio(audio, ANALYSIS_RATE), options.fps, len(features), options.seed, options.controls()
     )
     track.meta["lipsync"] = "loudness"
     if options.lipsync == "loudness":

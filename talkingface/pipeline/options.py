@@ -6,11 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from ..motion.controls import HEAD_DISTANCE_RANGE, Controls
 from ..motion.emotion import EMOTIONS
 from ..motion.gaze import MAX_GAZE_DEG
 from ..provenance import ProvenanceOptions
-
-HEAD_DISTANCE_RANGE = (0.75, 1.35)
 
 
 @dataclass(frozen=True)
@@ -34,6 +33,13 @@ class GenerateOptions:
     driver: str | Path | None = None  # take the motion from this driving video instead
     export_motion: str | Path | None = None  # also write the track used to this .json or .csv file
     provenance: ProvenanceOptions = field(default_factory=ProvenanceOptions)  # watermark + C2PA, on
+
+    def controls(self) -> Controls:
+        """The controls the motion engine reads (the same object live sessions change)."""
+        return Controls(
+            self.emotion, self.emotion_strength, (float(self.gaze[0]), float(self.gaze[1])),
+            self.head_distance, self.motion_scale, self.blink_rate, self.language,
+        )  # fmt: skip
 
     def __post_init__(self) -> None:
         if not 1 <= self.fps <= 120:

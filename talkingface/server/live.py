@@ -14,69 +14,25 @@ import contextlib
 import json
 import time
 from concurrent.futures import Executor
-from dataclasses import dataclass
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from ..errors import ProtocolError
 from ..provenance import FrameMarker, ProvenanceOptions, new_generation_id
 from ..stream.engine import LiveRenderer, MotionFrame, StreamEngine
 from ..stream.pcm import PcmDecoder
-from ..stream.protocol import pack_frame
+from ..stream.protocol import LiveParams, SetControls, Stop, controls_message, pack_frame, parse_text
+
+__all__ = ["IDLE_AFTER", "LiveParams", "run_session"]
 
 IDLE_AFTER = 0.35  # s without audio before the server pads silence
-
-
-def _flag(value: str) -> bool:
-    return value.lower() not in ("0", "false", "no", "off")
-
-
-@dataclass(frozen=True)
-class LiveParams:
-    portrait: str
-    fps: float = 25.0
-    size: int = 512
-    sample_rate: int = 16000
-    format: str = "s16le"
-    quality: int = 75
-    seed: int = 0
-    motion_scale: float = 1.0
-    blink_rate: float = 22.0
-    idle: bool = True  # pad silence on the wall clock when no audio arrives
-    realtime: bool = True  # drop frames rather than let latency grow
-
-    @classmethod
-    def parse(cls, q) -> LiveParams:
-        if "portrait" not in q:
-            raise ValueError("the 'portrait' query parameter is missing: upload one to /api/portraits first")
-        conv = {
-            "fps": float, "size": int, "sample_rate": int, "quality": int, "seed": int,
-            "motion_scale": float, "blink_rate": float, "format": str,
-            "idle": _flag, "realtime": _flag,
-        }  # fmt: skip
-        kw = {}
-        for key, fn in conv.items():
-            if key in q:
-                try:
-                    kw[key] = fn(q[key])
-                except ValueError:
-                    raise ValueError(f"query parameter {key}={q[key]!r} is not a valid value") from None
-        p = cls(portrait=q["portrait"], **kw)
-        if not 1 <= p.fps <= 60:
-            raise ValueError(f"fps {p.fps} is out of range: use 1 to 60")
-        if p.size not in (256, 384, 512, 640, 768):
-            raise ValueError(f"size {p.size} is not supported live: use 256, 384, 512, 640 or 768")
-        if not 10 <= p.quality <= 100:
-            raise ValueError(f"quality {p.quality} is out of range: use 10 to 100")
-        if not 0 <= p.motion_scale <= 3 or not 0 <= p.blink_rate <= 60:
-            raise ValueError("motion_scale must be 0 to 3 and blink_rate 0 to 60")
-        return p
 
 
 async def run_session(ws: WebSocket, params: LiveParams, renderer, executor: Executor, backlog: int) -> None:
     """Drive one accepted WebSocket until the client stops or disconnects."""
     loop = asyncio.get_running_loop()
     decoder = PcmDecoder(params.format, params.sample_rate)
-    engine = StreamEngine(params.fps, params.seed, params.motion_scale, params.blink_rate)
+    engine = StreamEngine(params.fps, params.seed, params.controls)
     h, w = renderer.rig.image.shape[:2]
     generation = new_generation_id()  # a stream has no file to sign; every frame is watermarked
     live = LiveRenderer(
@@ -86,7 +42,7 @@ async def run_session(ws: WebSocket, params: LiveParams, renderer, executor: Exe
         json.dumps(
             {"type": "ready", "width": w, "height": h, "fps": params.fps, "sample_rate": 16000,
              "latency_budget_ms": round(engine.latency_budget * 1000, 1),
-             "generation_id": f"{generation:08x}"}
+             "generation_id": f"{generation:08x}", "controls": controls_message(engine.controls)}
         )
     )  # fmt: skip
     frames: asyncio.Queue[MotionFrame | None] = asyncio.Queue()
@@ -152,18 +108,15 @@ async def run_session(ws: WebSocket, params: LiveParams, renderer, executor: Exe
                 feed(engine.push(pcm), heard)
             elif msg.get("text") is not None:
                 try:
-                    command = json.loads(msg["text"])
-                except ValueError:
+                    command = parse_text(msg["text"], engine.controls)
+                except ProtocolError as exc:  # a bad message is answered; the stream goes on
+                    await ws.send_text(json.dumps({"type": "error", "message": str(exc)}))
                     continue
-                if command.get("type") == "stop":
+                if isinstance(command, Stop):
                     break
-                if command.get("type") == "set":
-                    with contextlib.suppress(TypeError, ValueError):
-                        ms, br = command.get("motion_scale"), command.get("blink_rate")
-                        engine.set_controls(
-                            None if ms is None else min(max(float(ms), 0.0), 3.0),
-                            None if br is None else min(max(float(br), 0.0), 60.0),
-                        )
+                if isinstance(command, SetControls):
+                    engine.controls = command.apply(engine.controls)
+                    await ws.send_text(json.dumps(controls_message(engine.controls)))
             if renderer_task.done():  # the send side failed (client gone)
                 break
         if idle_task:
