@@ -112,8 +112,14 @@ def generate(
         Path | None, typer.Option(help="Render this motion track (JSON/CSV) instead of audio-driven motion.")
     ] = None,
     driver: Annotated[
-        Path | None, typer.Option(help="Take head, face and eye motion from this video of a face instead.")
+        Path | None,
+        typer.Option(
+            help="Take head, eye and brow motion from this video of a face; the lips follow the audio."
+        ),
     ] = None,
+    driver_mouth: Annotated[
+        bool, typer.Option("--driver-mouth", help="With --driver: take the lips from the driving video too.")
+    ] = False,
     export_motion: Annotated[
         Path | None, typer.Option(help="Also write the motion track used to this .json or .csv file.")
     ] = None,
@@ -152,7 +158,7 @@ def generate(
             blink_rate=blink_rate, max_duration=max_duration, transcript=transcript,
             language=language, lipsync=lipsync, emotion=emotion, emotion_strength=emotion_strength,
             gaze=_pair(gaze, "--gaze"), head_distance=head_distance, motion_track=motion, driver=driver,
-            export_motion=export_motion,
+            driver_mouth=driver_mouth, export_motion=export_motion,
             provenance=ProvenanceOptions(
                 watermark=not no_watermark, sign=not no_sign, label=label,
                 sign_cert=sign_cert, sign_key=sign_key,

@@ -17,7 +17,7 @@ from ..face.portrait import Portrait, prepare_portrait
 from ..io.audio import ANALYSIS_RATE, iter_audio, load_audio, probe_audio
 from ..io.image import load_portrait
 from ..io.video import VideoWriter
-from ..motion.driver import track_from_video
+from ..motion.driver import track_from_video, with_audio
 from ..motion.generate import motion_from_audio
 from ..motion.lipsync import mouth_frames, write_mouth
 from ..motion.track import MotionTrack
@@ -163,9 +163,10 @@ def generation_id(portrait: str | Path, audio: str | Path, options: GenerateOpti
     return int.from_bytes(digest.digest()[:4], "big")
 
 
-def given_motion(options: GenerateOptions, n_frames: int) -> MotionTrack | None:
+def given_motion(options: GenerateOptions, n_frames: int) -> tuple[MotionTrack, int] | None:
     """The track from ``--motion`` or ``--driver``, sampled at the video's frame times for exactly
-    ``n_frames`` (the audio's length): shorter tracks hold their last frame, longer ones are cut."""
+    ``n_frames`` (the audio's length), and how many of those frames it really covers (past its end
+    it holds its last frame; a longer track is cut)."""
     if options.motion_track is not None:
         track = load_track(options.motion_track)
         track.meta.setdefault("source", f"file {options.motion_track}")
@@ -175,13 +176,17 @@ def given_motion(options: GenerateOptions, n_frames: int) -> MotionTrack | None:
         return None
     source = len(track)
     out = resample_track(track, options.fps, n_frames)
+    covered = min(n_frames, int(np.floor(source / track.fps * options.fps + 1e-6)))
     if abs(source / track.fps - n_frames / options.fps) > 1.0 / options.fps:
-        what = "held its last frame" if source / track.fps < n_frames / options.fps else "was cut"
+        shorter = source / track.fps < n_frames / options.fps
+        what = "held its last frame" if shorter else "was cut"
+        if shorter and options.driver is not None:
+            what = "hands over to motion from the audio"
         out.meta["length_note"] = (
             f"the motion lasts {source / track.fps:.2f} s, the audio {n_frames / options.fps:.2f} s: "
             f"the motion {what}"
         )
-    return out
+    return out, covered
 
 
 def generate(
@@ -209,9 +214,13 @@ def generate(
         notes.append(f"{framed.n_faces} faces found in {portrait}; animating the largest")
         reporter.note(notes[-1])
     renderer = Renderer(build_rig(framed.image, framed.face))
-    track = given_motion(options, len(features))
-    if track is None:
+    given = given_motion(options, len(features))
+    if given is None:
         track = audio_motion(audio, features, options)
+    elif options.driver is not None:  # head, eyes, brows from the driver; lips from the audio
+        track = with_audio(*given, audio_motion(audio, features, options), options.driver_mouth)
+    else:
+        track = given[0]
     for key in ("lipsync_note", "length_note"):
         if note := track.meta.get(key):
             notes.append(note)

@@ -30,7 +30,8 @@ class GenerateOptions:
     gaze: tuple[float, float] = (0.0, 0.0)  # main gaze, degrees: yaw (+ image right), pitch (+ down)
     head_distance: float = 1.0  # head-to-camera distance relative to the photo: > 1 farther (smaller head)
     motion_track: str | Path | None = None  # render this track file (JSON/CSV) instead of audio-driven motion
-    driver: str | Path | None = None  # take the motion from this driving video instead
+    driver: str | Path | None = None  # head, eyes and brows from this driving video; lips from the audio
+    driver_mouth: bool = False  # with a driver: take the lips from the driver too, not from the audio
     export_motion: str | Path | None = None  # also write the track used to this .json or .csv file
     provenance: ProvenanceOptions = field(default_factory=ProvenanceOptions)  # watermark + C2PA, on
 
@@ -73,6 +74,8 @@ class GenerateOptions:
             raise InputError(
                 f"--head-distance {self.head_distance} is out of range: use {lo} (closer) to {hi}"
             )
+        if self.driver_mouth and self.driver is None:
+            raise InputError("--driver-mouth takes the lips from a driving video: give one with --driver")
         if self.motion_track is not None and self.driver is not None:
             raise InputError("--motion and --driver both give the motion: use one of them")
         if self.export_motion is not None and Path(self.export_motion).suffix.lower() not in (
