@@ -97,3 +97,28 @@ def test_page_talks_live_from_the_microphone_and_renders_uploads(browser, sample
         page.wait_for_function("document.getElementById('result').readyState >= 1", timeout=10_000)
         assert page.evaluate("document.getElementById('result').duration") == pytest.approx(2.0, abs=0.2)
         assert not errors, errors
+
+
+def test_page_streams_a_file_live_in_sync_and_changes_controls(browser, samples, tmp_path):
+    speech = save_wav(
+        tmp_path / "live.wav", load_audio(samples.sonnet, 16000)[48000 : 48000 + 6 * 16000], 16000
+    )
+    with running_server(ServerConfig(data_dir=tmp_path / "data")) as url:
+        page = browser.new_page(viewport={"width": 1000, "height": 640})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url + "/")
+        page.set_input_files("#portrait-file", str(samples.astronaut))
+        page.wait_for_function("!document.getElementById('live-file').disabled", timeout=30_000)
+        page.set_input_files("#live-file", str(speech))
+        page.wait_for_function("window.talkingface.framesDrawn > 30", timeout=30_000)
+        page.select_option("#emotion", "happy")
+        page.wait_for_function(
+            "window.talkingface.controls && window.talkingface.controls.emotion === 'happy'"
+        )
+        page.wait_for_function("window.talkingface.framesDrawn > 80", timeout=30_000)
+        state = page.evaluate("window.talkingface")
+        # each frame is shown when the played sound reaches its timestamp: within one frame (40 ms)
+        assert state["syncMs"] is not None and abs(state["syncMs"]) <= 40, state["syncMs"]
+        assert state["latencyMs"] is not None and page.inner_text("#st-sync").endswith("ms")
+        assert state["controls"]["emotion"] == "happy" and not state["errors"] and not errors, (state, errors)

@@ -79,16 +79,22 @@ def _vowel_frames(phones: list[Phone], n_frames: int, fps: float) -> np.ndarray:
 
 
 def mouth_from_phones(
-    samples: np.ndarray, phones: list[Phone], n_frames: int, fps: float, cues: AcousticFrames | None = None
+    samples: np.ndarray,
+    phones: list[Phone],
+    n_frames: int,
+    fps: float,
+    cues: AcousticFrames | None = None,
+    first: int = 0,
 ) -> np.ndarray:
-    """Mouth values from recognised phones (the allphone rules, files and live alike)."""
+    """Mouth values from recognised phones (the allphone rules, files and live alike), frames
+    ``first`` … ``n_frames`` − 1."""
     loudness = frame_loudness(samples, int(np.ceil(len(samples) / 160)), 100.0)
     if cues is None:  # the closures need only loudness and speech
         db = frame_loudness(samples, n_frames, fps)
         cues = AcousticFrames(fps, db, speech_mask(db, fps), *([None] * 4))
-    values = viseme_frames(phones, n_frames, fps, loudness)
+    values = viseme_frames(phones, n_frames, fps, loudness, first=first)
     # allphone misses about half the p/b/m of real speech: close the lips in stop closures too
-    return close_lips(values, stop_closures(cues) & ~_vowel_frames(phones, n_frames, fps))
+    return close_lips(values, (stop_closures(cues) & ~_vowel_frames(phones, n_frames, fps))[first:])
 
 
 def mouth_frames(
@@ -202,18 +208,18 @@ class StreamingMouth:
             self.decoded = end  # silence is not recognised (it costs time and says nothing)
             if self.recogniser is not None:
                 self.recogniser.fed = self.recogniser.utt_start = end
-            values = np.zeros((n, len(MOUTH_CHANNELS)), np.float32)
+            row = np.zeros(len(MOUTH_CHANNELS), np.float32)
         elif language == "auto" or language in ENGLISH:
             t0 = w0 / self.fps
             phones = [
                 Phone(p.label, max(p.start - t0, 0.0), p.end - t0, p.word)
                 for p in self._recognise(frame, end) if p.end > t0
             ]  # fmt: skip
-            values = mouth_from_phones(x, phones, n, self.fps)
+            row = mouth_from_phones(x, phones, n, self.fps, first=k - w0)[0]
         else:
             self.decoded = end  # a later switch to English starts recognising from here
-            values = acoustic_mouth_frames(acoustic_frames(x, n, self.fps))
-        weights[_MOUTH_INDICES] = values[k - w0]
+            row = acoustic_mouth_frames(acoustic_frames(x, n, self.fps))[k - w0]
+        weights[_MOUTH_INDICES] = row
         keep = int(round((k + 2 - self.window) * self.spf))
         if keep > self.buf_start:
             self.buf = self.buf[keep - self.buf_start :]
