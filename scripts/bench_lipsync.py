@@ -234,6 +234,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="short clips (a smoke run, ~2 min)")
     parser.add_argument("--clips", help="only clips whose name contains one of these (comma-separated)")
     parser.add_argument("--methods", help="only these methods (comma-separated, e.g. allphone,live)")
+    parser.add_argument(
+        "--section", default=SECTION, help="BENCHMARKS.md section to write (a subset: its own)"
+    )
+    parser.add_argument("--title", default="Lip sync", help="the section's heading")
     args = parser.parse_args()
     started = time.perf_counter()
     rows = []
@@ -251,8 +255,17 @@ def main() -> None:
                 took = f"gen {r['generate_s']:.1f} s, analyse {r['analyse_s']:.1f} s"
                 print(rows[-1], took, *(r["notes"] if label == "live" else []), flush=True)
         command = "python scripts/bench_lipsync.py" + (" --quick" if args.quick else "")
-        command += "".join(f" --{k} {v}" for k, v in (("clips", args.clips), ("methods", args.methods)) if v)
-        write_section(args.out, SECTION, section(rows, clip_list, command, time.perf_counter() - started))
+        extra = (
+            ("clips", args.clips),
+            ("methods", args.methods),
+            ("section", args.section),
+            ("title", args.title),
+        )
+        command += "".join(f' --{k} "{v}"' for k, v in extra if v and v != parser.get_default(k))
+        body = section(rows, clip_list, command, time.perf_counter() - started).replace(
+            "## Lip sync", "## " + args.title, 1
+        )
+        write_section(args.out, args.section, body)
     print(f"wrote the lip-sync section of {args.out}", file=sys.stderr)
 
 

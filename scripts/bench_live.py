@@ -151,6 +151,34 @@ def bench_live(server: Server, portrait: Path, audio: np.ndarray, fps: float = 2
     }
 
 
+def cpu_per_frame(portrait: Path, audio: np.ndarray, fps: float = 25) -> dict:
+    """CPU time (not wall time: robust to a busy machine) per frame of the live engine and renderer,
+    in this process: 20 ms chunks through StreamEngine, every frame rendered and JPEG-encoded."""
+    from talkingface.face.landmarker import FaceLandmarker
+    from talkingface.face.portrait import prepare_portrait
+    from talkingface.io.image import load_portrait
+    from talkingface.render.renderer import Renderer
+    from talkingface.render.rig import build_rig
+    from talkingface.stream.engine import LiveRenderer, StreamEngine
+
+    with FaceLandmarker() as fl:
+        framed = prepare_portrait(load_portrait(portrait), fl, "crop", 512)
+    live = LiveRenderer(Renderer(build_rig(framed.image, framed.face)))
+    engine = StreamEngine(fps)
+    motion = render = 0.0
+    n = 0
+    for i in range(0, len(audio), 320):
+        t = time.process_time()
+        frames = engine.push(audio[i : i + 320])
+        motion += time.process_time() - t
+        for m in frames:
+            t = time.process_time()
+            live.jpeg(live.rgb(m))
+            render += time.process_time() - t
+            n += 1
+    return {"motion_ms": motion / n * 1000, "render_ms": render / n * 1000, "frames": n}
+
+
 def bench_rest(server: Server, portrait: Path, clip: Path, n: int) -> dict:
     files = {"portrait": (portrait.name, portrait.read_bytes()), "audio": (clip.name, clip.read_bytes())}
 
@@ -178,7 +206,9 @@ def bench_rest(server: Server, portrait: Path, clip: Path, n: int) -> dict:
     }
 
 
-def section(live: dict, rest: list[dict], clip_seconds: float, command: str) -> list[str]:
+def section(
+    live: dict, rest: list[dict], clip_seconds: float, command: str, cpu: dict, load: tuple
+) -> list[str]:
     cores = os.cpu_count() or 1
     c50, c95, c99 = live["chunk_ms"]
     f50, f95 = live["frame_ms"]
@@ -206,6 +236,10 @@ def section(live: dict, rest: list[dict], clip_seconds: float, command: str) -> 
         f"| server CPU while streaming | {live['cpu_core'] * 100:.0f} % of one core "
         f"({live['cpu_core'] / cores * 100:.0f} % of the {cores}-core machine) | |",
         f"| server memory (RSS) every 5 s | {', '.join(f'{r:.0f}' for r in live['rss'])} MB | constant |",
+        f"| CPU time per frame, in process: motion (all passes, live phones) / render + JPEG | "
+        f"{cpu['motion_ms']:.1f} / {cpu['render_ms']:.1f} ms → one core makes "
+        f"{1000 / (cpu['motion_ms'] + cpu['render_ms']):.0f} fps | |",
+        f"| machine load average (1 min) before / after | {load[0]:.1f} / {load[1]:.1f} | < cores |",
         "",
         "A microphone adds its own buffer (20 ms chunks in the page) before a chunk exists. Motion is",
         "the engine files use (motion/engine.py): the mouth from phones recognised as the audio arrives",
@@ -247,7 +281,9 @@ def main() -> None:
     clip = save_wav(tmp / "clip.wav", speech[3 * 16000 : int((3 + clip_seconds) * 16000)], 16000)
     server = Server(tmp / "data1", workers=1)
     try:
+        load0 = os.getloadavg()[0]
         live = bench_live(server, samples.astronaut, audio)
+        load = (load0, os.getloadavg()[0])
         rest = [{**bench_rest(server, samples.astronaut, clip, args.jobs), "workers": 1}] if args.jobs else []
     finally:
         server.stop()
@@ -262,7 +298,8 @@ def main() -> None:
         for k, v in (("seconds", args.seconds), ("jobs", args.jobs))
         if v != parser.get_default(k)
     )
-    lines = section(live, rest, clip_seconds, command)
+    cpu = cpu_per_frame(samples.astronaut, speech[: int(min(args.seconds, 20.0) * 16000)])
+    lines = section(live, rest, clip_seconds, command, cpu, load)
     write_section(args.out, "live", "\n".join(lines))
     print("\n".join(lines))
 
