@@ -218,7 +218,7 @@ def section(
         stamp(command),
         "",
         "The server is its own process (the real CLI); the client streams",
-        f"{live['seconds']:.0f} s of real speech (LibriVox, Sonnet 1) as 20 ms 16-bit PCM chunks at",
+        f"{live['seconds']:.0f} s of real speech (LibriVox, Sonnet 1, looped) as 20 ms 16-bit PCM chunks at",
         "real-time pace over a loopback WebSocket and receives 512² JPEG frames at 25 fps.",
         "",
         "| measure | value | target |",
@@ -275,7 +275,9 @@ def main() -> None:
     args = parser.parse_args()
     samples = fetch_samples()
     speech = load_audio(samples.sonnet, 16000)
-    audio = speech[: int(args.seconds * 16000)]
+    audio = np.tile(speech, int(np.ceil(args.seconds * 16000 / len(speech))))[
+        : int(args.seconds * 16000)
+    ]  # loops for long runs
     tmp = Path(tempfile.mkdtemp())
     clip_seconds = 4.0
     clip = save_wav(tmp / "clip.wav", speech[3 * 16000 : int((3 + clip_seconds) * 16000)], 16000)

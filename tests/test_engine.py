@@ -146,3 +146,17 @@ def test_protocol_validates_every_message():
         {"idle": "maybe"}, "flag"), ({"seed": "1.5"}, "whole"), ({}, "portrait"):  # fmt: skip
         with pytest.raises(ProtocolError, match=words):
             LiveParams.parse(({"portrait": "ab"} if words != "portrait" else {}) | query)
+
+
+def test_language_changes_live_between_phones_and_acoustic_cues(sonnet):
+    engine = StreamEngine(FPS, seed=2)
+    parts = []
+    for language, (a, b) in zip(("en", "fr", "en"), ((3, 7), (7, 11), (11, 15)), strict=True):
+        engine.set_controls(language=language)
+        frames = []
+        for i in range(a * 16000, b * 16000, 320):
+            frames += engine.push(sonnet[i : i + 320])
+        parts.append(np.array([f.weights for f in frames[4:]]))  # the first few were made before the switch
+    for w in parts:  # the mouth keeps moving with the speech whichever way it is read
+        jaw = w[:, CHANNEL_INDEX["jawOpen"]]
+        assert jaw.max() > 0.3 and jaw.std() > 0.05 and np.isfinite(w).all()

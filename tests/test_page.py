@@ -5,6 +5,7 @@ speech and get the video."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -55,10 +56,9 @@ def _canvas(page) -> np.ndarray:
     return cv2.cvtColor(cv2.imdecode(png, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
-def test_page_talks_live_from_the_microphone_and_renders_uploads(browser, samples, landmarker, tmp_path):
-    speech = save_wav(
-        tmp_path / "speech.wav", load_audio(samples.sonnet, 16000)[48000 : 48000 + 32000], 16000
-    )
+@contextlib.contextmanager
+def page_with_portrait(browser, samples, tmp_path):
+    """A served page with the astronaut dropped on it: (page, server url, page errors)."""
     with running_server(ServerConfig(data_dir=tmp_path / "data")) as url:
         page = browser.new_page(viewport={"width": 1000, "height": 640})
         errors = []
@@ -66,6 +66,14 @@ def test_page_talks_live_from_the_microphone_and_renders_uploads(browser, sample
         page.goto(url + "/")
         page.set_input_files("#portrait-file", str(samples.astronaut))
         page.wait_for_function("!document.getElementById('mic').disabled", timeout=30_000)
+        yield page, url, errors
+
+
+def test_page_talks_live_from_the_microphone_and_renders_uploads(browser, samples, landmarker, tmp_path):
+    speech = save_wav(
+        tmp_path / "speech.wav", load_audio(samples.sonnet, 16000)[48000 : 48000 + 32000], 16000
+    )
+    with page_with_portrait(browser, samples, tmp_path) as (page, url, errors):
         page.click("#mic")
         page.wait_for_function("window.talkingface.framesDrawn > 40", timeout=30_000)
         shots, jaws = [], []
@@ -103,13 +111,7 @@ def test_page_streams_a_file_live_in_sync_and_changes_controls(browser, samples,
     speech = save_wav(
         tmp_path / "live.wav", load_audio(samples.sonnet, 16000)[48000 : 48000 + 6 * 16000], 16000
     )
-    with running_server(ServerConfig(data_dir=tmp_path / "data")) as url:
-        page = browser.new_page(viewport={"width": 1000, "height": 640})
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(url + "/")
-        page.set_input_files("#portrait-file", str(samples.astronaut))
-        page.wait_for_function("!document.getElementById('live-file').disabled", timeout=30_000)
+    with page_with_portrait(browser, samples, tmp_path) as (page, _, errors):
         page.set_input_files("#live-file", str(speech))
         page.wait_for_function("window.talkingface.framesDrawn > 30", timeout=30_000)
         page.select_option("#emotion", "happy")

@@ -300,6 +300,13 @@ class PhoneStream:
         self.utt_start = self.fed
         self.decoder.start_utt()
 
+    def skip_to(self, sample: int) -> None:
+        """Audio up to ``sample`` will not be fed (silence, another language): close the utterance
+        under way and continue the timeline there."""
+        if self.fed > self.utt_start:
+            self.cut()
+        self.fed = self.utt_start = self._cmn_at = max(sample, self.fed)
+
     @property
     def utterance_seconds(self) -> float:
         return (self.fed - self.utt_start) / SAMPLE_RATE

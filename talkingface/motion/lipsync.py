@@ -175,11 +175,16 @@ class StreamingMouth:
     def audio(self, samples: np.ndarray) -> None:
         self.buf = np.concatenate([self.buf, samples])
 
+    def _skip(self, end: int) -> None:
+        self.decoded = end
+        if self.recogniser is not None:
+            self.recogniser.skip_to(end)
+
     def _recognise(self, frame: FeatureFrame, end: int) -> list[Phone]:
         if self.recogniser is None:
             self.recogniser = PhoneStream()
             self.decoded = max(self.decoded, self.buf_start)
-            self.recogniser.fed = self.recogniser.utt_start = self.decoded
+            self.recogniser.skip_to(self.decoded)
         r = self.recogniser
         r.feed(self.buf[self.decoded - self.buf_start : end - self.buf_start])
         self.decoded = max(self.decoded, end)
@@ -203,11 +208,7 @@ class StreamingMouth:
         language = language_code(frame.controls.language)
         self.since_speech = 0 if frame.newest.speech else self.since_speech + 1
         if self.since_speech > n:  # nothing but silence in the window: the rules give neutral
-            if self.recogniser is not None and self.recogniser.utterance_seconds > 0:
-                self.recogniser.cut()
-            self.decoded = end  # silence is not recognised (it costs time and says nothing)
-            if self.recogniser is not None:
-                self.recogniser.fed = self.recogniser.utt_start = end
+            self._skip(end)  # silence is not recognised (it costs time and says nothing)
             row = np.zeros(len(MOUTH_CHANNELS), np.float32)
         elif language == "auto" or language in ENGLISH:
             t0 = w0 / self.fps
@@ -217,7 +218,7 @@ class StreamingMouth:
             ]  # fmt: skip
             row = mouth_from_phones(x, phones, n, self.fps, first=k - w0)[0]
         else:
-            self.decoded = end  # a later switch to English starts recognising from here
+            self._skip(end)  # a later switch to English recognises from here
             row = acoustic_mouth_frames(acoustic_frames(x, n, self.fps))[k - w0]
         weights[_MOUTH_INDICES] = row
         keep = int(round((k + 2 - self.window) * self.spf))
