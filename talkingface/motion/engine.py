@@ -177,6 +177,15 @@ class MotionEngine:
         n = int(round(seconds * self.sample_rate))
         return self.push(np.zeros(n, np.float32)) if n > 0 else []
 
+    def flush(self) -> list[MotionFrame]:
+        """At the end of the audio: the frames it covers that still wait for their look-ahead, made
+        with silence after the end (a file's last frames, a live stream's ``stop``)."""
+        total = int(round(self.audio_seconds * self.fps))
+        tail = self.frame_needs(total - 1) - self.audio_seconds + 0.005
+        if self.frames_out >= total or tail <= 0:
+            return []
+        return [m for m in self.pad_silence(tail) if m.index < total]
+
     def _motion(self, now: float) -> MotionFrame:
         frame = self._pending.popleft()
         later = tuple(self._pending)
@@ -196,18 +205,13 @@ def run_clip(engine: MotionEngine, blocks: Iterable[np.ndarray], n_frames: int) 
     pose = np.zeros((n_frames, 6), np.float32)
     pose[:, 5] = 1.0
     weights = np.zeros((n_frames, len(ARKIT_CHANNELS)), np.float32)
-    made = 0
 
     def keep(frames: list[MotionFrame]) -> None:
-        nonlocal made
         for m in frames:
             if m.index < n_frames:
                 pose[m.index], weights[m.index] = m.pose, m.weights
-                made = max(made, m.index + 1)
 
     for block in blocks:
         keep(engine.push(block))
-    tail = engine.frame_needs(n_frames - 1) - engine.audio_seconds + 0.02
-    if made < n_frames and tail > 0:
-        keep(engine.pad_silence(tail))  # the last frames' look-ahead runs past the audio: silence
+    keep(engine.flush())  # the last frames' look-ahead runs past the audio: silence
     return MotionTrack(engine.fps, pose, weights)

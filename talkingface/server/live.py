@@ -113,6 +113,7 @@ async def run_session(ws: WebSocket, params: LiveParams, renderer, executor: Exe
                     await ws.send_text(json.dumps({"type": "error", "message": str(exc)}))
                     continue
                 if isinstance(command, Stop):
+                    feed(engine.flush(), heard)  # the last frames need look-ahead past the end
                     break
                 if isinstance(command, SetControls):
                     engine.controls = command.apply(engine.controls)
