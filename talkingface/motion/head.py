@@ -155,8 +155,7 @@ class HeadPass:
         head = soft_clamp(total * self.scale)
         # the head follows the eyes: delayed, smoothed, a share of the way
         self.eyes = self.eyes[1:] + [angles_from_channels(weights[None, :])[0]]
-        if self.first_eyes:
-            self.follow[:] = self.eyes[0]
+        if self.first_eyes:  # start as if the eyes had always been where they are now
             self.eyes = [self.eyes[-1]] * len(self.eyes)
             self.follow[:] = self.eyes[0]
             self.first_eyes = False

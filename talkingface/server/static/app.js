@@ -6,14 +6,14 @@ const state = { portraitId: null, portraitFile: null, ws: null, audio: null, job
 // For people and for tests: what the page has shown.
 window.talkingface = {
   framesDrawn: 0, lastIndex: -1, lastJaw: 0, latencyMs: null, dropped: 0, live: false,
-  syncMs: null, controls: null, errors: [],
+  syncMs: null, controls: null, errors: [], audioSeconds: null, lastPts: null,
 };
 // Controls the live stream changes while it runs (stream/protocol.py documents each).
 const LIVE_CONTROLS = ["motion_scale", "blink_rate", "emotion", "emotion_strength", "gaze_yaw", "gaze_pitch",
   "head_distance", "language"];
-// File streamed live: its sound plays this long after it is sent, so the frames made from it are
-// there in time (the engine's look-ahead + rendering + transport, with margin).
-const PLAYOUT_DELAY_S = 0.3;
+// File streamed live: its sound starts playing this long after the first frame arrives, so later
+// frames (whose latency varies) are there in time.
+const PLAYOUT_MARGIN_S = 0.1;
 
 function status(text, error = false) {
   $("status").textContent = text;
@@ -114,8 +114,9 @@ async function startLive() {
 }
 
 // A sound file streamed live: sent in 20 ms chunks at real-time pace on the AudioContext clock, and
-// played on the same clock PLAYOUT_DELAY_S later; frame `pts` is shown when the sound reaches pts,
-// so picture and sound share one timeline and cannot drift however long the file is.
+// played on the same clock from when the first frame has arrived (+ PLAYOUT_MARGIN_S); frame `pts`
+// is shown when the sound reaches pts, so picture and sound share one timeline and cannot drift
+// however long the file is.
 $("live-file").addEventListener("change", async (e) => {
   const file = e.target.files[0];
   e.target.value = "";
@@ -128,14 +129,13 @@ $("live-file").addEventListener("change", async (e) => {
   catch (err) { status("Cannot read that sound file: " + err.message, true); ctx.close(); return; }
   state.audio = { ctx, stream: null };
   const pcm = buffer.getChannelData(0), chunk = Math.round(ctx.sampleRate * 0.02);
-  const timing = { playAt: null }; // set when the server is ready: nothing is sent before
+  const player = ctx.createBufferSource();
+  player.buffer = buffer;
+  player.connect(ctx.destination);
+  // playAt: the AudioContext time of audio second 0, set when the first frame arrives
+  const timing = { playAt: null, onFirstFrame: (at) => player.start(at) };
   const live = openLive(ctx, timing, () => {
-    const start = ctx.currentTime + 0.05;
-    timing.playAt = start + PLAYOUT_DELAY_S;
-    const player = ctx.createBufferSource();
-    player.buffer = buffer;
-    player.connect(ctx.destination);
-    player.start(timing.playAt);
+    const start = ctx.currentTime + 0.05; // nothing is sent before the server is ready
     let i = 0;
     const pump = () => {
       if (state.audio === null || state.audio.ctx !== ctx) return;
@@ -146,7 +146,7 @@ $("live-file").addEventListener("change", async (e) => {
         i += chunk;
       }
       if (i < pcm.length) setTimeout(pump, 10);
-      else live.finish(buffer.duration + PLAYOUT_DELAY_S + 0.5);
+      else live.finish(1.5);
     };
     pump();
   });
@@ -185,12 +185,14 @@ function openLive(ctx, timing, onReady) {
       if (state.ws !== ws && waiting.length === 0) return;
       if (timing.playAt === null) { requestAnimationFrame(tick); return; }
       const clock = ctx.currentTime - timing.playAt - (ctx.outputLatency || 0); // audio second now heard
+      tf.audioSeconds = clock;
       while (waiting.length && waiting[0].pts <= clock) {
         const f = waiting.shift();
         const ms = (clock - f.pts) * 1000; // how late the frame is against its sound (0 = in sync)
         tf.syncMs = tf.syncMs === null ? ms : 0.9 * tf.syncMs + 0.1 * ms;
         $("st-sync").textContent = `${tf.syncMs >= 0 ? "+" : ""}${Math.round(tf.syncMs)} ms`;
         if (waiting.length && waiting[0].pts <= clock) { f.bmp.close(); continue; } // late: skip to the newest
+        tf.lastPts = f.pts;
         draw(f.bmp, f.index, f.jaw);
       }
       requestAnimationFrame(tick);
@@ -223,8 +225,12 @@ function openLive(ctx, timing, onReady) {
       }
     }
     const bmp = await createImageBitmap(new Blob([new Uint8Array(e.data, 32)], { type: "image/jpeg" }));
-    if (timing === null) draw(bmp, index, jaw);
-    else waiting.push({ bmp, index, pts, jaw });
+    if (timing === null) { draw(bmp, index, jaw); return; }
+    if (timing.playAt === null) {
+      timing.playAt = ctx.currentTime + PLAYOUT_MARGIN_S - pts;
+      timing.onFirstFrame(timing.playAt);
+    }
+    waiting.push({ bmp, index, pts, jaw });
   };
   ws.onclose = (e) => {
     if (state.ws === ws) stopLive();
