@@ -185,13 +185,22 @@ def test_websocket_idles_without_audio_and_refuses_bad_requests(live_server):
         assert json.loads(ws.recv())["type"] == "ready"
         with connect(f"{base}/api/live?portrait={pid}", max_size=None) as second:  # max_live=1
             assert "live sessions" in json.loads(second.recv())["message"]
-        t0, packets = time.perf_counter(), []
-        while time.perf_counter() - t0 < 1.6:
-            msg = ws.recv(timeout=2)
+        packets, texts = [], []
+        ws.send(json.dumps({"type": "set", "motion_scale": 7}))  # out of range: answered, stream goes on
+        ws.send(json.dumps({"type": "set", "emotion": "happy", "gaze": [5, 0]}))
+        while len(packets) < 20:  # idle frames keep coming without any audio
+            msg = ws.recv(timeout=10)
             if isinstance(msg, bytes):
                 packets.append(unpack_frame(msg))
+            else:
+                texts.append(json.loads(msg))
         ws.send(json.dumps({"type": "stop"}))
-    assert len(packets) >= 20 and all(p.heard == -1 and p.jaw == 0 for p in packets)
+    assert all(p.heard == -1 and p.jaw == 0 for p in packets)
+    assert [p.index for p in packets] == sorted({p.index for p in packets})
+    errors = [t for t in texts if t["type"] == "error"]
+    assert len(errors) == 1 and "motion_scale 7 is out of range" in errors[0]["message"]
+    controls = [t for t in texts if t["type"] == "controls"]
+    assert controls[-1]["emotion"] == "happy" and controls[-1]["gaze"] == [5.0, 0.0]
     with connect(f"{base}/api/live", max_size=None) as ws:
         assert "portrait" in json.loads(ws.recv())["message"]
     with connect(f"{base}/api/live?portrait=ffff&fps=500", max_size=None) as ws:
