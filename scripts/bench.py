@@ -168,7 +168,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     speech = load_audio(samples.sonnet)
     clip = save_wav(tmp / "ten_seconds.wav", speech[: 10 * 16000], 16000)
-    track = motion_from_audio(audio_features(iter_audio(clip), 16000, 25), seed=0)
+    features = audio_features(iter_audio(clip), 16000, 25)
+    track = motion_from_audio(iter_audio(clip, 16000), features.fps, len(features), seed=0)
 
     astronaut, hopper = load_portrait(samples.astronaut), load_portrait(samples.grace_hopper)
     big_hopper = cv2.resize(hopper, (1080, 1264), interpolation=cv2.INTER_CUBIC)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import subprocess
 import sys
 import tempfile
 import time
@@ -142,18 +143,32 @@ def methods(clip: Clip) -> list[tuple[str, dict]]:
     out.append(("acoustic", {"language": clip.language if clip.language != "en" else "und"}))
     if clip.transcript:
         out.append(("align", {"transcript": clip.transcript}))
+    out.append(("live", {"language": clip.language}))  # `talkingface stream --audio`, real-time pace
     return out
+
+
+def stream_file(clip: Clip, video: Path, language: str) -> list[str]:
+    """The live path from a file (the CLI, real-time pace); returns its summary line as a note."""
+    exe = Path(sys.executable).with_name("talkingface")
+    args = [str(exe), "stream", str(clip.portrait), "--audio", str(clip.audio), "-o", str(video)]
+    done = subprocess.run([*args, "--fps", str(FPS), "--language", language], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(done.stderr.strip() or done.stdout.strip())
+    return [line for line in (done.stdout + done.stderr).splitlines() if "dropped" in line][-1:]
 
 
 def run_one(clip: Clip, label: str, options: dict, tmp: Path) -> dict:
     video = tmp / f"{clip.name.replace(' ', '_').replace('(', '').replace(')', '')}_{label}.mp4"
     t0 = time.perf_counter()
-    result = talkingface.generate(clip.portrait, clip.audio, video, fps=FPS, **options)
+    if label == "live":
+        notes = stream_file(clip, video, options["language"])
+    else:
+        notes = talkingface.generate(clip.portrait, clip.audio, video, fps=FPS, **options).notes
     t1 = time.perf_counter()
     open_, fps = face_openness(video)
     samples = load_audio(clip.audio)
     report = score(open_, samples, fps, clip.reference, clip.reference_source)
-    report.update(generate_s=t1 - t0, analyse_s=time.perf_counter() - t1, notes=result.notes)
+    report.update(generate_s=t1 - t0, analyse_s=time.perf_counter() - t1, notes=notes)
     video.unlink(missing_ok=True)
     return report
 
@@ -189,7 +204,9 @@ re-analysed by `talkingface analyze` (Face Landmarker re-detects the face in eve
 Methods: **loudness** = `--lipsync loudness` (jaw follows volume; the baseline), **allphone** =
 PocketSphinx phone recognition (no transcript, `--language en`), **acoustic** = the
 language-agnostic path (`--language fr/de/es/it…`), **align** = forced alignment to the transcript
-(`--transcript`).
+(`--transcript`), **live** = the live engine streaming the file at real-time pace
+(`talkingface stream PORTRAIT --audio FILE -o out.mp4`: phones recognised as the audio arrives,
+120 ms look-ahead; dropped frames repeat the last one).
 
 Columns: **offset** = audio–video offset in frames by cross-correlation over ±10 (confidence =
 peak − median correlation); target 0 ± 1. **agreement** = THEval lip–loudness agreement over
@@ -215,19 +232,40 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"))
     parser.add_argument("--quick", action="store_true", help="short clips (a smoke run, ~2 min)")
+    parser.add_argument("--clips", help="only clips whose name contains one of these (comma-separated)")
+    parser.add_argument("--methods", help="only these methods (comma-separated, e.g. allphone,live)")
+    parser.add_argument(
+        "--section", default=SECTION, help="BENCHMARKS.md section to write (a subset: its own)"
+    )
+    parser.add_argument("--title", default="Lip sync", help="the section's heading")
     args = parser.parse_args()
     started = time.perf_counter()
     rows = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         clip_list = clips(tmp, args.quick)
+        if args.clips:
+            clip_list = [c for c in clip_list if any(k in c.name for k in args.clips.split(","))]
         for clip in clip_list:
             for label, options in methods(clip):
+                if args.methods and label not in args.methods.split(","):
+                    continue
                 r = run_one(clip, label, options, tmp)
                 rows.append(fmt_row(clip, label, r))
-                print(rows[-1], f"gen {r['generate_s']:.1f} s, analyse {r['analyse_s']:.1f} s", flush=True)
+                took = f"gen {r['generate_s']:.1f} s, analyse {r['analyse_s']:.1f} s"
+                print(rows[-1], took, *(r["notes"] if label == "live" else []), flush=True)
         command = "python scripts/bench_lipsync.py" + (" --quick" if args.quick else "")
-        write_section(args.out, SECTION, section(rows, clip_list, command, time.perf_counter() - started))
+        extra = (
+            ("clips", args.clips),
+            ("methods", args.methods),
+            ("section", args.section),
+            ("title", args.title),
+        )
+        command += "".join(f' --{k} "{v}"' for k, v in extra if v and v != parser.get_default(k))
+        body = section(rows, clip_list, command, time.perf_counter() - started).replace(
+            "## Lip sync", "## " + args.title, 1
+        )
+        write_section(args.out, args.section, body)
     print(f"wrote the lip-sync section of {args.out}", file=sys.stderr)
 
 

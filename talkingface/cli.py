@@ -451,6 +451,10 @@ def stream(
     seed: Annotated[int, typer.Option(help="Random seed for blinks and head motion.")] = 0,
     motion_scale: Annotated[float, typer.Option(help="Head motion amount; 0 keeps the head still.")] = 1.0,
     blink_rate: Annotated[float, typer.Option(help="Blinks per minute while speaking.")] = 22.0,
+    language: Annotated[
+        str,
+        typer.Option(help="en or auto: lips from phones recognised live; another code: acoustic lip sync."),
+    ] = "auto",
     duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
     device: Annotated[str | None, typer.Option(help="Microphone (name or index; see sounddevice).")] = None,
 ) -> None:
@@ -472,7 +476,7 @@ def stream(
     try:
         if size % 2 or not 128 <= size <= 2048:
             raise InputError(f"--size {size} is not supported: use an even number from 128 to 2048")
-        engine = StreamEngine(fps, seed, motion_scale, blink_rate)
+        engine = StreamEngine(fps, seed, motion_scale=motion_scale, blink_rate=blink_rate, language=language)
         if audio is not None:
             if not audio.is_file():
                 raise InputError(f"audio {audio} does not exist")

@@ -18,7 +18,7 @@ builtin so callers can catch either::
     │   ├── AlignmentError                 transcript cannot be aligned to the speech
     │   ├── MotionFileError                motion track file unusable (path, frame = row)
     │   ├── UploadError                    server upload refused (``status``: its HTTP code)
-    │   └── ProtocolError                  a live message that breaks the wire format
+    │   └── ProtocolError                  a live WebSocket message or query the server cannot use
     ├── SigningError                       signing certificate/key unusable, or signing failed
     ├── OutputError (OSError)              output path not writable / equal to an input
     ├── AudioDeviceError (OSError)         no microphone / audio library for live streaming

@@ -51,6 +51,33 @@ def test_driver_mode_on_the_carphone_clip(samples, short_clip, tmp_path):
     assert info.frames == 75 and info.audio_duration == pytest.approx(3.0, abs=0.05)  # audio still muxed
 
 
+def test_driver_moves_the_head_and_the_audio_moves_the_lips(samples, speech_clip, tmp_path):
+    """The 4 s carphone driver on 8.5 s of speech (silent for its first 1.5 s): the man talks
+    from the first frame, so his jaw moves while the audio is still silent."""
+    kw = dict(fps=25, size=256, driver=samples.carphone)
+    lips = talkingface.generate(
+        samples.astronaut, speech_clip, tmp_path / "a.mp4", export_motion=tmp_path / "a.json", **kw
+    )
+    talkingface.generate(
+        samples.astronaut, speech_clip, tmp_path / "b.mp4", export_motion=tmp_path / "b.json",
+        driver_mouth=True, **kw,
+    )  # fmt: skip
+    a, b = load_track(tmp_path / "a.json"), load_track(tmp_path / "b.json")
+    assert len(a) == probe_video(lips.path).frames == round(8.5 * 25)
+    silent = slice(0, 30)  # the audio's leading silence
+    assert np.all(a.channel("jawOpen")[silent] == 0) and b.channel("jawOpen")[silent].std() > 0.01
+    assert a.channel("jawOpen")[50:150].max() > 0.3  # speech opens the mouth
+    assert np.array_equal(a.pose[:100], b.pose[:100])  # the head is the driver's either way
+    assert a.pose[:100, :3].std(0).max() > 0.5
+    # the driver ends at 4 s: one note, and the motion glides on from the audio instead of freezing
+    assert [n for n in lips.notes if "hands over" in n] and len(
+        [n for n in lips.notes if "motion lasts" in n]
+    ) == 1
+    assert np.abs(np.diff(a.pose[150:, :3], axis=0)).sum() > 1.0
+    step = np.abs(np.diff(a.pose[:, :3], axis=0)).max(1)
+    assert step[100:116].max() <= step[60:100].max()  # no jump at the hand-over (faster than the driver)
+
+
 @pytest.mark.parametrize(
     ("flags", "message"),
     [

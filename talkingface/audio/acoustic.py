@@ -56,14 +56,14 @@ def _centres(n_frames: int, fps: float) -> np.ndarray:
 
 
 def frame_loudness(samples: np.ndarray, n_frames: int, fps: float, window_s: float = WINDOW_S) -> np.ndarray:
-    """RMS loudness in dBFS of the window around each frame centre."""
+    """RMS loudness in dBFS of the window around each frame centre (zeros past either end)."""
     length = int(window_s * SAMPLE_RATE)
-    centres = _centres(n_frames, fps)
-    out = np.empty(n_frames, np.float32)
-    for i in range(0, n_frames, _BLOCK):
-        w = _windows(samples, centres[i : i + _BLOCK], length)
-        out[i : i + _BLOCK] = 10 * np.log10(np.mean(np.square(w, dtype=np.float64), 1) + 1e-10)
-    return np.maximum(out, _SILENT_DB)
+    starts = _centres(n_frames, fps) - length // 2
+    cums = np.concatenate([[0.0], np.cumsum(np.square(samples, dtype=np.float64))])
+    n = len(samples)
+    total = cums[np.clip(starts + length, 0, n)] - cums[np.clip(starts, 0, n)]
+    out = 10 * np.log10(np.maximum(total, 0.0) / length + 1e-10)
+    return np.maximum(out, _SILENT_DB).astype(np.float32)
 
 
 def speech_mask(loudness_db: np.ndarray, fps: float) -> np.ndarray:

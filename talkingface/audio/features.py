@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .pitch import PitchTracker, frame_pitch
+from .vad import speech_frames
 
 HOP_SECONDS = 0.010
 WINDOW_SECONDS = 0.050
@@ -72,35 +73,50 @@ def frame_loudness(energies: np.ndarray, n_frames: int, fps: float) -> np.ndarra
     return np.maximum(db, SILENCE_DB).astype(np.float32)
 
 
-def voice_activity(
-    rms_db: np.ndarray, fps: float, min_gap: float = 0.15, min_speech: float = 0.06
-) -> np.ndarray:
-    """Energy VAD with an adaptive threshold between the noise floor and the speech level.
+class HopBuffer:
+    """The same loudness measure, causally: 10 ms hop energies in a ring of fixed size, read out
+    over the 50 ms window at any centre once its hops have arrived (constant memory)."""
 
-    Gaps shorter than ``min_gap`` are filled (a mouth does not snap shut between syllables) and
-    bursts shorter than ``min_speech`` dropped (clicks), following Rhubarb's VAD clean-up.
-    """
-    if len(rms_db) == 0:
-        return np.zeros(0, bool)
-    floor = float(np.percentile(rms_db, 10))
-    peak = float(np.percentile(rms_db, 98))
-    threshold = max(floor + 0.35 * (peak - floor), peak - 35.0, -50.0)
-    speech = rms_db > threshold
-    speech = _fill_runs(speech, False, int(round(min_gap * fps)))
-    return _fill_runs(speech, True, int(round(min_speech * fps)))
+    def __init__(self, sample_rate: int, keep_seconds: float = 2.0) -> None:
+        self.sample_rate = sample_rate
+        self.hop = int(round(sample_rate * HOP_SECONDS))
+        self.size = int(np.ceil(keep_seconds / HOP_SECONDS))
+        self.energies = np.zeros(self.size, np.float64)
+        self.hops = 0  # complete hops received
+        self._carry = np.zeros(0, np.float32)
+
+    def push(self, samples: np.ndarray) -> None:
+        data = np.concatenate([self._carry, samples]) if len(self._carry) else samples
+        n = len(data) // self.hop
+        if n:
+            e = (data[: n * self.hop].reshape(n, self.hop).astype(np.float64) ** 2).mean(1)
+            if n >= self.size:
+                e, skipped = e[-self.size :], n - self.size
+                self.hops += skipped
+                n = self.size
+            idx = (self.hops + np.arange(n)) % self.size
+            self.energies[idx] = e
+            self.hops += n
+        self._carry = data[n * self.hop :].copy() if len(data) - n * self.hop else np.zeros(0, np.float32)
+
+    def window_db(self, centre: float) -> float:
+        """dBFS over the 50 ms window at ``centre`` s (its hops must have arrived: :meth:`ready`)."""
+        half = WINDOW_SECONDS / 2
+        lo = max(int(np.floor((centre - half) / HOP_SECONDS)), 0, self.hops - self.size)
+        hi = max(int(np.ceil((centre + half) / HOP_SECONDS)), lo + 1)
+        hi = min(hi, self.hops)
+        if hi <= lo:
+            return SILENCE_DB
+        mean_sq = self.energies[np.arange(lo, hi) % self.size].mean()
+        return float(max(10 * np.log10(mean_sq + _EPS), SILENCE_DB))
+
+    def ready(self, centre: float) -> bool:
+        return self.hops >= needed_hops(centre)
 
 
-def _fill_runs(mask: np.ndarray, value: bool, max_len: int) -> np.ndarray:
-    """Flip interior runs of ``value`` no longer than ``max_len`` frames."""
-    out = mask.copy()
-    if max_len <= 0:
-        return out
-    edges = np.flatnonzero(np.diff(np.concatenate([[not value], mask == value, [not value]]).astype(int)))
-    for start, stop in zip(edges[::2], edges[1::2], strict=True):
-        interior = start > 0 and stop < len(mask)
-        if stop - start <= max_len and (interior or value):
-            out[start:stop] = not value
-    return out
+def needed_hops(centre: float) -> int:
+    """Complete 10 ms hops needed before the window at ``centre`` s can be measured."""
+    return int(np.ceil((centre + WINDOW_SECONDS / 2) / HOP_SECONDS - 1e-9))
 
 
 def audio_features(
@@ -121,4 +137,4 @@ def audio_features(
     n_frames = max(1, int(round(duration * fps))) if total else 0
     rms_db = frame_loudness(energies, n_frames, fps)
     f0 = frame_pitch(tracker.hops(), n_frames, fps) if tracker is not None else None
-    return AudioFeatures(fps, rms_db, voice_activity(rms_db, fps), duration, f0)
+    return AudioFeatures(fps, rms_db, speech_frames(rms_db, fps), duration, f0)

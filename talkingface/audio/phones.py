@@ -241,3 +241,72 @@ def _spread(word: str, start: float, end: float, pron: str) -> list[Phone]:
         Phone(lab, float(x0), float(x1), word)
         for lab, x0, x1 in zip(labels, edges[:-1], edges[1:], strict=True)
     ]
+
+
+#: live recognition: an utterance is closed (its phones final, the decoder's memory freed) after a
+#: pause this long, or at the latest after MAX_UTTERANCE_S
+LIVE_CUT_PAUSE_S = 0.3
+#: live cepstral mean: updated from the audio so far this often (s)
+LIVE_CMN_UPDATE_S = 0.25
+
+
+class PhoneStream:
+    """Incremental allphone recognition: feed audio as it arrives, read the phones so far.
+
+    The phones of the utterance under way come from the decoder's current best path (they can
+    still change near its end; the mouth reads them a look-ahead behind the newest audio). Live
+    cepstral mean normalisation (``cmn="live"``): a stream has no whole clip to normalise over.
+    """
+
+    def __init__(self, lw: float = ALLPHONE_LW, keep_s: float = 10.0) -> None:
+        from pocketsphinx import Decoder, get_model_path
+
+        self.decoder = Decoder(
+            allphone=get_model_path("en-us/en-us-phone.lm.bin"), allphone_ci=True, lw=lw,
+            beam=ALLPHONE_BEAM, pbeam=ALLPHONE_BEAM, cmn="live", loglevel="FATAL",
+        )  # fmt: skip
+        self.keep_s = keep_s
+        self.fed = 0  # samples fed
+        self.utt_start = 0  # sample where the current utterance began
+        self.final: list[Phone] = []  # phones of closed utterances (the last keep_s seconds)
+        self._cmn_at = 0
+        self.decoder.start_utt()
+
+    def feed(self, samples: np.ndarray) -> None:
+        if len(samples):
+            self.decoder.process_raw(_pcm16(samples), full_utt=False)
+            self.fed += len(samples)
+            if self.fed - self._cmn_at >= LIVE_CMN_UPDATE_S * SAMPLE_RATE:
+                self.decoder.get_cmn(update=True)  # adapt to this voice now, not at the utterance's end
+                self._cmn_at = self.fed
+
+    def _segments(self) -> list[Phone]:
+        t0 = self.utt_start / SAMPLE_RATE
+        return [
+            Phone(_clean_label(s.word), t0 + s.start_frame * FRAME_S, t0 + (s.end_frame + 1) * FRAME_S)
+            for s in (self.decoder.seg() or [])
+        ]
+
+    def cut(self) -> None:
+        """Close the utterance here (in a pause): its phones become final."""
+        self.decoder.end_utt()
+        self.final += self._segments()
+        horizon = self.fed / SAMPLE_RATE - self.keep_s
+        self.final = [p for p in self.final if p.end > horizon]
+        self.utt_start = self.fed
+        self.decoder.start_utt()
+
+    def skip_to(self, sample: int) -> None:
+        """Audio up to ``sample`` will not be fed (silence, another language): close the utterance
+        under way and continue the timeline there."""
+        if self.fed > self.utt_start:
+            self.cut()
+        self.fed = self.utt_start = self._cmn_at = max(sample, self.fed)
+
+    @property
+    def utterance_seconds(self) -> float:
+        return (self.fed - self.utt_start) / SAMPLE_RATE
+
+    def phones(self, since: float = 0.0) -> list[Phone]:
+        """Phones ending after ``since`` s (final ones, then the current utterance's best path)."""
+        return [p for p in self.final + self._segments() if p.end > since]

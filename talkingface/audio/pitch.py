@@ -93,6 +93,12 @@ class PitchTracker:
         self._out.append(_yin_frames(view, self.sample_rate, self.window, self.tau_max))
         self._buffer = self._buffer[count * self.hop :]
 
+    def take(self) -> np.ndarray:
+        """F0 of the hops completed since the last call (live use: memory stays constant)."""
+        out = np.concatenate(self._out) if self._out else np.zeros(0, np.float32)
+        self._out = []
+        return out
+
     def hops(self) -> np.ndarray:
         """F0 per 10 ms hop of everything pushed (Hz, NaN unvoiced); ceil(samples / hop) values."""
         n_hops = int(np.ceil(self._total / self.hop))

@@ -11,11 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..audio.phones import Phone
+from ..face.measure import openness  # noqa: F401  (analyze reads lipsync.openness)
 from ..timeline import runs
 
-UPPER_INNER_LIP = (191, 80, 81, 82, 13, 312, 311, 310)
-LOWER_INNER_LIP = (95, 88, 178, 87, 14, 317, 402, 318)
-EYE_CORNERS = ((33, 133), (362, 263))
 BILABIALS = frozenset({"P", "B", "M"})
 #: Lips count as closed below this inner-lip gap (share of the inter-ocular distance) …
 CLOSED_GAP = 0.03
@@ -34,15 +32,6 @@ SILENCE_TRIM_S = 0.15
 MAX_SHIFT_FRAMES = 10
 #: av_offset floors loudness this far (dB) under its peak: silence is silence, however digital.
 OFFSET_FLOOR_DB = 40.0
-
-
-def openness(landmarks: np.ndarray) -> np.ndarray:
-    """Inner-lip gap ÷ inter-ocular distance per frame, from (n, 478, ≥2) landmarks."""
-    lm = np.asarray(landmarks, np.float64)
-    gap = np.abs(lm[:, LOWER_INNER_LIP, 1].mean(1) - lm[:, UPPER_INNER_LIP, 1].mean(1))
-    right = lm[:, list(EYE_CORNERS[0]), :2].mean(1)
-    left = lm[:, list(EYE_CORNERS[1]), :2].mean(1)
-    return gap / np.linalg.norm(left - right, axis=1)
 
 
 def _minmax(x: np.ndarray) -> np.ndarray:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
+from ..face.measure import euler_from_rotation, head_angles_from_landmarks
 from ..timeline import runs
 from .measure import FrameMeasures
 
@@ -43,15 +44,6 @@ LEFT_EYE = (263, 362, 386, 374, 473)
 _FLIP = np.diag([1.0, -1.0, -1.0])  # MediaPipe camera axes (y up, z toward the viewer) → image axes
 
 
-def euler_from_rotation(r: np.ndarray) -> np.ndarray:
-    """(yaw, pitch, roll) degrees of an image-axes rotation R = Rroll · Rpitch · Ryaw
-    (the inverse of :func:`talkingface.render.deform.rotation`)."""
-    pitch = np.degrees(np.arcsin(np.clip(r[2, 1], -1, 1)))
-    yaw = np.degrees(np.arctan2(r[2, 0], r[2, 2]))
-    roll = np.degrees(np.arctan2(-r[0, 1], r[1, 1]))
-    return np.array([yaw, pitch, roll])
-
-
 def _rotation(matrix: np.ndarray) -> np.ndarray:
     r = np.asarray(matrix, np.float64)[:3, :3]
     r = r / np.cbrt(np.linalg.det(r))
@@ -69,36 +61,6 @@ def head_angles(matrices: np.ndarray, reference: np.ndarray | None = None) -> np
     ref = _rotation(reference if reference is not None else mats[np.flatnonzero(ok)[0]])
     for i in np.flatnonzero(ok):
         out[i] = euler_from_rotation(_rotation(mats[i]) @ ref.T)
-    return out
-
-
-#: landmarks that move with the skull, not with the jaw, lips, lids or brows
-RIGID = (1, 4, 5, 6, 168, 197, 195, 33, 133, 362, 263, 10, 109, 338, 67, 297, 151, 234, 454, 93, 323,
-         127, 356, 21, 251, 132, 361)  # fmt: skip
-
-
-def head_angles_from_landmarks(landmarks: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
-    """(n, 3) yaw, pitch, roll in degrees: the rotation that best maps the reference's rigid
-    landmarks onto each frame's (Kabsch with scale, in image axes with MediaPipe's depth).
-    Less disturbed by an opening jaw than Face Landmarker's matrix; NaN where no face."""
-    lm = np.asarray(landmarks, np.float64)
-    ok = np.isfinite(lm[:, RIGID]).all((1, 2))
-    out = np.full((len(lm), 3), np.nan)
-    if not ok.any():
-        return out
-    ref = np.asarray(reference if reference is not None else lm[np.flatnonzero(ok)[0]], np.float64)[
-        list(RIGID)
-    ]
-    ref = ref - ref.mean(0)
-    ref /= np.linalg.norm(ref)
-    for i in np.flatnonzero(ok):
-        cur = lm[i, list(RIGID)]
-        cur = cur - cur.mean(0)
-        cur /= np.linalg.norm(cur)
-        u, _, vt = np.linalg.svd(cur.T @ ref)
-        d = np.sign(np.linalg.det(u @ vt))
-        r = u @ np.diag([1, 1, d]) @ vt  # cur ≈ r @ ref
-        out[i] = euler_from_rotation(r)
     return out
 
 

@@ -10,12 +10,17 @@ them close only 50–80 %; the left eye lags the right by 5–12 ms.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+from .prosody import BEHAVIOUR_LOOKAHEAD_S
+from .track import CHANNEL_INDEX
 
 CLOSE_RANGE_S = (0.07, 0.10)  # each blink draws its own close, hold and open times
 HOLD_RANGE_S = (0.03, 0.05)
 OPEN_RANGE_S = (0.15, 0.24)
-#: typical values (the middle of each range), e.g. for the live stream's causal blinks
+#: typical values (the middle of each range)
 CLOSE_S, HOLD_S, OPEN_S = (sum(r) / 2 for r in (CLOSE_RANGE_S, HOLD_RANGE_S, OPEN_RANGE_S))
 PARTIAL_SHARE = 0.4
 PARTIAL_DEPTH = (0.5, 0.8)
@@ -26,6 +31,11 @@ UTTERANCE_END_WINDOW_S = (0.1, 0.6)  # after an utterance ends, this window is a
 ACCENT_HAZARD = 0.25  # stressed syllables suppress blinks
 ACCENT_WINDOW_S = 0.12
 REFRACTORY_S = 0.8  # no two blinks closer than this (capped for very high rates)
+_RIGHT, _LEFT = CHANNEL_INDEX["eyeBlinkRight"], CHANNEL_INDEX["eyeBlinkLeft"]
+
+if TYPE_CHECKING:
+    from .controls import Controls
+    from .engine import FeatureFrame
 
 
 def blink_curve(
@@ -48,83 +58,72 @@ def blink_curve(
     return out * depth
 
 
-def hazard_multiplier(
-    speech: np.ndarray,
-    fps: float,
-    utterance_ends: list[int] | tuple[int, ...] = (),
-    accents: list[int] | tuple[int, ...] = (),
-) -> np.ndarray:
-    """Per frame: how much likelier a blink is than during plain speech."""
-    from ..timeline import runs
+class BlinkPass:
+    """eyeBlinkLeft / eyeBlinkRight: a hazard process drawing one uniform per frame.
 
-    speech = np.asarray(speech, bool)
-    mult = np.ones(len(speech))
-    for a, b in runs(~speech):
-        if (b - a) / fps >= PAUSE_MIN_S:
-            mult[a:b] = PAUSE_HAZARD
-    lo, hi = (int(round(s * fps)) for s in UTTERANCE_END_WINDOW_S)
-    for end in utterance_ends:
-        mult[end + lo : end + hi] = np.maximum(mult[end + lo : end + hi], PAUSE_HAZARD)
-    w = int(round(ACCENT_WINDOW_S * fps))
-    for f in accents:
-        mult[max(0, f - w) : f + w + 1] *= ACCENT_HAZARD
-    return mult
+    The hazard is the control's rate while speaking, × PAUSE_HAZARD in a pause known (with the
+    look-ahead) to last PAUSE_MIN_S and in the window after speech ends, × ACCENT_HAZARD near an
+    accent. ``REFRACTORY_S`` keeps blinks apart; the rate is corrected for it so the realised rate
+    in speech is the control's.
+    """
 
+    name = "blinks"
+    lookahead = BEHAVIOUR_LOOKAHEAD_S
 
-def blink_times(
-    speech: np.ndarray,
-    fps: float,
-    rng: np.random.Generator,
-    per_minute: float = 22.0,
-    utterance_ends: list[int] | tuple[int, ...] = (),
-    accents: list[int] | tuple[int, ...] = (),
-) -> list[tuple[float, float, float, float, float]]:
-    """(start s, depth, close s, hold s, open s) of each blink."""
-    n = len(speech)
-    if per_minute <= 0 or n == 0:
-        return []
-    rate = per_minute / 60.0
-    refractory = min(REFRACTORY_S, 0.5 / rate)
-    rate = rate / max(1.0 - rate * refractory, 0.2)  # so the realised rate in speech is ``per_minute``
-    mult = hazard_multiplier(speech, fps, utterance_ends, accents)
-    events = []
-    last = -np.inf
-    draws = rng.random(n)
-    for i in range(n):
-        t = i / fps
-        if t - last < refractory or draws[i] >= rate * mult[i] / fps:
-            continue
-        depth = rng.uniform(*PARTIAL_DEPTH) if rng.random() < PARTIAL_SHARE else 1.0
-        close, hold, open_ = (
-            rng.uniform(*CLOSE_RANGE_S),
-            rng.uniform(*HOLD_RANGE_S),
-            rng.uniform(*OPEN_RANGE_S),
-        )
-        start = t + rng.uniform(0, 1 / fps)
-        events.append((start, depth, close, hold, open_))
-        last = t
-    return events
+    def reset(self, fps: float, rng: np.random.Generator, controls: Controls) -> None:
+        self.fps, self.rng = fps, rng
+        self.silent_run = 0  # silent frames up to the current one
+        self.since_speech = 10**9  # frames since the last speech frame
+        self.accents: list[int] = []
+        self.last = -np.inf
+        self.active: list[tuple[float, float, float, float, float, float]] = []
+        lo, hi = (int(round(s * fps)) for s in UTTERANCE_END_WINDOW_S)
+        self.end_window = (lo, hi)
+        self.accent_w = int(round(ACCENT_WINDOW_S * fps))
+        self.pause_frames = int(round(PAUSE_MIN_S * fps))
 
+    def _hazard(self, frame: FeatureFrame) -> float:
+        mult = 1.0
+        if not frame.speech:
+            ahead = 0
+            for f in frame.ahead:
+                if f.speech:
+                    break
+                ahead += 1
+            if self.silent_run + ahead >= self.pause_frames:
+                mult = PAUSE_HAZARD
+            lo, hi = self.end_window
+            if lo <= self.since_speech < hi:
+                mult = max(mult, PAUSE_HAZARD)
+        for a in self.accents:
+            if abs(a - frame.index) <= self.accent_w:
+                mult *= ACCENT_HAZARD
+        return mult
 
-def blinks(
-    speech: np.ndarray,
-    fps: float,
-    rng: np.random.Generator,
-    per_minute: float = 22.0,
-    utterance_ends: list[int] | tuple[int, ...] = (),
-    accents: list[int] | tuple[int, ...] = (),
-) -> dict:
-    """eyeBlinkLeft / eyeBlinkRight offsets per frame."""
-    t = (np.arange(len(speech)) + 0.5) / fps
-    right = np.zeros(len(speech), np.float64)
-    left = np.zeros(len(speech), np.float64)
-    for start, depth, close, hold, open_ in blink_times(
-        speech, fps, rng, per_minute, utterance_ends, accents
-    ):
-        lag = rng.uniform(*LAG_S)
-        a = max(0, int(start * fps) - 1)
-        b = min(len(t), int((start + lag + close + hold + open_) * fps) + 2)
-        seg = t[a:b]
-        right[a:b] = np.maximum(right[a:b], blink_curve(seg, start, depth, close, hold, open_))
-        left[a:b] = np.maximum(left[a:b], blink_curve(seg, start + lag, depth, close, hold, open_))
-    return {"eyeBlinkRight": right.astype(np.float32), "eyeBlinkLeft": left.astype(np.float32)}
+    def step(self, frame: FeatureFrame, pose: np.ndarray, weights: np.ndarray) -> None:
+        self.accents = [a for a in self.accents if a >= frame.index - self.accent_w]
+        self.accents += [a.frame for a in frame.newest.accents]
+        self.silent_run = 0 if frame.speech else self.silent_run + 1
+        self.since_speech = 0 if frame.speech else self.since_speech + 1
+        per_minute = frame.controls.blink_rate
+        t = frame.index / self.fps
+        draw = self.rng.random()
+        if per_minute > 0:
+            rate = per_minute / 60.0
+            refractory = min(REFRACTORY_S, 0.5 / rate)
+            rate = rate / max(1.0 - rate * refractory, 0.2)  # so the realised rate is ``per_minute``
+            if t - self.last >= refractory and draw < rate * self._hazard(frame) / self.fps:
+                depth = self.rng.uniform(*PARTIAL_DEPTH) if self.rng.random() < PARTIAL_SHARE else 1.0
+                close, hold, open_ = (
+                    self.rng.uniform(*r) for r in (CLOSE_RANGE_S, HOLD_RANGE_S, OPEN_RANGE_S)
+                )
+                start = t + self.rng.uniform(0, 1 / self.fps)
+                self.active.append((start, depth, close, hold, open_, self.rng.uniform(*LAG_S)))
+                self.last = t
+        centre = np.array([(frame.index + 0.5) / self.fps])
+        right = left = 0.0
+        for start, depth, close, hold, open_, lag in self.active:
+            right = max(right, float(blink_curve(centre, start, depth, close, hold, open_)[0]))
+            left = max(left, float(blink_curve(centre, start + lag, depth, close, hold, open_)[0]))
+        self.active = [b for b in self.active if b[0] + b[5] + b[2] + b[3] + b[4] > centre[0]]
+        weights[_RIGHT], weights[_LEFT] = right, left

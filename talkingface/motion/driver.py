@@ -17,12 +17,11 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from ..errors import InputError
-from ..eval.measure import FrameMeasures, measure_frames
-from ..eval.motion_stats import RIGID, head_angles_from_landmarks
 from ..face.landmarker import LEFT_EYE_CORNERS, RIGHT_EYE_CORNERS, FaceLandmarker
+from ..face.measure import RIGID, FrameMeasures, head_angles_from_landmarks, measure_frames
 from ..io.frames import iter_frames, probe_video
 from .head import soft_clamp
-from .track import MotionTrack
+from .track import ARKIT_CHANNELS, MotionTrack
 
 MIN_SIDE = 480  # frames smaller than this are upscaled for detection
 POSE_LIMITS = np.array([15.0, 15.0, 12.0])  # soft clamp (degrees), warp-safe
@@ -92,3 +91,31 @@ def track_from_measures(m: FrameMeasures, fps: float, name: str = "video") -> Mo
     track = MotionTrack(fps, pose, blend)
     track.meta.update(source="driver", driver=name)
     return track
+
+
+#: driver channels that carry expression, kept when the lips come from the audio
+DRIVER_MOUTH_EXPRESSION = ("mouthSmileLeft", "mouthSmileRight", "mouthFrownLeft", "mouthFrownRight",
+                           "mouthDimpleLeft", "mouthDimpleRight")  # fmt: skip
+#: where the driver ends before the audio, its motion hands over to the audio's over this long (s)
+HANDOVER_S = 0.6
+
+
+def with_audio(
+    driver: MotionTrack, covered: int, audio: MotionTrack, driver_mouth: bool = False
+) -> MotionTrack:
+    """Head, eyes and brows from ``driver`` (resampled to the audio's frames, its first ``covered``
+    frames real); the lips from ``audio`` unless ``driver_mouth`` (VASA's disentangled control).
+    After the driver ends, everything glides over HANDOVER_S to the audio-driven motion."""
+    n = len(audio)
+    out = MotionTrack(audio.fps, driver.pose[:n].copy(), driver.blendshapes[:n].copy(), dict(driver.meta))
+    if not driver_mouth:
+        for name in ARKIT_CHANNELS:
+            if name.startswith(("mouth", "jaw")) and name not in DRIVER_MOUTH_EXPRESSION:
+                out.channel(name)[:] = audio.channel(name)
+        out.meta["lipsync"] = audio.meta.get("lipsync", "")
+    if covered < n:
+        t = (np.arange(n) - covered + 1) / (HANDOVER_S * audio.fps)
+        w = (0.5 + 0.5 * np.cos(np.pi * np.clip(t, 0, 1)))[:, None]  # 1 while the driver lasts, then → 0
+        out.pose[:] = w * out.pose + (1 - w) * audio.pose
+        out.blendshapes[:] = w * out.blendshapes + (1 - w) * audio.blendshapes
+    return out

@@ -12,10 +12,19 @@ are left alone, so speech stays readable whatever the mood.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .track import MotionTrack
+from .brows import limit_brows, squint_with_smile
+from .track import channel_vector
+
+if TYPE_CHECKING:
+    from .controls import Controls
+    from .engine import FeatureFrame
+
+#: a changed emotion, strength, motion scale or head distance is reached over this long (s)
+GLIDE_S = 0.3
 
 
 @dataclass(frozen=True)
@@ -81,11 +90,40 @@ def motion_gain(emotion: str, strength: float) -> float:
     return 1.0 + (EMOTIONS[emotion].motion_gain - 1.0) * strength
 
 
-def apply_emotion(track: MotionTrack, emotion: str, strength: float = 1.0, scale: float = 1.0) -> None:
-    """Add the emotion's offsets to ``track`` in place (head pitch offset scaled by ``scale``,
-    the motion scale, so a still head stays still)."""
-    e = EMOTIONS[emotion]
-    for name, value in e.channels.items():
-        ch = track.channel(name)
-        ch[:] = np.clip(ch + strength * value, -1, 1)
-    track.pose_column("pitch")[:] += strength * e.head_pitch_deg * scale
+def emotion_vector(emotion: str, strength: float = 1.0) -> np.ndarray:
+    """The emotion's (51,) blendshape offsets at ``strength``."""
+    return strength * channel_vector(**EMOTIONS[emotion].channels)
+
+
+def with_emotion(weights: np.ndarray, offsets: np.ndarray) -> None:
+    """Add emotion offsets to one frame's 51 offsets in place, then the smile squint and brow cap."""
+    touched = offsets != 0
+    weights[touched] = np.clip(weights[touched] + offsets[touched], -1, 1)
+    squint_with_smile(weights)
+    limit_brows(weights)
+
+
+class EmotionPass:
+    """The global offsets: emotion channels, head-pitch offset (× motion scale, so a still head
+    stays still), smile squint, brow cap and head distance; changed controls glide over GLIDE_S."""
+
+    name = "emotion"
+    lookahead = 0.0
+
+    def reset(self, fps: float, rng: np.random.Generator, controls: Controls) -> None:
+        self.a = 1.0 - float(np.exp(-1.0 / (GLIDE_S * fps)))
+        self.offsets = emotion_vector(controls.emotion, controls.emotion_strength)
+        self.pitch = controls.emotion_strength * EMOTIONS[controls.emotion].head_pitch_deg
+        self.scale = controls.motion_scale
+        self.scale_inv = 1.0 / controls.head_distance
+
+    def step(self, frame: FeatureFrame, pose: np.ndarray, weights: np.ndarray) -> None:
+        c = frame.controls
+        self.offsets += self.a * (emotion_vector(c.emotion, c.emotion_strength) - self.offsets)
+        self.offsets[np.abs(self.offsets) < 1e-4] = 0.0
+        self.pitch += self.a * (c.emotion_strength * EMOTIONS[c.emotion].head_pitch_deg - self.pitch)
+        self.scale += self.a * (c.motion_scale - self.scale)
+        self.scale_inv += self.a * (1.0 / c.head_distance - self.scale_inv)
+        with_emotion(weights, self.offsets)
+        pose[1] += self.pitch * self.scale
+        pose[5] = self.scale_inv

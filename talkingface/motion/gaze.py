@@ -15,9 +15,17 @@ Angles are degrees with the head-pose signs: yaw > 0 toward image +x, pitch > 0 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from .smoothing import attack_release
+from .prosody import BEHAVIOUR_LOOKAHEAD_S, UTTERANCE_PAUSE_S
+from .ranges import MAX_GAZE_DEG
+from .track import CHANNEL_INDEX
+
+if TYPE_CHECKING:
+    from .controls import Controls
+    from .engine import FeatureFrame
 
 HOLD_TALK_S, AVERT_TALK_S = 3.1, 0.93
 HOLD_LISTEN_S, AVERT_LISTEN_S = 7.9, 0.43
@@ -36,7 +44,6 @@ MICROSACCADE_MAX_DEG = 0.8
 SACCADE_BASE_S, SACCADE_PER_DEG_S = 0.025, 0.0025
 #: eye rotation (degrees) at an eyeLook* channel value of 1
 EYE_DEG_PER_UNIT = 30.0
-MAX_GAZE_DEG = 25.0  # main gaze directions are clamped to this
 
 
 def _aversion(rng: np.random.Generator) -> np.ndarray:
@@ -45,74 +52,88 @@ def _aversion(rng: np.random.Generator) -> np.ndarray:
     return d / np.linalg.norm(d) * size
 
 
-def fixations(
-    speech: np.ndarray,
-    fps: float,
-    rng: np.random.Generator,
-    utterances: list[tuple[int, int]] = (),  # type: ignore[assignment]
-) -> list[tuple[float, np.ndarray]]:
-    """(time s, target offset from the main direction in degrees) of each fixation, in order."""
-    n = len(speech)
-    talking = attack_release(np.asarray(speech, np.float32), fps, attack=0.3, release=1.0) > 0.5
-    starts = {a: (a, b) for a, b in utterances if (b - a) / fps >= LONG_UTTERANCE_S}
-    ends = {b for a, b in utterances if (b - a) / fps >= LONG_UTTERANCE_S}
-    events: list[tuple[float, np.ndarray]] = [(0.0, np.zeros(2))]
-    averted = False
-    target = np.zeros(2)
-    last_change = 0.0
-    draws = rng.random((n, 2))
-    for i in range(n):
-        t = i / fps
-        since = t - last_change
+def saccade(prev: np.ndarray, target: np.ndarray, since: float) -> np.ndarray:
+    """Eye angles ``since`` s into a jump from ``prev`` to ``target``: minimum-jerk over its
+    main-sequence duration (25 ms + 2.5 ms per degree)."""
+    dur = SACCADE_BASE_S + SACCADE_PER_DEG_S * float(np.linalg.norm(target - prev))
+    u = float(np.clip(since / dur, 0, 1))
+    return prev + (target - prev) * (u * u * u * (10 - 15 * u + 6 * u * u))
+
+
+class GazePass:
+    """The eight eyeLook* channels: holds and aversions, saccades, microsaccades, main direction.
+
+    Utterance rules, causally: when speech starts after a pause of at least UTTERANCE_PAUSE_S the
+    speaker looks away with AVERT_AT_START_P; when an utterance of at least LONG_UTTERANCE_S ends
+    (the look-ahead shows silence ahead), an averted gaze returns with RETURN_AT_END_P.
+    """
+
+    name = "gaze"
+    lookahead = BEHAVIOUR_LOOKAHEAD_S
+
+    def reset(self, fps: float, rng: np.random.Generator, controls: Controls) -> None:
+        self.fps, self.rng = fps, rng
+        self.talking = 0.0
+        self.a_up, self.a_down = 1 - np.exp(-1 / (0.3 * fps)), 1 - np.exp(-1 / (1.0 * fps))
+        self.averted = False
+        self.fixation = np.zeros(2)  # where the eyes hold (offset from the main direction)
+        self.target = np.zeros(2)  # the last jump's target (fixation + microsaccade jitter)
+        self.prev = np.zeros(2)
+        self.jump_t = 0.0
+        self.last_change = 0.0
+        self.silent_run = 10**9
+        self.utterance_start: int | None = None
+        self.main = np.asarray(controls.gaze, np.float64)
+        self.a_main = 1 - np.exp(-1 / (0.08 * fps))
+
+    def _jump(self, target: np.ndarray, t: float) -> None:
+        self.prev, self.target = self.target, target
+        self.jump_t = t + self.rng.uniform(0, 1 / self.fps)
+
+    def step(self, frame: FeatureFrame, pose: np.ndarray, weights: np.ndarray) -> None:
+        i, t = frame.index, frame.index / self.fps
+        self.talking += (self.a_up if frame.speech else self.a_down) * (float(frame.speech) - self.talking)
+        d_state, d_micro = self.rng.random(2)
         new_state = None
-        if i in starts and rng.random() < AVERT_AT_START_P:
-            new_state = True
-        elif i in ends and averted and rng.random() < RETURN_AT_END_P:
-            new_state = False
-        elif since >= MIN_FIXATION_S:
-            hold, avert = (HOLD_TALK_S, AVERT_TALK_S) if talking[i] else (HOLD_LISTEN_S, AVERT_LISTEN_S)
-            if draws[i, 0] < 1.0 / ((avert if averted else hold) * fps):
-                new_state = not averted
+        since = t - self.last_change
+        long_pause = self.silent_run >= UTTERANCE_PAUSE_S * self.fps
+        if frame.speech:
+            if long_pause:
+                self.utterance_start = i
+                if self.rng.random() < AVERT_AT_START_P:
+                    new_state = True
+            self.silent_run = 0
+        else:
+            ends = (
+                self.silent_run == 0
+                and self.utterance_start is not None
+                and (i - self.utterance_start) / self.fps >= LONG_UTTERANCE_S
+                and not any(f.speech for f in frame.ahead)
+            )
+            self.silent_run += 1
+            if ends:
+                self.utterance_start = None
+                if self.averted and self.rng.random() < RETURN_AT_END_P:
+                    new_state = False
+        if new_state is None and since >= MIN_FIXATION_S:
+            hold, avert = (
+                (HOLD_TALK_S, AVERT_TALK_S) if self.talking > 0.5 else (HOLD_LISTEN_S, AVERT_LISTEN_S)
+            )
+            if d_state < 1.0 / ((avert if self.averted else hold) * self.fps):
+                new_state = not self.averted
         if new_state is not None:
-            averted = new_state
-            target = _aversion(rng) if averted else np.zeros(2)
-            events.append((t + rng.uniform(0, 1 / fps), target))
-            last_change = t
-        elif draws[i, 1] < MICROSACCADE_PER_S / fps and since >= 0.1:
-            angle = rng.uniform(0, 2 * np.pi)
-            jitter = rng.uniform(0.2, MICROSACCADE_MAX_DEG) * np.array([np.cos(angle), np.sin(angle)])
-            events.append((t + rng.uniform(0, 1 / fps), target + jitter))
-    return events
-
-
-def saccade_path(events: list[tuple[float, np.ndarray]], n: int, fps: float) -> np.ndarray:
-    """(n, 2) eye angles at frame centres: each jump eased over its main-sequence duration."""
-    times = np.array([e[0] for e in events])
-    targets = np.array([e[1] for e in events])
-    t = (np.arange(n) + 0.5) / fps
-    k = np.clip(np.searchsorted(times, t, side="right") - 1, 0, len(events) - 1)
-    prev = targets[np.maximum(k - 1, 0)]
-    amp = np.linalg.norm(targets[k] - prev, axis=1)
-    dur = SACCADE_BASE_S + SACCADE_PER_DEG_S * amp
-    u = np.clip((t - times[k]) / dur, 0, 1)
-    ease = u * u * u * (10 - 15 * u + 6 * u * u)  # minimum-jerk profile
-    return prev + (targets[k] - prev) * ease[:, None]
-
-
-def gaze_angles(
-    speech: np.ndarray,
-    fps: float,
-    rng: np.random.Generator,
-    utterances: list[tuple[int, int]] = (),  # type: ignore[assignment]
-    direction: tuple[float, float] = (0.0, 0.0),
-) -> np.ndarray:
-    """(n, 2) eye yaw, pitch in degrees: the main direction plus holds, aversions and microsaccades."""
-    n = len(speech)
-    main = np.clip(np.asarray(direction, np.float64), -MAX_GAZE_DEG, MAX_GAZE_DEG)
-    if n == 0:
-        return np.zeros((0, 2), np.float32)
-    path = saccade_path(fixations(speech, fps, rng, utterances), n, fps)
-    return (main + path).astype(np.float32)
+            self.averted = new_state
+            self.fixation = _aversion(self.rng) if self.averted else np.zeros(2)
+            self._jump(self.fixation, t)
+            self.last_change = t
+        elif d_micro < MICROSACCADE_PER_S / self.fps and since >= 0.1:
+            angle = self.rng.uniform(0, 2 * np.pi)
+            jitter = self.rng.uniform(0.2, MICROSACCADE_MAX_DEG) * np.array([np.cos(angle), np.sin(angle)])
+            self._jump(self.fixation + jitter, t)
+        self.main += self.a_main * (np.clip(frame.controls.gaze, -MAX_GAZE_DEG, MAX_GAZE_DEG) - self.main)
+        eyes = self.main + saccade(self.prev, self.target, (i + 0.5) / self.fps - self.jump_t)
+        for name, value in gaze_channels(eyes[None, :]).items():
+            weights[CHANNEL_INDEX[name]] = value[0]
 
 
 def gaze_channels(angles: np.ndarray) -> dict[str, np.ndarray]:
@@ -137,8 +158,7 @@ def gaze_channels(angles: np.ndarray) -> dict[str, np.ndarray]:
 
 def angles_from_channels(blendshapes: np.ndarray) -> np.ndarray:
     """Inverse of :func:`gaze_channels` on (n, 51) ARKit rows (averaging the two eyes)."""
-    from .track import CHANNEL_INDEX as C
-
+    C = CHANNEL_INDEX
     b = np.asarray(blendshapes, np.float64)
     yaw = (b[:, C["eyeLookOutLeft"]] + b[:, C["eyeLookInRight"]]) / 2 - (
         b[:, C["eyeLookInLeft"]] + b[:, C["eyeLookOutRight"]]

@@ -1,59 +1,64 @@
-"""Audio features → MotionTrack: the passes in order, nothing else.
+"""Audio → MotionTrack: the clip streamed through the one engine, with the passes in order.
 
-Each pass draws from its own random stream (spawned from ``seed``), so changing one control
-(say the blink rate) does not reshuffle the others (head, gaze).
+The same passes run live (:mod:`talkingface.stream`); only the mouth differs in where its phones
+come from: a file's mouth is read from the whole clip (unlimited look-ahead, see
+:mod:`.lipsync`, written over the loudness jaw by the pipeline), the live mouth recognises phones
+as the audio arrives (:class:`.lipsync.StreamingMouth`). With the same seed both give the same
+blinks, gaze, brows and head motion.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
-from ..audio.features import AudioFeatures
-from .blinks import blinks
-from .brows import brow_raises, limit_brows, squint_with_smile
-from .emotion import apply_emotion, motion_gain
-from .gaze import gaze_angles, gaze_channels
-from .head import head_follows_gaze, prosodic_head, soft_clamp
-from .mouth_loudness import loudness_mouth
-from .prosody import analyse_prosody
+from .blinks import BlinkPass
+from .brows import BrowPass
+from .controls import Controls
+from .emotion import EmotionPass
+from .engine import MotionEngine, MotionPass, run_clip
+from .gaze import GazePass
+from .head import HeadPass
+from .lipsync import StreamingMouth
+from .mouth_loudness import LoudnessMouth
 from .track import MotionTrack
 
 
+def behaviour_passes() -> list[MotionPass]:
+    """Everything but the mouth, in order (the head reads the eyes the gaze pass wrote)."""
+    return [BlinkPass(), GazePass(), HeadPass(), BrowPass(), EmotionPass()]
+
+
+def file_passes() -> list[MotionPass]:
+    return [LoudnessMouth(), *behaviour_passes()]
+
+
+def live_passes() -> list[MotionPass]:
+    return [StreamingMouth(), *behaviour_passes()]
+
+
 def motion_from_audio(
-    features: AudioFeatures,
+    audio: np.ndarray | Iterable[np.ndarray],
+    fps: float = 25.0,
+    n_frames: int | None = None,
     seed: int = 0,
-    motion_scale: float = 1.0,
-    blink_rate: float = 22.0,
-    emotion: str = "neutral",
-    emotion_strength: float = 1.0,
-    gaze: tuple[float, float] = (0.0, 0.0),
-    head_distance: float = 1.0,
+    controls: Controls | None = None,
+    passes: list[MotionPass] | None = None,
+    **control_values,
 ) -> MotionTrack:
-    """Seeded and deterministic: the same audio and controls give the same track."""
-    r_blink, r_gaze, r_head, r_brow = np.random.default_rng(seed).spawn(4)
-    n, fps, speech = len(features), features.fps, features.speech
-    prosody = analyse_prosody(features)
-    track = MotionTrack.neutral(n, fps)
-    curves = dict(loudness_mouth(features))
-    curves |= blinks(
-        speech,
-        fps,
-        r_blink,
-        blink_rate,
-        [b for _, b in prosody.utterances],
-        [a.frame for a in prosody.accents],
-    )
-    eyes = gaze_angles(speech, fps, r_gaze, prosody.utterances, gaze)
-    curves |= gaze_channels(eyes)
-    curves |= brow_raises(prosody, n, fps, r_brow)
-    for name, curve in curves.items():
-        track.channel(name)[:] = curve
-    head = prosodic_head(prosody, speech, fps, r_head, motion_scale * motion_gain(emotion, emotion_strength))
-    head[:, :2] += motion_scale * head_follows_gaze(eyes, fps)
-    track.pose[:, :3] = soft_clamp(head)
-    apply_emotion(track, emotion, emotion_strength, motion_scale)
-    squint_with_smile(track)
-    limit_brows(track)
-    track.pose[:, 5] = 1.0 / head_distance
-    track.meta.update(source="audio", seed=str(seed), emotion=emotion)
+    """16 kHz float32 speech (one array or blocks) → track; seeded and deterministic.
+
+    ``n_frames`` defaults to round(duration × fps) for an array (required for blocks).
+    Controls come as a :class:`Controls` or as its fields (``motion_scale=0.5``, ``emotion="happy"``).
+    """
+    if isinstance(audio, np.ndarray):
+        n_frames = n_frames if n_frames is not None else max(1, int(round(len(audio) / 16000 * fps)))
+        audio = [audio]
+    if n_frames is None:
+        raise ValueError("n_frames is needed when the audio comes in blocks")
+    controls = controls or Controls(**control_values)
+    engine = MotionEngine(passes if passes is not None else file_passes(), fps, seed, controls)
+    track = run_clip(engine, audio, n_frames)
+    track.meta.update(source="audio", seed=str(seed), emotion=controls.emotion)
     return track

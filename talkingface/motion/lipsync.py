@@ -8,14 +8,28 @@ the way real English-like speech does (singing, noise), then acoustic cues.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..audio.acoustic import acoustic_frames, frame_loudness
-from ..audio.phones import AlignmentError, Phone, align_phones, recognize_phones
+from ..audio.acoustic import AcousticFrames, acoustic_frames, frame_loudness, speech_mask
+from ..audio.features import needed_hops
+from ..audio.phones import (
+    LIVE_CUT_PAUSE_S,
+    MAX_UTTERANCE_S,
+    AlignmentError,
+    Phone,
+    PhoneStream,
+    align_phones,
+    recognize_phones,
+)
 from .acoustic_mouth import acoustic_mouth_frames, close_lips, stop_closures
 from .rules import MOUTH_CHANNELS, VOWELS
 from .track import CHANNEL_INDEX, MotionTrack
+
+if TYPE_CHECKING:
+    from .controls import Controls
+    from .engine import FeatureFrame
 from .visemes import viseme_frames
 
 #: ``auto`` keeps allphone when its non-silence phones cover at least this share of the speech …
@@ -23,6 +37,11 @@ MIN_PHONE_COVERAGE = 0.6
 #: … and its median vowel is no longer than this (s); sung vowels last far longer.
 MAX_MEDIAN_VOWEL_S = 0.25
 ENGLISH = ("en", "eng", "english")
+#: live: the mouth sees this much audio past the frame (JALI anticipation ≈ 120 ms) …
+LIVE_LOOKAHEAD_S = 0.12
+#: … and reads the rules over a window of this much audio before it (normalisation, pause bands)
+LIVE_WINDOW_S = 2.0
+_MOUTH_INDICES = [CHANNEL_INDEX[name] for name in MOUTH_CHANNELS]
 
 
 @dataclass(frozen=True)
@@ -59,6 +78,25 @@ def _vowel_frames(phones: list[Phone], n_frames: int, fps: float) -> np.ndarray:
     return out
 
 
+def mouth_from_phones(
+    samples: np.ndarray,
+    phones: list[Phone],
+    n_frames: int,
+    fps: float,
+    cues: AcousticFrames | None = None,
+    first: int = 0,
+) -> np.ndarray:
+    """Mouth values from recognised phones (the allphone rules, files and live alike), frames
+    ``first`` … ``n_frames`` − 1."""
+    loudness = frame_loudness(samples, int(np.ceil(len(samples) / 160)), 100.0)
+    if cues is None:  # the closures need only loudness and speech
+        db = frame_loudness(samples, n_frames, fps)
+        cues = AcousticFrames(fps, db, speech_mask(db, fps), *([None] * 4))
+    values = viseme_frames(phones, n_frames, fps, loudness, first=first)
+    # allphone misses about half the p/b/m of real speech: close the lips in stop closures too
+    return close_lips(values, (stop_closures(cues) & ~_vowel_frames(phones, n_frames, fps))[first:])
+
+
 def mouth_frames(
     samples: np.ndarray, n_frames: int, fps: float, transcript: str | None = None, language: str = "auto"
 ) -> MouthResult:
@@ -76,10 +114,9 @@ def mouth_frames(
         phones = recognize_phones(samples)
         cues = acoustic_frames(samples, n_frames, fps)
         if language in ENGLISH or _allphone_fits(phones, cues.speech, fps):
-            values = viseme_frames(phones, n_frames, fps, loudness)
-            # allphone misses about half the p/b/m of real speech: close the lips in stop closures too
-            values = close_lips(values, stop_closures(cues) & ~_vowel_frames(phones, n_frames, fps))
-            return MouthResult(values, "allphone", phones, note)
+            return MouthResult(
+                mouth_from_phones(samples, phones, n_frames, fps, cues), "allphone", phones, note
+            )
         note = (note + "; " if note else "") + "phones did not fit the speech; used acoustic cues"
         return MouthResult(acoustic_mouth_frames(cues), "acoustic", [], note)
     cues = acoustic_frames(samples, n_frames, fps)
@@ -103,3 +140,88 @@ def mouth_track(
     if result.note:
         track.meta["lipsync_note"] = result.note
     return track
+
+
+def language_code(language: str) -> str:
+    return (language or "auto").lower().split("-")[0].split("_")[0]
+
+
+class StreamingMouth:
+    """The mouth pass for live audio: the offline rules on incrementally recognised phones.
+
+    English (and ``auto``): PocketSphinx allphone runs on the audio as it arrives
+    (:class:`~..audio.phones.PhoneStream`); each frame applies the same rules as a file
+    (:func:`mouth_from_phones`: visemes with co-articulation, JALI jaw, stop closures) to the
+    phones and audio of the last LIVE_WINDOW_S, seeing LIVE_LOOKAHEAD_S past the frame. Other
+    languages: the acoustic rules on the same window. The language can change while streaming.
+    """
+
+    name = "mouth"
+    lookahead = LIVE_LOOKAHEAD_S
+
+    def reset(self, fps: float, rng: np.random.Generator, controls: Controls) -> None:
+        self.fps = fps
+        self.spf = 16000 / fps
+        self.window = int(round(LIVE_WINDOW_S * fps))
+        self.buf = np.zeros(0, np.float32)
+        self.buf_start = 0  # absolute sample index of buf[0]
+        self.decoded = 0  # samples fed to the recogniser
+        self.recogniser: PhoneStream | None = None
+        self.silent_front = 0
+        self.spoke = False
+        self.cut_frames = int(round(LIVE_CUT_PAUSE_S * fps))
+        self.since_speech = 10**9  # frames from the newest speech frame to the newest frame seen
+
+    def audio(self, samples: np.ndarray) -> None:
+        self.buf = np.concatenate([self.buf, samples])
+
+    def _skip(self, end: int) -> None:
+        self.decoded = end
+        if self.recogniser is not None:
+            self.recogniser.skip_to(end)
+
+    def _recognise(self, frame: FeatureFrame, end: int) -> list[Phone]:
+        if self.recogniser is None:
+            self.recogniser = PhoneStream()
+            self.decoded = max(self.decoded, self.buf_start)
+            self.recogniser.skip_to(self.decoded)
+        r = self.recogniser
+        r.feed(self.buf[self.decoded - self.buf_start : end - self.buf_start])
+        self.decoded = max(self.decoded, end)
+        newest = frame.newest
+        self.silent_front = 0 if newest.speech else self.silent_front + 1
+        self.spoke |= newest.speech
+        if r.utterance_seconds >= MAX_UTTERANCE_S or (self.spoke and self.silent_front >= self.cut_frames):
+            r.cut()
+            self.spoke = False
+        return r.phones()
+
+    def step(self, frame: FeatureFrame, pose: np.ndarray, weights: np.ndarray) -> None:
+        k = frame.index
+        last = k + len(frame.ahead)
+        end = self.buf_start + len(self.buf)
+        end = min(end, int(round(needed_hops((last + 0.5) / self.fps) * 0.010 * 16000)))
+        w0 = max(0, last + 1 - self.window)
+        s0 = int(round(w0 * self.spf))
+        x = self.buf[max(0, s0 - self.buf_start) : end - self.buf_start]
+        n = last + 1 - w0
+        language = language_code(frame.controls.language)
+        self.since_speech = 0 if frame.newest.speech else self.since_speech + 1
+        if self.since_speech > n:  # nothing but silence in the window: the rules give neutral
+            self._skip(end)  # silence is not recognised (it costs time and says nothing)
+            row = np.zeros(len(MOUTH_CHANNELS), np.float32)
+        elif language == "auto" or language in ENGLISH:
+            t0 = w0 / self.fps
+            phones = [
+                Phone(p.label, max(p.start - t0, 0.0), p.end - t0, p.word)
+                for p in self._recognise(frame, end) if p.end > t0
+            ]  # fmt: skip
+            row = mouth_from_phones(x, phones, n, self.fps, first=k - w0)[0]
+        else:
+            self._skip(end)  # a later switch to English recognises from here
+            row = acoustic_mouth_frames(acoustic_frames(x, n, self.fps))[k - w0]
+        weights[_MOUTH_INDICES] = row
+        keep = int(round((k + 2 - self.window) * self.spf))
+        if keep > self.buf_start:
+            self.buf = self.buf[keep - self.buf_start :]
+            self.buf_start = keep

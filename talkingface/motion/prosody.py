@@ -1,103 +1,124 @@
-"""Prosodic events the face moves to: pitch accents (energy + F0 peaks) and phrases (procedural.md §4.1).
+"""Prosodic events the face moves to: pitch accents found causally (procedural.md §4.1).
 
-Pure functions of the per-frame audio features. An *accent* is a peak of prominence (loudness
-and F0 z-scores, smoothed over ≈ 100 ms) inside speech: these are the stressed syllables that
-carry nods and brow raises. A *phrase* is a run of speech between pauses of at least
-:data:`PHRASE_PAUSE_S`; an *utterance* one between pauses of at least :data:`UTTERANCE_PAUSE_S`.
+An *accent* is a peak of prominence (loudness and F0 z-scores against the speaker's running
+statistics, smoothed over ≈ 100 ms) inside speech: the stressed syllables that carry nods and brow
+raises. Found frame by frame, the same way for files and live: a peak is confirmed
+:data:`CONFIRM_FRAMES` frames after it (F0 lags loudness by a frame, smoothing needs two, the peak
+one more). A *phrase* ends at a pause of at least :data:`PHRASE_PAUSE_S`, an *utterance* at one of
+at least :data:`UTTERANCE_PAUSE_S` (the passes count pauses themselves).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
-from scipy.signal import find_peaks
 
-from ..audio.features import AudioFeatures
-from ..audio.pitch import semitones
-from ..timeline import runs
+from ..audio.pitch import HOP_S
 
 #: pauses at least this long end a phrase (head tilts change here) …
 PHRASE_PAUSE_S = 0.25
 #: … and at least this long end an utterance (gaze returns, blinks cluster)
 UTTERANCE_PAUSE_S = 0.7
-#: prominence is smoothed over this (s), then peaks at least this far apart (s) are accents
+#: prominence is smoothed over this (s, Gaussian sigma), then peaks at least this far apart (s) are accents
 PROMINENCE_SMOOTH_S = 0.06
 MIN_ACCENT_GAP_S = 0.35
-#: a peak must stand this far (in z units) above its surroundings to count
+#: a peak must stand this far (in z units) above the lowest prominence since the last gap
 MIN_PROMINENCE = 0.6
 #: weight of F0 against loudness in prominence (Alexanderson et al.: accents are louder and higher)
 F0_WEIGHT = 0.6
+#: the strongest recent accent (strength 1) is forgotten over this long (s)
+TOP_MEMORY_S = 20.0
+#: the speaker's F0 reference and spread remember this long (s)
+F0_MEMORY_S = 8.0
+#: smoothing taps each side, and frames from an accent to its confirmation
+SMOOTH_TAPS = 2
+CONFIRM_FRAMES = SMOOTH_TAPS + 2
+#: look-ahead of the behaviour passes (s): they learn of an accent about when it happens
+BEHAVIOUR_LOOKAHEAD_S = 0.12
 
 
 @dataclass(frozen=True)
 class Accent:
     frame: int
     strength: float  # 0–1
-    f0_rise: float  # semitones above the speaker's median at the accent (0 where unvoiced)
+    f0_rise: float  # semitones above the speaker's reference at the accent (0 where unvoiced)
 
 
-@dataclass(frozen=True)
-class Prosody:
-    accents: list[Accent]
-    phrases: list[tuple[int, int]]  # [start, stop) frames
-    utterances: list[tuple[int, int]]
-    prominence: np.ndarray  # per frame, z units, 0 outside speech
+class AccentTracker:
+    """Feed F0 hops (:meth:`pitch`) and one frame at a time (:meth:`update`); get confirmed accents."""
 
+    def __init__(self, fps: float) -> None:
+        self.fps = fps
+        self._f0: deque[float] = deque()  # F0 hops from the oldest a frame still needs
+        self._hops = 0  # F0 hops received
+        self._prev: tuple[int, float, bool, float, float] | None = None
+        self._raw: deque[tuple[int, float, bool, float]] = deque(maxlen=2 * SMOOTH_TAPS + 1)
+        self._gap = max(1, int(MIN_ACCENT_GAP_S * fps))
+        self._prom: deque[tuple[int, float, bool, float]] = deque(maxlen=self._gap + 2)
+        self._last = -(10**9)
+        self._top = 1e-6
+        self._log_ref, self._st_var = np.log2(150.0), 4.0**2
+        self._a_f0 = 1.0 - np.exp(-1.0 / (F0_MEMORY_S * fps))
+        self._top_decay = np.exp(-1.0 / (TOP_MEMORY_S * fps))
+        x = np.arange(-SMOOTH_TAPS, SMOOTH_TAPS + 1)
+        sigma = max(PROMINENCE_SMOOTH_S * fps, 0.5)
+        self._kernel = np.exp(-(x**2) / (2 * sigma**2))
+        self._kernel /= self._kernel.sum()
 
-def speechruns(speech: np.ndarray, fps: float, min_pause_s: float) -> list[tuple[int, int]]:
-    """Runs of speech, bridging pauses shorter than ``min_pause_s``."""
-    out: list[tuple[int, int]] = []
-    for a, b in runs(speech):
-        if out and (a - out[-1][1]) / fps < min_pause_s:
-            out[-1] = (out[-1][0], b)
-        else:
-            out.append((a, b))
-    return out
+    def pitch(self, hops: np.ndarray) -> None:
+        self._f0.extend(float(h) for h in hops)
+        self._hops += len(hops)
 
+    def _frame_f0(self, index: int) -> float:
+        """Median voiced F0 within 25 ms of the frame's centre (NaN if fewer than half voiced)."""
+        c = (index + 0.5) / self.fps
+        lo, hi = int(np.floor((c - 0.025) / HOP_S)), int(np.ceil((c + 0.025) / HOP_S))
+        first = self._hops - len(self._f0)
+        while self._f0 and first < lo:  # hops no later frame needs
+            self._f0.popleft()
+            first += 1
+        seg = np.array([self._f0[i - first] for i in range(max(lo, first), min(hi, self._hops))])
+        voiced = seg[np.isfinite(seg)] if len(seg) else seg
+        return float(np.median(voiced)) if len(seg) and 2 * len(voiced) >= len(seg) else float("nan")
 
-def _z(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    vals = x[mask & np.isfinite(x)]
-    if len(vals) < 2 or vals.std() < 1e-9:
-        return np.zeros_like(x)
-    return (x - vals.mean()) / vals.std()
+    def update(self, index: int, db: float, speech: bool, mean: float, sd: float) -> tuple[Accent, ...]:
+        prev, self._prev = self._prev, (index, db, speech, mean, sd)
+        if prev is None:
+            return ()
+        j, db, speech, mean, sd = prev  # the previous frame: its F0 hops are all in now
+        f0 = self._frame_f0(j)
+        st = float("nan")
+        if np.isfinite(f0) and speech:
+            d = np.log2(f0) - self._log_ref
+            self._log_ref += self._a_f0 * d
+            self._st_var = (1 - self._a_f0) * (self._st_var + self._a_f0 * (12 * d) ** 2)
+            st = 12 * (np.log2(f0) - self._log_ref)
+        loud = (db - mean) / max(sd, 1e-3)
+        pitch = st / max(np.sqrt(self._st_var), 1.0) if np.isfinite(st) else 0.0
+        self._raw.append((j, loud + F0_WEIGHT * pitch, speech, st))
+        if len(self._raw) < self._raw.maxlen:
+            return ()
+        f, _, sp, st_f = self._raw[SMOOTH_TAPS]
+        p = float(np.dot(self._kernel, [r[1] for r in self._raw])) if sp else 0.0
+        rise = np.nanmax([r[3] for r in self._raw]) if any(np.isfinite(r[3]) for r in self._raw) else 0.0
+        self._prom.append((f, p, sp, float(rise)))
+        return self._peak()
 
-
-def prominence(features: AudioFeatures) -> np.ndarray:
-    """Per-frame prominence: z(loudness) + F0_WEIGHT · z(F0 in semitones), smoothed; 0 outside speech."""
-    speech = np.asarray(features.speech, bool)
-    if not speech.any():
-        return np.zeros(len(speech))
-    loud = _z(features.rms_db.astype(np.float64), speech)
-    st = semitones(features.f0)
-    voiced = np.isfinite(st)
-    pitch = np.where(voiced, _z(np.where(voiced, st, 0.0), speech & voiced), 0.0)
-    sigma = PROMINENCE_SMOOTH_S * features.fps
-    p = gaussian_filter1d(loud + F0_WEIGHT * pitch, max(sigma, 0.5))
-    return np.where(speech, p, 0.0)
-
-
-def analyse_prosody(features: AudioFeatures) -> Prosody:
-    fps = features.fps
-    prom = prominence(features)
-    peaks, props = find_peaks(
-        prom, distance=max(1, int(MIN_ACCENT_GAP_S * fps)), prominence=MIN_PROMINENCE, height=0.0
-    )
-    inside = np.asarray(features.speech, bool)[peaks]
-    peaks, props = peaks[inside], {k: v[inside] for k, v in props.items()}
-    st = semitones(features.f0)
-    accents = []
-    if len(peaks):
-        top = max(float(np.max(props["prominences"])), 1e-6)
-        for frame, p in zip(peaks, props["prominences"], strict=True):
-            lo, hi = max(0, frame - 2), frame + 3
-            seg = st[lo:hi]
-            rise = float(np.nanmax(seg)) if np.isfinite(seg).any() else 0.0
-            accents.append(Accent(int(frame), float(np.clip(p / top, 0.2, 1.0)), max(rise, 0.0)))
-    return Prosody(
-        accents,
-        speechruns(features.speech, fps, PHRASE_PAUSE_S),
-        speechruns(features.speech, fps, UTTERANCE_PAUSE_S),
-        prom,
-    )
+    def _peak(self) -> tuple[Accent, ...]:
+        """Is the frame before the newest smoothed one a peak? (Left-side prominence, scipy-like.)"""
+        self._top *= self._top_decay
+        if len(self._prom) < 3:
+            return ()
+        f, p, sp, rise = self._prom[-2]
+        before, after = self._prom[-3][1], self._prom[-1][1]
+        if not sp or p <= 0 or p < before or p <= after or f - self._last < self._gap:
+            return ()
+        base = min(q[1] for q in list(self._prom)[:-1])
+        prominence = p - base
+        if prominence < MIN_PROMINENCE:
+            return ()
+        self._last = f
+        self._top = max(self._top, prominence)
+        return (Accent(f, float(np.clip(prominence / self._top, 0.2, 1.0)), max(rise, 0.0)),)

@@ -169,18 +169,21 @@ def render_curves(
     return rules.seal_lips(out)
 
 
-def pool_to_frames(curves: np.ndarray, n_frames: int, fps: float, rate: float = CURVE_RATE) -> np.ndarray:
-    """Frame i shows the mean over [i/fps, (i+1)/fps), or the closed pose if the lips close in it."""
-    out = np.zeros((n_frames, curves.shape[1]), np.float32)
+def pool_to_frames(
+    curves: np.ndarray, n_frames: int, fps: float, rate: float = CURVE_RATE, start: int = 0
+) -> np.ndarray:
+    """Frame i shows the mean over [i/fps, (i+1)/fps), or the closed pose if the lips close in it
+    (frames ``start`` … ``n_frames`` − 1)."""
+    out = np.zeros((n_frames - start, curves.shape[1]), np.float32)
     close = rules.closure(curves)
-    for i in range(n_frames):
+    for i in range(start, n_frames):
         a = int(round(i / fps * rate))
         b = max(a + 1, int(round((i + 1) / fps * rate)))
         if a >= len(curves):
             break
         window = curves[a:b]
         peak = int(np.argmax(close[a:b]))
-        out[i] = window[peak] if close[a + peak] >= 0.5 else window.mean(0)
+        out[i - start] = window[peak] if close[a + peak] >= 0.5 else window.mean(0)
     return out
 
 
@@ -190,13 +193,17 @@ def viseme_frames(
     fps: float,
     loudness_db: np.ndarray | None = None,
     loudness_rate: float = 100.0,
+    first: int = 0,
 ) -> np.ndarray:
-    """(n_frames, len(MOUTH_CHANNELS)) mouth values for phone timings (seconds)."""
+    """(n_frames − first, len(MOUTH_CHANNELS)) mouth values for phone timings (seconds), frames
+    ``first`` on (live reads one frame at the end of a window: the rest need not be drawn)."""
     segments = plan_segments(phones, loudness_db, loudness_rate)
+    if first:
+        segments = [s for s in segments if s.sustain_end + s.release >= (first - 1) / fps]
     duration = n_frames / fps
     level = None
     if loudness_db is not None and len(loudness_db):
         times = np.arange(int(np.ceil(duration * CURVE_RATE)) + 1) / CURVE_RATE
         level = jaw_level(phones, loudness_db, loudness_rate, times)
     curves = render_curves(segments, duration, level=level)
-    return pool_to_frames(curves, n_frames, fps)
+    return pool_to_frames(curves, n_frames, fps, start=first)

@@ -23,7 +23,7 @@ from ..face.portrait import Portrait, check_full_size, prepare_portrait
 from ..io.audio import ANALYSIS_RATE, iter_audio, load_audio, probe_audio
 from ..io.image import check_image_header, load_portrait
 from ..io.video import VideoWriter
-from ..motion.driver import track_from_video
+from ..motion.driver import track_from_video, with_audio
 from ..motion.generate import motion_from_audio
 from ..motion.lipsync import mouth_frames, write_mouth
 from ..motion.track import MotionTrack
@@ -122,14 +122,7 @@ def audio_motion(
     """Head, eyes and brows from the audio features; the mouth from phones or acoustic cues.
     ``between_blocks`` runs before each block of recognition (it may raise to stop early)."""
     track = motion_from_audio(
-        features,
-        options.seed,
-        options.motion_scale,
-        options.blink_rate,
-        emotion=options.emotion,
-        emotion_strength=options.emotion_strength,
-        gaze=(float(options.gaze[0]), float(options.gaze[1])),
-        head_distance=options.head_distance,
+        iter_audio(audio, ANALYSIS_RATE), options.fps, len(features), options.seed, options.controls()
     )
     track.meta["lipsync"] = "loudness"
     if options.lipsync == "loudness":
@@ -198,9 +191,10 @@ def generation_id(portrait: str | Path, audio: str | Path, options: GenerateOpti
     return int.from_bytes(digest.digest()[:4], "big")
 
 
-def given_motion(options: GenerateOptions, n_frames: int) -> MotionTrack | None:
+def given_motion(options: GenerateOptions, n_frames: int) -> tuple[MotionTrack, int] | None:
     """The track from ``--motion`` or ``--driver``, sampled at the video's frame times for exactly
-    ``n_frames`` (the audio's length): shorter tracks hold their last frame, longer ones are cut."""
+    ``n_frames`` (the audio's length), and how many of those frames it really covers (past its end
+    it holds its last frame; a longer track is cut)."""
     if options.motion is not None:
         track = load_track(options.motion)
         track.meta.setdefault("source", f"file {options.motion}")
@@ -210,13 +204,17 @@ def given_motion(options: GenerateOptions, n_frames: int) -> MotionTrack | None:
         return None
     source = len(track)
     out = resample_track(track, options.fps, n_frames)
+    covered = min(n_frames, int(np.floor(source / track.fps * options.fps + 1e-6)))
     if abs(source / track.fps - n_frames / options.fps) > 1.0 / options.fps:
-        what = "held its last frame" if source / track.fps < n_frames / options.fps else "was cut"
+        shorter = source / track.fps < n_frames / options.fps
+        what = "held its last frame" if shorter else "was cut"
+        if shorter and options.driver is not None:
+            what = "hands over to motion from the audio"
         out.meta["length_note"] = (
             f"the motion lasts {source / track.fps:.2f} s, the audio {n_frames / options.fps:.2f} s: "
             f"the motion {what}"
         )
-    return out
+    return out, covered
 
 
 def _prepare_face(
@@ -316,9 +314,14 @@ def generate(
             if face.done():
                 face.result()
 
-        track = given_motion(options, len(features))
-        if track is None:
+        given = given_motion(options, len(features))
+        if given is None:
             track = audio_motion(audio, features, options, between_blocks=face_failed)
+        elif options.driver is not None:  # head, eyes, brows from the driver; lips from the audio
+            spoken = audio_motion(audio, features, options, between_blocks=face_failed)
+            track = with_audio(*given, spoken, options.driver_mouth)
+        else:
+            track = given[0]
         framed, renderer = face.result()
     notes = list(framed.notes)
     for note in notes:

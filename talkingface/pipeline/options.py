@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
+from ..motion.ranges import HEAD_DISTANCE_RANGE, MAX_GAZE_DEG, RANGES
 
 if TYPE_CHECKING:
+    from ..motion.controls import Controls
     from ..provenance import ProvenanceOptions
 
 #: where ``generate`` writes when no output is named (CLI ``-o`` and API ``output``)
 DEFAULT_OUTPUT = "talking.mp4"
-HEAD_DISTANCE_RANGE = (0.75, 1.35)
 #: longest label (characters) and transcript (bytes) accepted
 MAX_LABEL_CHARS = 80
 MAX_TEXT_BYTES = 1 << 20
@@ -76,8 +77,10 @@ class GenerateOptions:
     seed: int = option(
         0, "Random seed for blinks and head motion; same seed, same video.", range=(0, 2**32 - 1)
     )
-    motion_scale: float = option(1.0, "Head motion amount; 0 keeps the head still.", range=(0, 3))
-    blink_rate: float = option(22.0, "Blinks per minute while speaking.", range=(0, 60))
+    motion_scale: float = option(
+        1.0, "Head motion amount; 0 keeps the head still.", range=RANGES["motion_scale"]
+    )
+    blink_rate: float = option(22.0, "Blinks per minute while speaking.", range=RANGES["blink_rate"])
     max_duration: float = option(3600.0, "Refuse audio longer than this many seconds.", range=(1, None))
     crf: int = option(18, "H.264 quality: lower is better and bigger (18 looks lossless).", range=(0, 51))
     transcript: str | None = option(
@@ -99,7 +102,9 @@ class GenerateOptions:
     emotion: str = option(
         "neutral", "neutral, happy, sad, angry or surprised: an offset on the audio-driven face."
     )
-    emotion_strength: float = option(1.0, "How strong the emotion is: 0 to 1 (1.5 max).", range=(0, 1.5))
+    emotion_strength: float = option(
+        1.0, "How strong the emotion is: 0 to 1 (1.5 max).", range=RANGES["emotion_strength"]
+    )
     gaze: tuple[float, float] = option(
         (0.0, 0.0), "Main gaze direction 'yaw,pitch' in degrees (+yaw: image right, +pitch: down)."
     )
@@ -114,6 +119,7 @@ class GenerateOptions:
     driver: Path | None = option(
         None, "Take head, face and eye motion from this video of a face instead.", kind=Path
     )
+    driver_mouth: bool = option(False, "With --driver: take the lips from the driving video too.")
     export_motion: Path | None = option(
         None, "Also write the motion track used to this .json or .csv file.", kind=Path
     )
@@ -134,6 +140,15 @@ class GenerateOptions:
     #: the flat fields above override it
     provenance: ProvenanceOptions | None = option(None, "", kind=object, cli=False)
 
+    def controls(self) -> Controls:
+        """The controls the motion engine reads (the same object live sessions change)."""
+        from ..motion.controls import Controls
+
+        return Controls(
+            self.emotion, self.emotion_strength, (float(self.gaze[0]), float(self.gaze[1])),
+            self.head_distance, self.motion_scale, self.blink_rate, self.language,
+        )  # fmt: skip
+
     def __post_init__(self) -> None:
         for f in fields(self):
             object.__setattr__(self, f.name, _parse(f, getattr(self, f.name)))
@@ -153,6 +168,8 @@ class GenerateOptions:
             raise InputError(f"--label is {len(self.label)} characters long: keep it under {MAX_LABEL_CHARS}")
         if self.motion is not None and self.driver is not None:
             raise InputError("--motion and --driver both give the motion: use one of them")
+        if self.driver_mouth and self.driver is None:
+            raise InputError("--driver-mouth takes the lips from a driving video: give one with --driver")
         if self.export_motion is not None and self.export_motion.suffix.lower() not in (".json", ".csv"):
             raise InputError(f"--export-motion {self.export_motion}: use a .json or .csv file name")
         if self.no_sign and (self.sign_cert is not None or self.sign_key is not None):
@@ -267,8 +284,6 @@ def _pair(value: Any, name: str) -> tuple[float, float]:
 
 
 def _check_gaze(gaze: tuple[float, float]) -> None:
-    from ..motion.gaze import MAX_GAZE_DEG
-
     for g in gaze:
         _check_number("--gaze", g, (-MAX_GAZE_DEG, MAX_GAZE_DEG))
 

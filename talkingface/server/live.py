@@ -36,17 +36,15 @@ from dataclasses import dataclass
 import numpy as np
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from ..errors import InputError, ProtocolError
-from ..pipeline.options import GenerateOptions, api_message
+from ..errors import ProtocolError
 from ..provenance import FrameMarker, ProvenanceOptions, new_generation_id
 from ..stream.engine import LiveRenderer, MotionFrame, StreamEngine
 from ..stream.pcm import PcmDecoder
-from ..stream.protocol import SetControls, Stop, pack_frame, parse_message
-from .portraits import PREVIEW_SIZES
+from ..stream.protocol import LiveParams, SetControls, Stop, controls_message, pack_frame, parse_text
+
+__all__ = ["IDLE_AFTER", "LiveParams", "Limits", "run_session"]
 
 IDLE_AFTER = 0.35  # s without audio before the server pads silence
-LIVE_FPS = (1, 60)
-QUALITY = (10, 100)
 
 CLOSE_NORMAL, CLOSE_INVALID, CLOSE_POLICY, CLOSE_ERROR, CLOSE_TRY_LATER = 1000, 1007, 1008, 1011, 1013
 
@@ -57,61 +55,6 @@ class SessionEnd(Exception):
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-def _flag(value: str) -> bool:
-    return value.lower() not in ("0", "false", "no", "off")
-
-
-@dataclass(frozen=True)
-class LiveParams:
-    portrait: str
-    fps: float = 25.0
-    size: int = 512
-    sample_rate: int = 16000
-    format: str = "s16le"
-    quality: int = 75
-    seed: int = 0
-    motion_scale: float = 1.0
-    blink_rate: float = 22.0
-    idle: bool = True  # pad silence on the wall clock when no audio arrives
-    realtime: bool = True  # drop frames rather than let latency grow
-
-    @classmethod
-    def parse(cls, q) -> LiveParams:
-        """From the query string; raises InputError naming the parameter and what to use."""
-        if "portrait" not in q:
-            raise InputError("the 'portrait' query parameter is missing: upload one to /api/portraits first")
-        conv = {
-            "fps": float, "size": int, "sample_rate": int, "quality": int, "seed": int,
-            "motion_scale": float, "blink_rate": float, "format": str,
-            "idle": _flag, "realtime": _flag,
-        }  # fmt: skip
-        kw = {}
-        for key, fn in conv.items():
-            if key in q:
-                try:
-                    kw[key] = fn(q[key])
-                except ValueError:
-                    raise InputError(f"query parameter {key}={q[key]!r} is not a valid value") from None
-        p = cls(portrait=q["portrait"], **kw)
-        try:  # the options' own checks: finite numbers, ranges
-            GenerateOptions(fps=p.fps, seed=p.seed, motion_scale=p.motion_scale, blink_rate=p.blink_rate)
-        except InputError as exc:
-            raise InputError(api_message(str(exc))) from None
-        if not LIVE_FPS[0] <= p.fps <= LIVE_FPS[1]:
-            raise InputError(f"fps {p.fps} is out of range live: use {LIVE_FPS[0]} to {LIVE_FPS[1]}")
-        if p.size not in PREVIEW_SIZES:
-            raise InputError(
-                f"size {p.size} is not supported live: use one of {', '.join(map(str, PREVIEW_SIZES))}"
-            )
-        if not QUALITY[0] <= p.quality <= QUALITY[1]:
-            raise InputError(f"quality {p.quality} is out of range: use {QUALITY[0]} to {QUALITY[1]}")
-        try:
-            PcmDecoder(p.format, p.sample_rate)
-        except ValueError as exc:
-            raise InputError(str(exc)) from None
-        return p
 
 
 @dataclass(frozen=True)
@@ -164,7 +107,7 @@ async def run_session(
     """Drive one accepted WebSocket until the client stops, disconnects, misbehaves or rendering fails."""
     loop = asyncio.get_running_loop()
     decoder = PcmDecoder(params.format, params.sample_rate)
-    engine = StreamEngine(params.fps, params.seed, params.motion_scale, params.blink_rate)
+    engine = StreamEngine(params.fps, params.seed, params.controls)
     h, w = renderer.rig.image.shape[:2]
     generation = new_generation_id()  # a stream has no file to sign; every frame is watermarked
     live = LiveRenderer(
@@ -174,7 +117,8 @@ async def run_session(
         json.dumps(
             {"type": "ready", "width": w, "height": h, "fps": params.fps, "sample_rate": 16000,
              "latency_budget_ms": round(engine.latency_budget * 1000, 1),
-             "idle_timeout_s": limits.idle_timeout, "generation_id": f"{generation:08x}"}
+             "idle_timeout_s": limits.idle_timeout, "generation_id": f"{generation:08x}",
+             "controls": controls_message(engine.controls)}
         )
     )  # fmt: skip
     frames = _Frames(limits.backlog + 1 if params.realtime else int(4 * params.fps))
@@ -244,13 +188,15 @@ async def run_session(
                     feed(engine.push(samples), heard)
             elif msg.get("text") is not None:
                 try:
-                    command = parse_message(msg["text"])
+                    command = parse_text(msg["text"], engine.controls)
                 except ProtocolError as exc:
                     raise SessionEnd(CLOSE_INVALID, str(exc)) from None
                 if isinstance(command, Stop):
+                    feed(engine.flush(), heard)  # the last frames need look-ahead past the end
                     return
                 if isinstance(command, SetControls):
-                    engine.set_controls(command.motion_scale, command.blink_rate)
+                    engine.controls = command.apply(engine.controls)
+                    await ws.send_text(json.dumps(controls_message(engine.controls)))
 
     last_message = [loop.time()]
 

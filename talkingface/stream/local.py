@@ -6,6 +6,7 @@ arrived, older frames skipped when rendering falls behind so latency stays bound
 
 from __future__ import annotations
 
+import itertools
 import os
 import queue
 import time
@@ -156,9 +157,13 @@ def run_stream(
     stats = StreamStats()
     start = time.perf_counter()
     pending: list[MotionFrame] = []
-    for chunk in chunks:
-        pending += engine.push(chunk)
-        if realtime and len(pending) > backlog:
+    ended = object()
+    for chunk in itertools.chain(chunks, [ended]):
+        if chunk is ended:  # the audio ended: its last frames need look-ahead past the end
+            pending += engine.flush()
+        else:
+            pending += engine.push(chunk)
+        if realtime and chunk is not ended and len(pending) > backlog:
             stats.dropped += len(pending) - 1
             if isinstance(sink, FileSink):
                 sink.fill(len(pending) - 1)

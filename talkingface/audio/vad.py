@@ -1,0 +1,82 @@
+"""The one voice-activity detector: causal, frame by frame, for files and live alike.
+
+Files and the live stream read speech with the same estimator, so the same audio gives the same
+speech frames (and with them the same blinks, gaze and head motion) whichever way it arrives:
+
+* floor: follows quiet frames down fast and loud ones up slowly (minimum statistics);
+* peak: follows loud frames up fast and decays slowly;
+* threshold: ``max(floor + FLOOR_SHARE (peak − floor), peak − RANGE_DB, MIN_DB)`` dB;
+* hangover: speech stays on for ``HANGOVER_S`` after the level drops (a mouth does not snap
+  shut between syllables; causally the only way to bridge a gap is to hold);
+* speech mean and SD: exponentially weighted over voiced frames (``MEMORY_S``), starting from a
+  typical close-mic speech level so the first syllable already counts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: threshold rule (dB): between the noise floor and the speech peak …
+FLOOR_SHARE = 0.35
+RANGE_DB = 35.0
+MIN_DB = -50.0
+#: … speech holds this long after the level drops (s)
+HANGOVER_S = 0.15
+#: speech level statistics remember this long (s)
+MEMORY_S = 8.0
+#: starting estimates (dB): floor, peak, speech mean and SD
+START_FLOOR_DB, START_PEAK_DB, START_MEAN_DB, START_SD_DB = -60.0, -30.0, -28.0, 6.0
+SD_RANGE_DB = (2.0, 15.0)
+FLOOR_RISE_S, FLOOR_FALL_S = 3.0, 0.1
+PEAK_RISE_S, PEAK_FALL_S = 0.05, 6.0
+
+
+def _pole(seconds: float, fps: float) -> float:
+    return 1.0 - float(np.exp(-1.0 / max(seconds * fps, 1e-6)))
+
+
+class RunningVad:
+    """Feed one frame's dB at a time (:meth:`update`); read ``speech``, ``level``, ``mean``, ``sd``."""
+
+    def __init__(self, fps: float) -> None:
+        self.fps = fps
+        self.floor, self.peak = START_FLOOR_DB, START_PEAK_DB
+        self.mean, self.var = START_MEAN_DB, START_SD_DB**2
+        self.hang = 0
+        self.min_gap = max(1, int(round(HANGOVER_S * fps)))
+        self._a_mem = _pole(MEMORY_S, fps)
+        self._floor_up, self._floor_down = _pole(FLOOR_RISE_S, fps), _pole(FLOOR_FALL_S, fps)
+        self._peak_up, self._peak_down = _pole(PEAK_RISE_S, fps), _pole(PEAK_FALL_S, fps)
+
+    @property
+    def sd(self) -> float:
+        return float(np.sqrt(self.var))
+
+    def update(self, db: float) -> tuple[bool, float]:
+        """One frame's dB in; (speech, level 0…1 as the jaw rule reads it) out."""
+        self.floor += (self._floor_down if db < self.floor else self._floor_up) * (db - self.floor)
+        self.peak += (self._peak_up if db > self.peak else self._peak_down) * (db - self.peak)
+        self.peak = max(self.peak, self.floor + 6.0)
+        threshold = max(self.floor + FLOOR_SHARE * (self.peak - self.floor), self.peak - RANGE_DB, MIN_DB)
+        active = db > threshold
+        if active:
+            self.hang = self.min_gap
+            d = db - self.mean
+            self.mean += self._a_mem * d
+            self.var = (1 - self._a_mem) * (self.var + self._a_mem * d * d)
+            self.var = min(max(self.var, SD_RANGE_DB[0] ** 2), SD_RANGE_DB[1] ** 2)
+        elif self.hang > 0:
+            self.hang -= 1
+        speech = active or self.hang > 0
+        return speech, loudness_level(db, self.mean, self.sd) if speech else 0.0
+
+
+def loudness_level(db, mean: float, sd: float):
+    """JALI's jaw rule on the dB scale: 0 at mean − 2 SD, 1 at mean + 1.2 SD (scalar or array)."""
+    return np.clip((np.asarray(db, np.float64) - (mean - 2.0 * sd)) / (3.2 * sd), 0.0, 1.0)
+
+
+def speech_frames(rms_db: np.ndarray, fps: float) -> np.ndarray:
+    """The VAD run over a whole clip's frame loudness (the same answer a live stream gets)."""
+    vad = RunningVad(fps)
+    return np.array([vad.update(float(db))[0] for db in rms_db], bool)

@@ -1,0 +1,18 @@
+"""The ranges of the controls a person sets, in one table.
+
+Light on purpose (no imports): the options object reads it at import time, the live protocol and
+the motion passes read it too, so a range is written once for files, the API and live.
+"""
+
+MAX_GAZE_DEG = 25.0  # main gaze directions are clamped to this
+
+#: control → (low, high) for the numbers
+RANGES: dict[str, tuple[float, float]] = {
+    "emotion_strength": (0.0, 1.5),
+    "head_distance": (0.75, 1.35),
+    "motion_scale": (0.0, 3.0),
+    "blink_rate": (0.0, 60.0),
+    "gaze_yaw": (-MAX_GAZE_DEG, MAX_GAZE_DEG),
+    "gaze_pitch": (-MAX_GAZE_DEG, MAX_GAZE_DEG),
+}
+HEAD_DISTANCE_RANGE = RANGES["head_distance"]
