@@ -88,8 +88,8 @@ def test_columns_are_the_generate_options(media, tmp_path):
     fields = {f for f in GenerateOptions.__dataclass_fields__ if f != "provenance"}
     assert fields <= names and "label" in names
     (media / "m.csv").write_text(
-        "portrait,audio,gaze,seed,motion_scale,label,watermark,transcript\n"
-        'astronaut.png,short.wav,"5,-3",7,0.5,AI-generated,false,Shall I compare thee\n'
+        "portrait,audio,gaze,seed,motion_scale,label,no_watermark,transcript\n"
+        'astronaut.png,short.wav,"5,-3",7,0.5,AI-generated,true,Shall I compare thee\n'
         "astronaut.png,short.wav,,,,,,\n"
         "astronaut.png,short.wav,,x,,,,\n"
     )
@@ -97,7 +97,7 @@ def test_columns_are_the_generate_options(media, tmp_path):
     assert first.portrait == media / "astronaut.png" and first.output == tmp_path / "00001-short.mp4"
     opts = first.options
     assert (opts.gaze, opts.seed, opts.motion_scale) == ((5.0, -3.0), 7, 0.5)
-    assert opts.provenance.label == "AI-generated" and opts.provenance.watermark is False
+    assert opts.marks().label == "AI-generated" and opts.marks().watermark is False
     assert opts.transcript == "Shall I compare thee"
     assert second.options == GenerateOptions()
     assert "'seed'" in third.error and third.row == 3

@@ -50,17 +50,16 @@ class BadRow:
 
 
 def option_columns() -> dict[str, tuple[str | None, object]]:
-    """Column name → (nested group field or None, type hint), from GenerateOptions' own fields."""
+    """Column name → (nested group field or None, type), from GenerateOptions' own field metadata
+    (every command-line option is a column; API-only settings are not)."""
     columns: dict[str, tuple[str | None, object]] = {}
-    hints = typing.get_type_hints(GenerateOptions)
     for f in dataclasses.fields(GenerateOptions):
-        hint = hints[f.name]
-        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-            inner = typing.get_type_hints(hint)
-            for g in dataclasses.fields(hint):
-                columns.setdefault(g.name, (f.name, inner[g.name]))
-        else:
-            columns[f.name] = (None, hint)
+        if not f.metadata.get("cli", True):
+            continue
+        kind = f.metadata.get("kind", type(f.default))
+        if kind is tuple:  # the only pair is a direction: degrees
+            kind = tuple[float, ...] if f.default is None else tuple[tuple(type(v) for v in f.default)]
+        columns[f.name] = (None, kind)
     return columns
 
 
@@ -189,19 +188,15 @@ class Manifest:
             if not str(rec.get(need) or "").strip():
                 raise InputError(f"no {need} given")
         top: dict[str, object] = {}
-        nested: dict[str, dict[str, object]] = {}
         for name, value in rec.items():
             if name in ROW_COLUMNS or value is None or value == "":
                 continue
-            group, hint = self.columns[name]
+            _, hint = self.columns[name]
             try:
                 converted = convert(value, hint, self.base)
             except (TypeError, ValueError) as exc:
                 raise InputError(f"column {name!r} has the value {value!r}: {exc}") from None
-            (nested.setdefault(group, {}) if group else top)[name] = converted
-        hints = typing.get_type_hints(GenerateOptions)
-        for group, values in nested.items():
-            top[group] = hints[group](**values)
+            top[name] = converted
         output = self.output_for(row, rec)
         assert output is not None
         return RowJob(
