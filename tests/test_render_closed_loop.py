@@ -10,6 +10,7 @@ from talkingface.eval import portraits
 from talkingface.eval.identity import identity_similarity
 from talkingface.face.portrait import prepare_portrait
 from talkingface.io.image import load_portrait
+from talkingface.motion.track import ARKIT_CHANNELS
 from talkingface.motion.track import channel_vector as weights
 from talkingface.render.renderer import Renderer
 from talkingface.render.rig import build_rig
@@ -136,3 +137,26 @@ def test_background_outside_the_head_never_changes(rig_case):
     border[y0, x0:x1] = border[y1 - 1, x0:x1] = border[y0:y1, x0] = border[y0:y1, x1 - 1] = True
     diff = np.abs(frame[border].astype(int) - framed.image[border].astype(int))
     assert diff.mean() < 1.0
+
+
+@pytest.mark.parametrize("emotion, least_drop", [("sad", 0.2), ("angry", 0.08)])
+def test_sad_and_angry_relax_a_photographed_smile(landmarker, portrait, emotion, least_drop):
+    """On a smiling photo the emotion must reach the mouth: a frown first takes back the grin the
+    photo was taken with (measured: Face Landmarker's mouthSmile on our frames)."""
+    import dataclasses
+
+    from talkingface.motion.emotion import emotion_vector, with_emotion
+
+    rig = build_rig(portrait.image, portrait.face)
+    assert rig.rest_smile > 0.5  # the astronaut smiles in her photo
+
+    def smile(r: Renderer) -> float:
+        w = np.zeros(len(ARKIT_CHANNELS), np.float32)
+        with_emotion(w, emotion_vector(emotion))
+        face = landmarker.detect(r.render(np.array([0, 0, 0, 0, 0, 1.0]), w))[0]
+        return (face.blendshape("mouthSmileLeft") + face.blendshape("mouthSmileRight")) / 2
+
+    relaxed = smile(Renderer(rig))
+    grin_kept = smile(Renderer(dataclasses.replace(rig, rest_smile=0.0)))  # frown on top of the grin
+    assert relaxed < rig.rest_smile - least_drop
+    assert relaxed < grin_kept - least_drop / 2

@@ -40,15 +40,15 @@ NOD_REBOUND = 0.2  # a small overshoot upward after the nod, as a share of its a
 NOD_YAW_SHARE = 0.35  # how many nods also turn the head a little …
 NOD_YAW_DEG = 1.2  # … by up to this
 #: per-phrase posture: standard deviation of the new target (yaw, pitch, roll), degrees
-POSTURE_SD_DEG = (2.5, 1.2, 2.0)
+POSTURE_SD_DEG = (5.0, 1.6, 2.5)
 POSTURE_TIME_S = 0.35  # time constant of reaching a new posture
 SETTLE_SHARE = 0.35  # in pauses the posture relaxes to this share of the phrase's
 #: slow sway amplitude (yaw, pitch, roll), degrees, and the periods mixed for each axis
-SWAY_DEG = (1.5, 0.8, 0.8)
+SWAY_DEG = (3.0, 1.0, 1.0)
 SWAY_PERIODS_S = ((7.0, 4.3, 11.0), (5.1, 3.2), (8.3, 5.7))
 IDLE_SHARE = 0.5  # sway in silence relative to speech
 ACTIVE_ATTACK_S, ACTIVE_RELEASE_S = 0.4, 1.2  # how fast "speaking" rises and falls for the sway
-CLAMP_DEG = np.array([8.0, 8.0, 6.0])  # soft limits (yaw, pitch, roll)
+CLAMP_DEG = np.array([16.0, 10.0, 8.0])  # soft limits (yaw, pitch, roll)
 #: the head turns this share of the way the eyes go, this much later, this smoothly (s)
 GAZE_SHARE, GAZE_LAG_S, GAZE_FOLLOW_S = 0.2, 0.1, 0.25
 #: a changed motion-scale or emotion control is reached over this long (s)

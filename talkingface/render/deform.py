@@ -8,6 +8,24 @@ from ..motion.track import CHANNEL_INDEX
 from .rig import N_LANDMARKS, FaceRig
 
 _JAW, _CLOSE = CHANNEL_INDEX["jawOpen"], CHANNEL_INDEX["mouthClose"]
+_SMILES = [CHANNEL_INDEX["mouthSmileLeft"], CHANNEL_INDEX["mouthSmileRight"]]
+_FROWNS = [CHANNEL_INDEX["mouthFrownLeft"], CHANNEL_INDEX["mouthFrownRight"]]
+#: a frown (lip-corner depressor, AU15) first undoes the photo's own smile (AU12): this much of it
+#: per unit of frown, so `sad` (frown 0.5) relaxes a photographed grin fully, `angry` (0.25) half
+SMILE_UNDONE_PER_FROWN = 2.0
+
+
+def undo_photo_smile(weights: np.ndarray, rest_smile: float) -> np.ndarray:
+    """Offsets in which a frown also takes back the smile the portrait was photographed with.
+
+    Offsets are relative to the photo, so on a smiling photo a frown alone lands on top of the
+    grin (the corners stay up); relaxing the smile first is what the face would do."""
+    frown = float(np.mean(np.maximum(weights[_FROWNS], 0.0)))
+    if rest_smile <= 0.05 or frown <= 0.0:
+        return weights
+    weights = weights.copy()
+    weights[_SMILES] -= min(1.0, SMILE_UNDONE_PER_FROWN * frown) * rest_smile
+    return weights
 
 
 def rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
@@ -53,6 +71,7 @@ def keep_lips_apart(pts: np.ndarray, down: np.ndarray) -> None:
 def deform(rig: FaceRig, pose: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """(V, 3) float64 vertex positions for one frame."""
     pts = rig.vertices.astype(np.float64)
+    weights = undo_photo_smile(weights, rig.rest_smile)
     if weights[_CLOSE] > weights[_JAW]:  # ARKit: mouthClose closes lips the jaw opened, no further
         weights = weights.copy()
         weights[_CLOSE] = max(float(weights[_JAW]), 0.0)

@@ -49,6 +49,7 @@ class FaceRig:
     roi: tuple[int, int, int, int]
     iod: float
     down: np.ndarray  # (2,) unit vector down the face (image axes): the face's own vertical
+    rest_smile: float = 0.0  # the photo's own smile (Face Landmarker's mouthSmile, 0–1)
 
     @property
     def height(self) -> int:
@@ -124,6 +125,7 @@ def build_rig(image: np.ndarray, face: FaceObservation, alpha: np.ndarray | None
         roi=(int(x0), int(y0), int(x1), int(y1)),
         iod=face.inter_ocular,
         down=_down_axis(lm),
+        rest_smile=float(np.mean([face.blendshape("mouthSmileLeft"), face.blendshape("mouthSmileRight")])),
     )
 
 
