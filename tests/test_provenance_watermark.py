@@ -1,13 +1,12 @@
-"""Invisible watermark: payload coding, image cost, speed, robustness and false positives.
+"""Invisible watermark: payload coding, visibility, robustness and false positives.
 
 Real material: the astronaut and coffee photos (scikit-image) swaying gently so every frame
 differs, written with our VideoWriter, then re-encoded / downscaled / cropped with PyAV as a
-platform would. Unmarked material: other real photos and classic test patterns.
+platform would; flat art made from the same photos. Unmarked material: other real photos,
+classic test patterns and the real "carphone" video. (Speed is measured by the benchmark.)
 """
 
 from __future__ import annotations
-
-import time
 
 import cv2
 import numpy as np
@@ -15,9 +14,17 @@ import pytest
 from skimage import data
 
 from talkingface.errors import InputError
+from talkingface.eval import portraits
 from talkingface.io.video import VideoWriter
 from talkingface.provenance import watermark as wm
-from talkingface.provenance.transforms import STANDARD, Transform, apply_transform, even_rgb, gentle_motion
+from talkingface.provenance.transforms import (
+    STANDARD,
+    Transform,
+    apply_transform,
+    even_rgb,
+    flat_colour,
+    gentle_motion,
+)
 from talkingface.provenance.verify import scan_watermark
 
 FPS = 25
@@ -60,23 +67,44 @@ def test_viterbi_corrects_noisy_soft_bits():
 
 
 @pytest.mark.parametrize("size", [(512, 512), (1920, 1080)])
-def test_psnr_at_least_40_db(size):
+def test_psnr_meets_the_targets_on_photos_and_flat_art(size):
     w, h = size
     marker = wm.Watermarker(w, h, wm.Payload(generation_id=7))
-    for image in (data.astronaut(), data.coffee()):
-        frame = np.ascontiguousarray(cv2.resize(image, (w, h)))
-        assert _psnr(marker.apply(frame), frame) >= 40.0
+    photos = [data.astronaut(), data.coffee(), data.chelsea()]
+    astronaut = data.astronaut()
+    flat_art = [portraits.drawing(astronaut), flat_colour(astronaut), flat_colour(data.coffee())]
+    for images, target in ((photos, 40.0), (flat_art, 42.0)):
+        for image in images:
+            frame = np.ascontiguousarray(cv2.resize(image, (w, h)))
+            assert _psnr(marker.apply(frame), frame) >= target
 
 
-def test_embedding_is_cheap_at_512():
-    marker = wm.Watermarker(512, 512, wm.Payload(generation_id=7))
-    frame = data.astronaut()
-    times = []
-    for _ in range(30):
-        t = time.perf_counter()
-        marker.apply(frame)
-        times.append(time.perf_counter() - t)
-    assert np.median(times) < 0.003  # budget: 2–3 ms per 512² frame
+def _flat_pixels(frame: np.ndarray, radius: int) -> np.ndarray:
+    """Pixels whose whole (2·radius+1)² neighbourhood is one colour (measured on the frame itself)."""
+    k = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
+    spread = [cv2.dilate(c, k).astype(int) - cv2.erode(c, k) for c in cv2.split(frame)]
+    return np.max(spread, axis=0) == 0
+
+
+@pytest.mark.parametrize("source", ["cartoon", "portrait on a plain backdrop", "dark scene"])
+def test_no_mark_on_flat_colour(source):
+    """Flat fills stay bit-identical (nothing to see at any zoom); textured parts carry the mark."""
+    if source == "cartoon":
+        frame = flat_colour(data.astronaut())
+    elif source == "portrait on a plain backdrop":
+        frame = np.full((512, 768, 3), (70, 110, 190), np.uint8)  # a studio backdrop of one blue
+        frame[:, 128:640] = data.astronaut()
+    else:
+        frame = (data.astronaut().astype(np.float32) * 0.25).astype(np.uint8)  # crushed blacks
+    frame = np.ascontiguousarray(frame)
+    h, w = frame.shape[:2]
+    marked = wm.Watermarker(w, h, wm.Payload(generation_id=0xFACE)).apply(frame)
+    flat = _flat_pixels(frame, radius=10)  # the mask looks ±9 px around a pixel at 512²
+    changed = np.any(marked != frame, axis=2)
+    assert flat.mean() > 0.05
+    assert not changed[flat].any()
+    busy = ~_flat_pixels(frame, radius=1)
+    assert changed[busy].mean() > 0.5
 
 
 def test_marks_a_single_still_frame():

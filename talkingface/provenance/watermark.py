@@ -104,9 +104,23 @@ _K = 9  # convolutional code constraint length
 _GENERATORS = (0o557, 0o663, 0o711)
 CODED_BITS = (PAYLOAD_BITS + _K - 1) * len(_GENERATORS)  # 216
 DEFAULT_KEY = 0x7A1C_F00D
-DEFAULT_STRENGTH = 2.5
+DEFAULT_STRENGTH = 2.5  # RMS grey levels where the mask is 1 (busy texture)
+MAX_RMS = 2.4  # cap on a frame's added RMS: PSNR ≥ 40.5 dB on any frame
+MAX_RMS_FLAT_ART = 1.9  # … and on frames with ≥ FLAT_ART_SHARE flat colour: PSNR ≥ 42.5 dB
+FLAT_ART_SHARE = 0.1
+ANALYSIS_SHORT = 256  # the masking model looks at a copy this many px on its short side
+CELL = 4  # mask cell, working-image px (8 px at 512²)
+#: The masking table: a cell's mean |detail| (grey levels, see :func:`texture_mask`) → gain.
+#: Flat colour (≤ 0.15: flat art, clipped black/white, a clean digital backdrop) gets nothing.
+MASK_DETAIL = (0.15, 0.5)
+MASK_GAIN = (0.0, 1.0)
+#: A cell's mean luma → gain factor (less in the dark).
+MASK_LUMA = (0.0, 60.0)
+MASK_LUMA_GAIN = (0.7, 1.0)
+_PAT_SCALE = 16.0  # fixed-point scales of the uint8 pattern magnitude and gain map
+_GAIN_SCALE = 16.0
 #: Observed tile size / short side searched by the detector: 1/3 untouched, 0.417 after a 10 %/side crop.
-RATIO_RANGE = (0.315, 0.445)
+RATIO_RANGE = (0.95 / TILES_PER_SHORT_SIDE, 1.05 / (0.8 * TILES_PER_SHORT_SIDE))
 RATIO_STEP = 1.005
 PEAKS = 3  # sync peaks per coarse scale ranked by the data-energy test
 #: Probability that one decoding attempt on unmarked content passes the magic + CRC check.
@@ -287,20 +301,57 @@ def tile_size(width: int, height: int) -> int:
     return max(CHIPS * 2, int(round(min(width, height) / TILES_PER_SHORT_SIDE)))
 
 
-def pattern(
-    width: int, height: int, payload: Payload, strength: float = DEFAULT_STRENGTH, key: int = DEFAULT_KEY
-):
-    """Float32 (height, width) luma offsets with RMS ``strength``, clipped at ±3.5 RMS."""
+def pattern(width: int, height: int, payload: Payload, key: int = DEFAULT_KEY) -> np.ndarray:
+    """Float32 (height, width) unit-RMS luma pattern (tiled, clipped at ±3.5 RMS)."""
     p = tile_size(width, height)
     tile = _upsample_chips(chip_array(payload, key), p)
-    tile *= strength / max(float(np.sqrt(np.mean(tile**2))), 1e-9)
-    tile = np.clip(tile, -3.5 * strength, 3.5 * strength)
+    tile /= max(float(np.sqrt(np.mean(tile**2))), 1e-9)
+    tile = np.clip(tile, -3.5, 3.5)
     reps = (-(-height // p), -(-width // p))
     return np.tile(tile, reps)[:height, :width].astype(np.float32)
 
 
+def analysis_size(width: int, height: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(working image size, cell grid size) of the masking model: short side ANALYSIS_SHORT px."""
+    f = min(1.0, ANALYSIS_SHORT / min(width, height))
+    work = (max(CELL, round(width * f)), max(CELL, round(height * f)))
+    return work, (max(1, work[0] // CELL), max(1, work[1] // CELL))
+
+
+def texture_mask(luma: np.ndarray, cells: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The perceptual mask of one frame: (gain per cell, float32 ``cells`` = (w, h); busy pixels).
+
+    ``luma``: the working-size luma (uint8). Two cheap stand-ins for the textbook JND model:
+
+    * **texture** (per cell): the mean absolute deviation from a 5-px box blur, after a 3 × 3-cell
+      morphological opening (a lone edge or ink outline between flat fills is not texture),
+      mapped by the ``MASK_DETAIL`` → ``MASK_GAIN`` table; times a **luminance** factor
+      (``MASK_LUMA`` → ``MASK_LUMA_GAIN``: less in the dark);
+    * **flat colour** (per working pixel, uint8 0/255): a pixel whose 3 × 3 neighbourhood has no
+      detail at all (a flat fill, a clean digital backdrop, clipped black or white) gets no mark,
+      even inside a busy cell, so the flat fills between the ink lines of a cartoon stay
+      bit-identical. (Only *exact* flatness: a photo's smooth but grainy areas are where the
+      detector finds most of the mark, see the module notes.)
+    """
+    detail8 = cv2.absdiff(luma, cv2.blur(luma, (5, 5)))
+    act = cv2.resize(detail8.astype(np.float32), cells, interpolation=cv2.INTER_AREA)
+    act = cv2.morphologyEx(act, cv2.MORPH_OPEN, _KERNEL3, borderType=cv2.BORDER_REPLICATE)
+    gain = np.interp(act, MASK_DETAIL, MASK_GAIN).astype(np.float32)
+    lum = cv2.resize(luma, cells, interpolation=cv2.INTER_AREA).astype(np.float32)
+    gain *= np.interp(lum, MASK_LUMA, MASK_LUMA_GAIN).astype(np.float32)
+    _, busy = cv2.threshold(cv2.dilate(detail8, _KERNEL3), 0, 255, cv2.THRESH_BINARY)
+    return gain, busy
+
+
+_KERNEL3 = np.ones((3, 3), np.uint8)
+
+
 class Watermarker:
-    """Adds the mark to RGB ``uint8`` frames of one size; the pattern is computed once.
+    """Adds the mark to RGB ``uint8`` frames of one size, masked by each frame's own texture.
+
+    The unit pattern is computed once; per frame the mask is computed on a 256-px working copy,
+    scaled so the frame's added RMS never exceeds ``max_rms`` (PSNR ≥ 20·log10(255/max_rms)),
+    and applied with saturating ``uint8`` arithmetic.
 
     >>> wm = Watermarker(512, 512, Payload(generation_id=0x1234ABCD))
     >>> marked = wm.apply(frame)          # new array; ``apply(frame, inplace=True)`` reuses it
@@ -313,17 +364,31 @@ class Watermarker:
         payload: Payload,
         strength: float = DEFAULT_STRENGTH,
         key: int = DEFAULT_KEY,
+        max_rms: float = MAX_RMS,
     ) -> None:
         if width < 2 * CHIPS or height < 2 * CHIPS:
             raise InputError(f"frames of {width}x{height} are too small to watermark (need ≥ {2 * CHIPS} px)")
         if not 0.0 < strength <= 8.0:
             raise InputError(f"watermark strength must be in (0, 8] grey levels, got {strength}")
         self.width, self.height, self.payload = width, height, payload
-        delta = np.rint(pattern(width, height, payload, strength, key)).astype(np.int16)
-        pos = np.clip(delta, 0, 255).astype(np.uint8)
-        neg = np.clip(-delta, 0, 255).astype(np.uint8)
-        self._pos = np.ascontiguousarray(np.repeat(pos[:, :, None], 3, axis=2))
-        self._neg = np.ascontiguousarray(np.repeat(neg[:, :, None], 3, axis=2))
+        self.strength, self.max_rms = strength, max_rms
+        self._work, self._cells = analysis_size(width, height)
+        unit = pattern(width, height, payload, key)
+        self._abs = np.clip(np.rint(np.abs(unit) * _PAT_SCALE), 0, 255).astype(np.uint8)
+        self._pos_mask = np.where(unit > 0, 255, 0).astype(np.uint8)
+        self._neg_mask = cv2.bitwise_not(self._pos_mask)
+
+    def gain(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(per-cell RMS amplitude in grey levels, capped; busy-pixel mask) for ``frame``."""
+        small = cv2.resize(frame, self._work, interpolation=cv2.INTER_AREA)
+        gain, busy = texture_mask(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), self._cells)
+        gain *= self.strength
+        busy_share = float(np.mean(busy)) / 255.0
+        rms = float(np.sqrt(np.mean(gain * gain) * busy_share))  # ≈ the frame's added RMS
+        cap = self.max_rms if busy_share > 1.0 - FLAT_ART_SHARE else min(self.max_rms, MAX_RMS_FLAT_ART)
+        if rms > cap:
+            gain *= cap / rms
+        return gain, busy
 
     def apply(self, frame: np.ndarray, inplace: bool = False) -> np.ndarray:
         if frame.shape != (self.height, self.width, 3) or frame.dtype != np.uint8:
@@ -331,9 +396,18 @@ class Watermarker:
                 f"watermark expects {self.width}x{self.height} RGB uint8 frames, "
                 f"got shape {frame.shape} {frame.dtype}"
             )
+        gain, busy = self.gain(frame)
+        g8 = np.clip(np.rint(gain * _GAIN_SCALE), 0, 255).astype(np.uint8)
+        size = (self.width, self.height)
+        full = cv2.resize(g8, size, interpolation=cv2.INTER_LINEAR)
+        cv2.min(full, cv2.resize(g8, size, interpolation=cv2.INTER_NEAREST), dst=full)  # flat cells: 0
+        cv2.min(full, cv2.resize(busy, size, interpolation=cv2.INTER_NEAREST), dst=full)  # flat pixels: 0
+        mag = cv2.multiply(self._abs, full, scale=1.0 / (_PAT_SCALE * _GAIN_SCALE))
+        pos = cv2.cvtColor(cv2.bitwise_and(mag, self._pos_mask), cv2.COLOR_GRAY2RGB)
+        neg = cv2.cvtColor(cv2.bitwise_and(mag, self._neg_mask), cv2.COLOR_GRAY2RGB)
         out = frame if inplace and frame.flags.c_contiguous else np.ascontiguousarray(frame).copy()
-        cv2.add(out, self._pos, dst=out)
-        cv2.subtract(out, self._neg, dst=out)
+        cv2.add(out, pos, dst=out)
+        cv2.subtract(out, neg, dst=out)
         return out
 
 
@@ -400,7 +474,7 @@ class WatermarkDetector:
         interp = cv2.INTER_AREA if f0 < 1 else cv2.INTER_LINEAR
         base = cv2.resize(mean.astype(np.float32), base_size, interpolation=interp)
         fx, fy = base_size[0] / w, base_size[1] / h
-        white = _whiten(base)
+        white = _whiten(base, self._weight(mean, base_size))
 
         def surface(ratio: float) -> tuple[np.ndarray, np.ndarray, float, float]:
             g = (CANON_TILE / (ratio * short)) / np.array([fx, fy])  # base → canonical, per axis
@@ -445,6 +519,15 @@ class WatermarkDetector:
         assert best is not None
         return best
 
+    @staticmethod
+    def _weight(mean: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        """Where the embedder put the mark, estimated from the received picture (same mask model)."""
+        h, w = mean.shape
+        work, cells = analysis_size(w, h)
+        luma = cv2.resize(np.clip(mean, 0, 255).astype(np.uint8), work, interpolation=cv2.INTER_AREA)
+        gain, _ = texture_mask(luma, cells)  # per cell: the window's mean blurs per-pixel flatness
+        return cv2.resize(gain, size, interpolation=cv2.INTER_LINEAR)
+
     def _soft_bits(self, fold_hat: np.ndarray, shift: tuple[float, float]) -> tuple[np.ndarray, float]:
         """Despread soft bits at ``shift`` and the z-score of their energy against chance."""
         size = CANON_TILE
@@ -482,15 +565,15 @@ def _top_peaks(corr: np.ndarray, n: int) -> list[int]:
     return out
 
 
-def _whiten(img: np.ndarray) -> np.ndarray:
-    """Band-pass at chip scale (4 px) weighted by 1 / local variance: suppresses the host image.
+def _whiten(img: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Band-pass at chip scale weighted by mark amplitude / local variance: suppresses the host.
 
-    Weighting by the inverse local variance is the matched filter for a mark of uniform
-    amplitude in non-stationary noise: smooth regions, where the mark is clean, count most.
+    ``weight`` × band / variance is the matched filter for a mark of amplitude ∝ ``weight`` in
+    non-stationary noise: flat regions (no mark) count nothing, busy ones by their clean share.
     """
     band = cv2.GaussianBlur(img, (0, 0), 0.6) - cv2.GaussianBlur(img, (0, 0), 3.0)
     var = cv2.GaussianBlur(band * band, (0, 0), 3.0)
-    return (band / (var + 0.2)).astype(np.float32)
+    return (band * (weight + 0.05) / (var + 0.2)).astype(np.float32)
 
 
 def _fold(img: np.ndarray, g: np.ndarray) -> np.ndarray:
