@@ -16,15 +16,8 @@ from skimage import data
 from talkingface.errors import InputError
 from talkingface.eval import portraits
 from talkingface.io.video import VideoWriter
+from talkingface.provenance import transforms as tf
 from talkingface.provenance import watermark as wm
-from talkingface.provenance.transforms import (
-    STANDARD,
-    Transform,
-    apply_transform,
-    even_rgb,
-    flat_colour,
-    gentle_motion,
-)
 from talkingface.provenance.verify import scan_watermark
 
 FPS = 25
@@ -38,7 +31,7 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
 def _write(path, image, seconds, marker=None, shift=6.0):
     h, w = image.shape[:2]
     with VideoWriter(path, w, h, FPS) as out:
-        for frame in gentle_motion(image, int(seconds * FPS), FPS, shift=shift):
+        for frame in tf.gentle_motion(image, int(seconds * FPS), FPS, shift=shift):
             out.write(marker.apply(frame) if marker else frame)
     return path
 
@@ -72,7 +65,7 @@ def test_psnr_meets_the_targets_on_photos_and_flat_art(size):
     marker = wm.Watermarker(w, h, wm.Payload(generation_id=7))
     photos = [data.astronaut(), data.coffee(), data.chelsea()]
     astronaut = data.astronaut()
-    flat_art = [portraits.drawing(astronaut), flat_colour(astronaut), flat_colour(data.coffee())]
+    flat_art = [portraits.drawing(astronaut), tf.flat_colour(astronaut), tf.flat_colour(data.coffee())]
     for images, target in ((photos, 40.0), (flat_art, 42.0)):
         for image in images:
             frame = np.ascontiguousarray(cv2.resize(image, (w, h)))
@@ -90,7 +83,7 @@ def _flat_pixels(frame: np.ndarray, radius: int) -> np.ndarray:
 def test_no_mark_on_flat_colour(source):
     """Flat fills stay bit-identical (nothing to see at any zoom); textured parts carry the mark."""
     if source == "cartoon":
-        frame = flat_colour(data.astronaut())
+        frame = tf.flat_colour(data.astronaut())
     elif source == "portrait on a plain backdrop":
         frame = np.full((512, 768, 3), (70, 110, 190), np.uint8)  # a studio backdrop of one blue
         frame[:, 128:640] = data.astronaut()
@@ -124,18 +117,18 @@ def marked_videos(tmp_path_factory):
         ("astronaut", data.astronaut(), 0xC0FFEE42),
         ("coffee", data.coffee(), 0x0BADF00D),
     ):
-        image = even_rgb(image)
+        image = tf.even_rgb(image)
         payload = wm.Payload(generation_id=gen)
         marker = wm.Watermarker(image.shape[1], image.shape[0], payload)
         out[name] = (_write(root / f"{name}.mp4", image, 8.0, marker), payload)
     return out
 
 
-@pytest.mark.parametrize("transform", STANDARD[:4], ids=lambda t: t.name)
+@pytest.mark.parametrize("transform", tf.STANDARD[:4], ids=lambda t: t.name)
 @pytest.mark.parametrize("source", ["astronaut", "coffee"])
 def test_detected_after_each_transformation(marked_videos, transform, source, tmp_path):
     path, payload = marked_videos[source]
-    attacked = apply_transform(path, tmp_path / "attacked.mp4", transform)
+    attacked = tf.apply_transform(path, tmp_path / "attacked.mp4", transform)
     report, windows = scan_watermark(attacked)
     assert report.windows == 4
     assert report.windows_found / report.windows >= 0.99, [(w.sync_z, w.strength) for w in windows]
@@ -144,7 +137,7 @@ def test_detected_after_each_transformation(marked_videos, transform, source, tm
 
 def test_combined_attack_never_yields_a_wrong_payload(marked_videos, tmp_path):
     path, payload = marked_videos["astronaut"]
-    attacked = apply_transform(path, tmp_path / "attacked.mp4", STANDARD[4])
+    attacked = tf.apply_transform(path, tmp_path / "attacked.mp4", tf.STANDARD[4])
     _, windows = scan_watermark(attacked)
     assert all(w.payload == payload for w in windows if w.found)
 
@@ -157,13 +150,13 @@ def _patterns():
     ):
         bars[:, i * 640 // 6 : (i + 1) * 640 // 6] = c
     return {
-        "chelsea": even_rgb(data.chelsea()),
-        "coffee": even_rgb(data.coffee()),
-        "astronaut": even_rgb(data.astronaut()),
-        "camera": even_rgb(data.camera()),
-        "brick": even_rgb(data.brick()),
+        "chelsea": tf.even_rgb(data.chelsea()),
+        "coffee": tf.even_rgb(data.coffee()),
+        "astronaut": tf.even_rgb(data.astronaut()),
+        "camera": tf.even_rgb(data.camera()),
+        "brick": tf.even_rgb(data.brick()),
         "bars": bars,
-        "checker": even_rgb((((xx // 20 + yy // 20) % 2) * 255).astype(np.uint8)),
+        "checker": tf.even_rgb((((xx // 20 + yy // 20) % 2) * 255).astype(np.uint8)),
         "gradient": np.stack([xx * 255 // 640, yy * 255 // 360, (xx + yy) * 255 // 1000], 2).astype(np.uint8),
         "noise": np.random.default_rng(0).integers(0, 256, (360, 640, 3)).astype(np.uint8),
         "flat": np.full((360, 640, 3), 128, np.uint8),
@@ -176,7 +169,7 @@ def test_no_watermark_claimed_on_videos_we_did_not_make(tmp_path):
         src = _write(tmp_path / f"{name}.mp4", image, 2.0, shift=4.0)
         for path in (
             src,
-            apply_transform(src, tmp_path / f"{name}_half.mp4", Transform("half", crf=28, scale=0.5)),
+            tf.apply_transform(src, tmp_path / f"{name}_half.mp4", tf.Transform("half", crf=28, scale=0.5)),
         ):
             report, windows = scan_watermark(path)
             checked += report.windows
