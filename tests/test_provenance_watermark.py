@@ -19,6 +19,7 @@ from talkingface.io.video import VideoWriter
 from talkingface.provenance import transforms as tf
 from talkingface.provenance import watermark as wm
 from talkingface.provenance.verify import scan_watermark
+from talkingface.samples import fetch_other_videos
 
 FPS = 25
 
@@ -175,3 +176,12 @@ def test_no_watermark_claimed_on_videos_we_did_not_make(tmp_path):
             checked += report.windows
             assert not report.found, (name, path.name, [(w.sync_z, w.strength) for w in windows])
     assert checked == 20
+
+
+def test_no_watermark_claimed_on_real_videos_we_did_not_make():
+    checked = 0
+    for name, path in fetch_other_videos().items():
+        report, windows = scan_watermark(path)
+        checked += report.windows
+        assert not report.found, (name, [(w.sync_z, w.strength) for w in windows])
+    assert checked >= 9  # carphone 2, bikes 5, Big Buck Bunny 2-3
