@@ -62,12 +62,8 @@ def test_images() -> dict[str, tuple[np.ndarray, str]]:
 def flat_cells(frame: np.ndarray) -> np.ndarray:
     """Pixels of ``frame`` in flat colour: the cells the masking model gives no mark."""
     h, w = frame.shape[:2]
-    work, cells = wm.analysis_size(w, h)
-    luma = cv2.cvtColor(cv2.resize(frame, work, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
-    gain, busy = wm.texture_mask(luma, cells)
-    gain_px = cv2.resize(gain, (w, h), interpolation=cv2.INTER_NEAREST)
-    busy_px = cv2.resize(busy, (w, h), interpolation=cv2.INTER_NEAREST)
-    return (gain_px <= 0) | (busy_px == 0)
+    gain, busy = wm.texture_mask(wm.working_copy(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)))
+    return wm.to_frame(wm.mark_map(gain, busy), w, h) <= 0
 
 
 def visibility_table() -> list[str]:

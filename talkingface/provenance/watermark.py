@@ -333,17 +333,25 @@ def pattern(width: int, height: int, payload: Payload, key: int = DEFAULT_KEY) -
     return np.tile(tile, reps)[:height, :width].astype(np.float32)
 
 
-def analysis_size(width: int, height: int) -> tuple[tuple[int, int], tuple[int, int]]:
-    """(working image size, cell grid size) of the masking model: short side ANALYSIS_SHORT px."""
-    f = min(1.0, ANALYSIS_SHORT / min(width, height))
-    work = (max(CELL, round(width * f)), max(CELL, round(height * f)))
-    return work, (max(1, work[0] // CELL), max(1, work[1] // CELL))
+def working_copy(image: np.ndarray) -> np.ndarray:
+    """Luma ``image`` area-averaged by an integer factor k (short side ≥ ANALYSIS_SHORT px).
+
+    Exact k × k blocks (the last < k rows/columns are left out) keep OpenCV on its fast path
+    (a non-integer INTER_AREA on a 1080p frame costs 20+ ms) and map a working pixel to exactly
+    k × k frame pixels, so flat pixels found here are flat pixels in the frame.
+    """
+    h, w = image.shape[:2]
+    k = max(1, min(w, h) // ANALYSIS_SHORT)
+    if k == 1:
+        return image
+    return cv2.resize(image[: h // k * k, : w // k * k], (w // k, h // k), interpolation=cv2.INTER_AREA)
 
 
-def texture_mask(luma: np.ndarray, cells: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """The perceptual mask of one frame: (gain per cell, float32 ``cells`` = (w, h); busy pixels).
+def texture_mask(luma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The perceptual mask of one frame: (gain per CELL × CELL cell, float32; busy pixels).
 
-    ``luma``: the working-size luma (uint8). Two cheap stand-ins for the textbook JND model:
+    ``luma``: the working copy's luma (uint8, :func:`working_copy`). Two cheap stand-ins for the
+    textbook JND model:
 
     * **texture** (per cell): the mean absolute deviation from a 5-px box blur, after a 3 × 3-cell
       morphological opening (a lone edge or ink outline between flat fills is not texture),
@@ -356,10 +364,15 @@ def texture_mask(luma: np.ndarray, cells: tuple[int, int]) -> tuple[np.ndarray, 
       detector finds most of the mark, see the module notes.)
     """
     detail8 = cv2.absdiff(luma, cv2.blur(luma, (5, 5)))
-    act = cv2.resize(detail8.astype(np.float32), cells, interpolation=cv2.INTER_AREA)
+    h, w = luma.shape
+    cells = (max(1, w // CELL), max(1, h // CELL))
+    act = cv2.resize(
+        detail8[: cells[1] * CELL, : cells[0] * CELL].astype(np.float32), cells, interpolation=cv2.INTER_AREA
+    )
     act = cv2.morphologyEx(act, cv2.MORPH_OPEN, _KERNEL3, borderType=cv2.BORDER_REPLICATE)
     gain = np.interp(act, MASK_DETAIL, MASK_GAIN).astype(np.float32)
-    lum = cv2.resize(luma, cells, interpolation=cv2.INTER_AREA).astype(np.float32)
+    lum = cv2.resize(luma[: cells[1] * CELL, : cells[0] * CELL], cells, interpolation=cv2.INTER_AREA)
+    lum = lum.astype(np.float32)
     gain *= np.interp(lum, MASK_LUMA, MASK_LUMA_GAIN).astype(np.float32)
     _, busy = cv2.threshold(cv2.dilate(detail8, _KERNEL3), 0, 255, cv2.THRESH_BINARY)
     return gain, busy
@@ -394,7 +407,6 @@ class Watermarker:
             raise InputError(f"watermark strength must be in (0, 8] grey levels, got {strength}")
         self.width, self.height, self.payload = width, height, payload
         self.strength, self.max_rms = strength, max_rms
-        self._work, self._cells = analysis_size(width, height)
         unit = pattern(width, height, payload, key)
         self._abs = np.clip(np.rint(np.abs(unit) * _PAT_SCALE), 0, 255).astype(np.uint8)
         self._pos_mask = np.where(unit > 0, 255, 0).astype(np.uint8)
@@ -402,8 +414,7 @@ class Watermarker:
 
     def gain(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(per-cell RMS amplitude in grey levels, capped; busy-pixel mask) for ``frame``."""
-        small = cv2.resize(frame, self._work, interpolation=cv2.INTER_AREA)
-        gain, busy = texture_mask(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), self._cells)
+        gain, busy = texture_mask(working_copy(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)))
         gain *= self.strength
         busy_share = cv2.countNonZero(busy) / busy.size
         rms = float(np.sqrt(cv2.mean(cv2.multiply(gain, gain))[0] * busy_share))  # ≈ the frame's added RMS
@@ -420,10 +431,7 @@ class Watermarker:
             )
         gain, busy = self.gain(frame)
         g8 = cv2.convertScaleAbs(gain, alpha=_GAIN_SCALE)  # rounds and saturates
-        work = cv2.resize(g8, self._work, interpolation=cv2.INTER_LINEAR)
-        cv2.min(work, cv2.resize(g8, self._work, interpolation=cv2.INTER_NEAREST), dst=work)  # flat cells: 0
-        cv2.min(work, busy, dst=work)  # flat pixels: 0
-        full = cv2.resize(work, (self.width, self.height), interpolation=cv2.INTER_NEAREST)
+        full = to_frame(mark_map(g8, busy), self.width, self.height)
         mag = cv2.multiply(self._abs, full, scale=1.0 / (_PAT_SCALE * _GAIN_SCALE))
         pos = cv2.cvtColor(cv2.bitwise_and(mag, self._pos_mask), cv2.COLOR_GRAY2RGB)
         neg = cv2.cvtColor(cv2.bitwise_and(mag, self._neg_mask), cv2.COLOR_GRAY2RGB)
@@ -431,6 +439,24 @@ class Watermarker:
         cv2.add(out, pos, dst=out)
         cv2.subtract(out, neg, dst=out)
         return out
+
+
+def mark_map(cell_map: np.ndarray, busy: np.ndarray) -> np.ndarray:
+    """A per-cell map at the working size, 0 on flat cells (no spill) and on flat pixels."""
+    size = (busy.shape[1], busy.shape[0])
+    work = cv2.resize(cell_map, size, interpolation=cv2.INTER_LINEAR)
+    cv2.min(work, cv2.resize(cell_map, size, interpolation=cv2.INTER_NEAREST), dst=work)
+    return cv2.min(work, busy) if work.dtype == busy.dtype else work * (busy > 0)
+
+
+def to_frame(work: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Working-size map → frame size: each working pixel to its k × k block, edges replicated."""
+    k = max(1, min(width, height) // ANALYSIS_SHORT)
+    full = cv2.resize(work, (work.shape[1] * k, work.shape[0] * k), interpolation=cv2.INTER_NEAREST)
+    pad_y, pad_x = height - full.shape[0], width - full.shape[1]
+    if pad_y or pad_x:
+        full = cv2.copyMakeBorder(full, 0, pad_y, 0, pad_x, cv2.BORDER_REPLICATE)
+    return full
 
 
 def embed(frame: np.ndarray, payload: Payload, strength: float = DEFAULT_STRENGTH) -> np.ndarray:
@@ -544,10 +570,8 @@ class WatermarkDetector:
     @staticmethod
     def _weight(mean: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         """Where the embedder put the mark, estimated from the received picture (same mask model)."""
-        h, w = mean.shape
-        work, cells = analysis_size(w, h)
-        luma = cv2.resize(np.clip(mean, 0, 255).astype(np.uint8), work, interpolation=cv2.INTER_AREA)
-        gain, _ = texture_mask(luma, cells)  # per cell: the window's mean blurs per-pixel flatness
+        luma = working_copy(np.clip(mean, 0, 255).astype(np.uint8))
+        gain, _ = texture_mask(luma)  # per cell: the window's mean blurs per-pixel flatness
         return cv2.resize(gain, size, interpolation=cv2.INTER_LINEAR)
 
     def _soft_bits(self, fold_hat: np.ndarray, shift: tuple[float, float]) -> tuple[np.ndarray, float]:
