@@ -333,15 +333,20 @@ def pattern(width: int, height: int, payload: Payload, key: int = DEFAULT_KEY) -
     return np.tile(tile, reps)[:height, :width].astype(np.float32)
 
 
+def _factor(width: int, height: int) -> int:
+    """The working copy's integer reduction: short side nearest ANALYSIS_SHORT px."""
+    return max(1, round(min(width, height) / ANALYSIS_SHORT))
+
+
 def working_copy(image: np.ndarray) -> np.ndarray:
-    """Luma ``image`` area-averaged by an integer factor k (short side ≥ ANALYSIS_SHORT px).
+    """Luma ``image`` area-averaged by an integer factor k (short side nearest ANALYSIS_SHORT px).
 
     Exact k × k blocks (the last < k rows/columns are left out) keep OpenCV on its fast path
     (a non-integer INTER_AREA on a 1080p frame costs 20+ ms) and map a working pixel to exactly
     k × k frame pixels, so flat pixels found here are flat pixels in the frame.
     """
     h, w = image.shape[:2]
-    k = max(1, min(w, h) // ANALYSIS_SHORT)
+    k = _factor(w, h)
     if k == 1:
         return image
     return cv2.resize(image[: h // k * k, : w // k * k], (w // k, h // k), interpolation=cv2.INTER_AREA)
@@ -451,7 +456,7 @@ def mark_map(cell_map: np.ndarray, busy: np.ndarray) -> np.ndarray:
 
 def to_frame(work: np.ndarray, width: int, height: int) -> np.ndarray:
     """Working-size map → frame size: each working pixel to its k × k block, edges replicated."""
-    k = max(1, min(width, height) // ANALYSIS_SHORT)
+    k = _factor(width, height)
     full = cv2.resize(work, (work.shape[1] * k, work.shape[0] * k), interpolation=cv2.INTER_NEAREST)
     pad_y, pad_x = height - full.shape[0], width - full.shape[1]
     if pad_y or pad_x:
