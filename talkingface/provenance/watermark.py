@@ -24,7 +24,8 @@ The mark
   in low-to-mid spatial frequencies that survive H.264, downscaling and blur.
 * **Embedding**: the same tile is repeated over the frame from its top-left corner and added to
   R, G and B alike (a luma-only change), scaled per frame by a **perceptual mask**
-  (:func:`texture_mask`), computed on a 256-px working copy of the frame:
+  (:func:`texture_mask`), computed on a working copy of the frame's luma reduced by the integer
+  factor that brings its short side nearest 256 px (:func:`working_copy`):
 
   - per 8-px cell (at 512²), the local detail (mean |luma − 5-px box blur|, after a 3 × 3-cell
     morphological opening so a lone edge or ink line does not count) maps through the table
@@ -88,12 +89,14 @@ photo's plain but grainy backdrop, where the grain hides it at 1× (and mostly a
 
 Each of CRF 23/28 re-encoding, half-size downscaling and 10 %/side cropping is survived in
 every 2-s window at 512² and up, also with the whole picture swaying, and half size + CRF 28
-when the background is still (our renderer's output). **Not met**: half size + CRF 28 (and crop
-+ half + CRF 28) of a 512² video whose *whole* picture moves: at 256² the 2.7-px chips do not
-survive CRF 28 once the encoder's motion compensation re-predicts every block. Larger chips
-(2 tiles per side) were tried and made the other cases worse (more host energy at low
-frequencies); that case needs a different design (e.g. a mark tied to the I-frames or larger
-chips chosen per frame size).
+(and crop + half + CRF 28) on our renderer's output with its head motion. A flat-colour
+cartoon keeps the mark only along its edges and shading: with the whole picture moving it is
+not found at all (0 of 4 windows, even at CRF 23) — the price of leaving its fills untouched.
+**Not met**: half size + CRF 28 (and crop + half + CRF 28) of a 512² video whose *whole*
+picture moves: at 256² the 2.7-px chips do not survive CRF 28 once the encoder's motion
+compensation re-predicts every block. Larger chips (2 tiles per side) were tried and made the
+other cases worse (more host energy at low frequencies); that case needs a different design
+(e.g. a mark tied to the I-frames, or larger chips chosen per frame size).
 
 What it is not
 --------------
