@@ -72,6 +72,13 @@ def gentle_motion(image: np.ndarray, frames: int, fps: float = 25.0, shift: floa
         yield cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
 
+def flat_colour(rgb: np.ndarray) -> np.ndarray:
+    """A flat-colour cartoon of a photo (test material): OpenCV's stylisation, posterised, then
+    median-filtered, so it is made of flat fills and edges as cel art is."""
+    drawn = cv2.stylization(rgb, sigma_s=60, sigma_r=0.45)
+    return cv2.medianBlur(((drawn.astype(np.int32) // 48) * 48 + 24).astype(np.uint8), 7)
+
+
 def even_rgb(image: np.ndarray) -> np.ndarray:
     """RGB uint8 with even width and height (H.264 4:2:0), from grey/RGBA/odd-sized images."""
     if image.ndim == 2:

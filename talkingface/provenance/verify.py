@@ -8,10 +8,13 @@ Three independent checks, each reported on its own:
   strength and the false-alarm bound for that many windows.
 * **manifest** — the embedded C2PA manifest: present, valid (signature and content hashes
   match) or tampered, who signed it and whether the key was a locally generated one.
-* **metadata tag** — our plain container tag (trivially removable; informative only).
+* **metadata tag** — our plain container tag. Anyone can write it (``ffmpeg -metadata
+  comment=…``), so on its own it is reported as an *unverified claim*, never as proof.
 
-:func:`exit_code`: 0 when something of ours was found and nothing fails validation, 1 when
-nothing of ours was found, 2 when a manifest is present but fails validation (tampered).
+The verdict lives in one place, :func:`verdict`: "made by talkingface" only when the watermark
+decodes or a C2PA manifest validates; a manifest that fails validation makes it "tampered";
+a tag with neither is an unverified claim. :func:`exit_code`: 0 made by talkingface, 1 nothing
+verified (including a tag alone), 2 a manifest present but failing validation.
 """
 
 from __future__ import annotations
@@ -60,13 +63,53 @@ class VerifyReport:
     def anything_found(self) -> bool:
         return self.watermark.found or self.manifest.present or self.metadata_tag is not None
 
+    @property
+    def verdict(self) -> Verdict:
+        return verdict(self)
+
     def to_dict(self) -> dict[str, object]:
         d = asdict(self)
         d["watermark"]["detection_rate"] = self.watermark.detection_rate
         d["watermark"]["confidence"] = self.watermark.confidence
         d["manifest"]["notice"] = self.manifest.notice
         d["anything_found"] = self.anything_found
+        d["verdict"] = asdict(self.verdict)
         return d
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the checks add up to: ``kind`` is made / tampered / unverified-claim / none."""
+
+    kind: str
+    exit_code: int
+    text: str
+
+
+def verdict(report: VerifyReport) -> Verdict:
+    """The one place that turns the three checks into an answer.
+
+    Only evidence that cannot be written by hand counts: a decoded watermark (magic + CRC, with
+    its false-alarm bound) or a manifest whose signature and hashes validate. A metadata tag
+    alone is a claim anyone can type, so it is reported as such and exits 1.
+    """
+    wm, mf = report.watermark, report.manifest
+    if mf.present and not mf.valid:
+        return Verdict(
+            "tampered", 2,
+            "the file was changed after it was made: its content credentials fail validation "
+            "(changed since signing, or forged)",
+        )  # fmt: skip
+    if wm.found or (mf.present and mf.valid):
+        return Verdict("made", 0, "made by talkingface")
+    if report.metadata_tag is not None:
+        return Verdict(
+            "unverified-claim",
+            1,
+            "unverified claim: the metadata tag says talkingface, but no watermark or valid "
+            "credentials confirm it (anyone can write that tag)",
+        )
+    return Verdict("none", 1, "no talkingface marks found")
 
 
 def iter_windows(path: str | Path, window_s: float = 2.0, max_side: int = 1080):
@@ -165,9 +208,7 @@ def verify_video(path: str | Path, window_s: float = 2.0, max_windows: int | Non
 
 
 def exit_code(report: VerifyReport) -> int:
-    if not report.anything_found:
-        return 1
-    return 2 if report.manifest.present and not report.manifest.valid else 0
+    return verdict(report).exit_code
 
 
 def format_json(report: VerifyReport) -> str:
@@ -195,13 +236,9 @@ def format_text(report: VerifyReport) -> str:
     else:
         why = ", ".join(c for c in mf.failures if c != "signingCredential.untrusted") or mf.error or mf.state
         lines.append(f"  manifest  : TAMPERED or invalid C2PA — {why}")
-    lines.append(f"  metadata  : {report.metadata_tag or 'no talkingface tag'}")
+    tag = report.metadata_tag
+    tag_text = f"{tag} (unverified: anyone can write a tag)" if tag else "no talkingface tag"
+    lines.append(f"  metadata  : {tag_text}")
     lines.extend(f"  note      : {n}" for n in report.notes)
-    if not report.anything_found:
-        verdict = "no talkingface marks found"
-    elif exit_code(report) == 2:
-        verdict = "talkingface marks found, but the file was changed after it was made (credentials fail)"
-    else:
-        verdict = "made by talkingface"
-    lines.append(f"  verdict   : {verdict}")
+    lines.append(f"  verdict   : {verdict(report).text}")
     return "\n".join(lines)

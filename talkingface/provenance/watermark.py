@@ -23,19 +23,31 @@ The mark
   tiles of 5.3-pixel chips and a 1080p frame 5.3 × 3 tiles of 11-pixel chips: the mark lives
   in low-to-mid spatial frequencies that survive H.264, downscaling and blur.
 * **Embedding**: the same tile is repeated over the frame from its top-left corner and added to
-  R, G and B alike (a luma-only change), with RMS amplitude ``strength`` (default 2.5 grey
-  levels → PSNR ≈ 40.3 dB on real photos). The pattern is computed once per (frame size,
-  payload); each frame then costs one saturating ``uint8`` add and one subtract
-  (:class:`Watermarker`): 0.05 ms at 512², 0.5–1 ms at 1080p, 3–8 ms at 4K on a shared
-  2-core machine.
+  R, G and B alike (a luma-only change), scaled per frame by a **perceptual mask**
+  (:func:`texture_mask`), computed on a working copy of the frame's luma reduced by the integer
+  factor that brings its short side nearest 256 px (:func:`working_copy`):
+
+  - per 8-px cell (at 512²), the local detail (mean |luma − 5-px box blur|, after a 3 × 3-cell
+    morphological opening so a lone edge or ink line does not count) maps through the table
+    ``MASK_DETAIL → MASK_GAIN``: 0 for flat colour, full ``strength`` (2.5 grey levels RMS)
+    from 0.5 grey levels of detail up; times a luminance factor (0.7 at black, 1 from 60 up);
+  - per working pixel, a pixel whose 3 × 3 neighbourhood has no detail at all gets **no mark**:
+    the flat fills of a cartoon, a clean digital backdrop, clipped black or white stay
+    bit-identical (tested), so there is no pattern to see at any zoom;
+  - the frame's added RMS is capped at ``MAX_RMS`` (2.4: PSNR ≥ 40.5 dB) and, when ≥ 10 % of
+    the frame is flat colour (flat art), at ``MAX_RMS_FLAT_ART`` (1.9: PSNR ≥ 42.5 dB).
+
+  The same :class:`Watermarker` marks files and live frames (``FrameMarker``); the unit pattern
+  is computed once per (frame size, payload), each frame costs the mask plus a few saturating
+  ``uint8`` operations (see BENCHMARKS.md for ms/frame).
 
 Detection (per window of frames, 2 s by default)
 ------------------------------------------------
 1. Average the window's luma (the mark is static; moving content and coding noise average out),
    resample so a tile at the expected size is 128 px (4 px per chip), and whiten it: a
-   difference of Gaussians at chip scale divided by the local variance (the matched filter for a
-   uniform mark in non-stationary host "noise": the portrait itself is suppressed, smooth regions
-   where the mark is clean count most).
+   difference of Gaussians at chip scale times (the mask estimated from the window itself)
+   divided by the local variance: the matched filter for a mark of that amplitude in
+   non-stationary host "noise" (the portrait itself is suppressed, flat colour counts nothing).
 2. **Scale search**: cropping shrinks the frame's short side by up to 20 % and downscaling keeps
    the tile's size relative to the frame, so the tile's observed size is 1/3 – 0.417 of the
    short side (searched: 0.315–0.445). For each of 71 geometric scale steps (0.5 %) the image is
@@ -63,23 +75,36 @@ strength are reported but are not part of the decision, so the bound needs no as
 the image beyond "not marked by us". (Measured: decoding strength ≤ 0.6 on unmarked video,
 ≥ 0.7 on marked video that decodes.)
 
-Limits (measured, see ``scripts/bench_provenance.py``)
-------------------------------------------------------
+Visibility against robustness (measured, see ``scripts/bench_provenance.py``)
+----------------------------------------------------------------------------
+Nearly all of the detector's evidence comes from *smooth* areas: a photo's walls, skin and
+grainy backdrops, where the host picture adds little noise at chip scale (on the astronaut, the
+6 % of cells with the least detail give ~60 % of the matched-filter SNR; busy texture, 70 % of
+the area, gives ~2 %). A mask that also removed the mark from smooth-but-grainy areas (tried:
+gain ramping up to detail 2–6) lost every window after CRF 23 with the frame swaying. So the
+mask removes the mark only where the picture is *exactly* flat (digital flat colour, clipped
+black/white), where it was visible (the "maze" mottling on cartoons), and keeps it on a
+photo's plain but grainy backdrop, where the grain hides it at 1× (and mostly at 3×; see
+``docs/watermark_visibility.png``).
+
 Each of CRF 23/28 re-encoding, half-size downscaling and 10 %/side cropping is survived in
-every 2-s window at 512² and up, also with the whole picture swaying. Combinations cost pixels:
-at 1080p, crop + half + CRF 28 together still decode in every window; at 512² with a still
-background (as our renderer makes) half size + CRF 28 decodes in every window and crop + half +
-CRF 28 (≈ 205² left) in about 60 %; with the whole 512² picture moving, half size + CRF 28
-mostly fails (the encoder's motion compensation drags the mark along with the content and
-CRF 28 drops the correction).
+every 2-s window at 512² and up, also with the whole picture swaying, and half size + CRF 28
+(and crop + half + CRF 28) on our renderer's output with its head motion. A flat-colour
+cartoon keeps the mark only along its edges and shading: with the whole picture moving it is
+not found at all (0 of 4 windows, even at CRF 23) — the price of leaving its fills untouched.
+**Not met**: half size + CRF 28 (and crop + half + CRF 28) of a 512² video whose *whole*
+picture moves: at 256² the 2.7-px chips do not survive CRF 28 once the encoder's motion
+compensation re-predicts every block. Larger chips (2 tiles per side) were tried and made the
+other cases worse (more host energy at low frequencies); that case needs a different design
+(e.g. a mark tied to the I-frames, or larger chips chosen per frame size).
 
 What it is not
 --------------
 The spreading sequences are public (fixed seed): this is a disclosure mark that honest tools
 can read, not DRM. Anyone who knows the scheme can estimate and subtract it; what it survives
 is ordinary handling (re-encoding, resizing, cropping). Rotation, flipping, strong
-aspect-ratio changes and heavy blur are outside its design. On large perfectly flat areas
-(a studio backdrop of one grey) the pattern can be seen as a faint mottle on close inspection.
+aspect-ratio changes and heavy blur are outside its design. Flat art that was JPEG-compressed
+has noise in its fills, so those fills count as (barely) textured and carry the mark.
 """
 
 from __future__ import annotations
@@ -104,7 +129,21 @@ _K = 9  # convolutional code constraint length
 _GENERATORS = (0o557, 0o663, 0o711)
 CODED_BITS = (PAYLOAD_BITS + _K - 1) * len(_GENERATORS)  # 216
 DEFAULT_KEY = 0x7A1C_F00D
-DEFAULT_STRENGTH = 2.5
+DEFAULT_STRENGTH = 2.5  # RMS grey levels where the mask is 1 (busy texture)
+MAX_RMS = 2.4  # cap on a frame's added RMS: PSNR ≥ 40.5 dB on any frame
+MAX_RMS_FLAT_ART = 1.9  # … and on frames with ≥ FLAT_ART_SHARE flat colour: PSNR ≥ 42.5 dB
+FLAT_ART_SHARE = 0.1
+ANALYSIS_SHORT = 256  # the masking model looks at a copy this many px on its short side
+CELL = 4  # mask cell, working-image px (8 px at 512²)
+#: The masking table: a cell's mean |detail| (grey levels, see :func:`texture_mask`) → gain.
+#: Flat colour (≤ 0.15: flat art, clipped black/white, a clean digital backdrop) gets nothing.
+MASK_DETAIL = (0.15, 0.5)
+MASK_GAIN = (0.0, 1.0)
+#: A cell's mean luma → gain factor (less in the dark).
+MASK_LUMA = (0.0, 60.0)
+MASK_LUMA_GAIN = (0.7, 1.0)
+_PAT_SCALE = 16.0  # fixed-point scales of the uint8 pattern magnitude and gain map
+_GAIN_SCALE = 16.0
 #: Observed tile size / short side searched by the detector: 1/3 untouched, 0.417 after a 10 %/side crop.
 RATIO_RANGE = (0.315, 0.445)
 RATIO_STEP = 1.005
@@ -287,20 +326,75 @@ def tile_size(width: int, height: int) -> int:
     return max(CHIPS * 2, int(round(min(width, height) / TILES_PER_SHORT_SIDE)))
 
 
-def pattern(
-    width: int, height: int, payload: Payload, strength: float = DEFAULT_STRENGTH, key: int = DEFAULT_KEY
-):
-    """Float32 (height, width) luma offsets with RMS ``strength``, clipped at ±3.5 RMS."""
+def pattern(width: int, height: int, payload: Payload, key: int = DEFAULT_KEY) -> np.ndarray:
+    """Float32 (height, width) unit-RMS luma pattern (tiled, clipped at ±3.5 RMS)."""
     p = tile_size(width, height)
     tile = _upsample_chips(chip_array(payload, key), p)
-    tile *= strength / max(float(np.sqrt(np.mean(tile**2))), 1e-9)
-    tile = np.clip(tile, -3.5 * strength, 3.5 * strength)
+    tile /= max(float(np.sqrt(np.mean(tile**2))), 1e-9)
+    tile = np.clip(tile, -3.5, 3.5)
     reps = (-(-height // p), -(-width // p))
     return np.tile(tile, reps)[:height, :width].astype(np.float32)
 
 
+def _factor(width: int, height: int) -> int:
+    """The working copy's integer reduction: short side nearest ANALYSIS_SHORT px."""
+    return max(1, round(min(width, height) / ANALYSIS_SHORT))
+
+
+def working_copy(image: np.ndarray) -> np.ndarray:
+    """Luma ``image`` area-averaged by an integer factor k (short side nearest ANALYSIS_SHORT px).
+
+    Exact k × k blocks (the last < k rows/columns are left out) keep OpenCV on its fast path
+    (a non-integer INTER_AREA on a 1080p frame costs 20+ ms) and map a working pixel to exactly
+    k × k frame pixels, so flat pixels found here are flat pixels in the frame.
+    """
+    h, w = image.shape[:2]
+    k = _factor(w, h)
+    if k == 1:
+        return image
+    return cv2.resize(image[: h // k * k, : w // k * k], (w // k, h // k), interpolation=cv2.INTER_AREA)
+
+
+def texture_mask(luma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The perceptual mask of one frame: (gain per CELL × CELL cell, float32; busy pixels).
+
+    ``luma``: the working copy's luma (uint8, :func:`working_copy`). Two cheap stand-ins for the
+    textbook JND model:
+
+    * **texture** (per cell): the mean absolute deviation from a 5-px box blur, after a 3 × 3-cell
+      morphological opening (a lone edge or ink outline between flat fills is not texture),
+      mapped by the ``MASK_DETAIL`` → ``MASK_GAIN`` table; times a **luminance** factor
+      (``MASK_LUMA`` → ``MASK_LUMA_GAIN``: less in the dark);
+    * **flat colour** (per working pixel, uint8 0/255): a pixel whose 3 × 3 neighbourhood has no
+      detail at all (a flat fill, a clean digital backdrop, clipped black or white) gets no mark,
+      even inside a busy cell, so the flat fills between the ink lines of a cartoon stay
+      bit-identical. (Only *exact* flatness: a photo's smooth but grainy areas are where the
+      detector finds most of the mark, see the module notes.)
+    """
+    detail8 = cv2.absdiff(luma, cv2.blur(luma, (5, 5)))
+    h, w = luma.shape
+    cells = (max(1, w // CELL), max(1, h // CELL))
+    act = cv2.resize(
+        detail8[: cells[1] * CELL, : cells[0] * CELL].astype(np.float32), cells, interpolation=cv2.INTER_AREA
+    )
+    act = cv2.morphologyEx(act, cv2.MORPH_OPEN, _KERNEL3, borderType=cv2.BORDER_REPLICATE)
+    gain = np.interp(act, MASK_DETAIL, MASK_GAIN).astype(np.float32)
+    lum = cv2.resize(luma[: cells[1] * CELL, : cells[0] * CELL], cells, interpolation=cv2.INTER_AREA)
+    lum = lum.astype(np.float32)
+    gain *= np.interp(lum, MASK_LUMA, MASK_LUMA_GAIN).astype(np.float32)
+    _, busy = cv2.threshold(cv2.dilate(detail8, _KERNEL3), 0, 255, cv2.THRESH_BINARY)
+    return gain, busy
+
+
+_KERNEL3 = np.ones((3, 3), np.uint8)
+
+
 class Watermarker:
-    """Adds the mark to RGB ``uint8`` frames of one size; the pattern is computed once.
+    """Adds the mark to RGB ``uint8`` frames of one size, masked by each frame's own texture.
+
+    The unit pattern is computed once; per frame the mask is computed on a 256-px working copy,
+    scaled so the frame's added RMS never exceeds ``max_rms`` (PSNR ≥ 20·log10(255/max_rms)),
+    and applied with saturating ``uint8`` arithmetic.
 
     >>> wm = Watermarker(512, 512, Payload(generation_id=0x1234ABCD))
     >>> marked = wm.apply(frame)          # new array; ``apply(frame, inplace=True)`` reuses it
@@ -313,17 +407,29 @@ class Watermarker:
         payload: Payload,
         strength: float = DEFAULT_STRENGTH,
         key: int = DEFAULT_KEY,
+        max_rms: float = MAX_RMS,
     ) -> None:
         if width < 2 * CHIPS or height < 2 * CHIPS:
             raise InputError(f"frames of {width}x{height} are too small to watermark (need ≥ {2 * CHIPS} px)")
         if not 0.0 < strength <= 8.0:
             raise InputError(f"watermark strength must be in (0, 8] grey levels, got {strength}")
         self.width, self.height, self.payload = width, height, payload
-        delta = np.rint(pattern(width, height, payload, strength, key)).astype(np.int16)
-        pos = np.clip(delta, 0, 255).astype(np.uint8)
-        neg = np.clip(-delta, 0, 255).astype(np.uint8)
-        self._pos = np.ascontiguousarray(np.repeat(pos[:, :, None], 3, axis=2))
-        self._neg = np.ascontiguousarray(np.repeat(neg[:, :, None], 3, axis=2))
+        self.strength, self.max_rms = strength, max_rms
+        unit = pattern(width, height, payload, key)
+        self._abs = np.clip(np.rint(np.abs(unit) * _PAT_SCALE), 0, 255).astype(np.uint8)
+        self._pos_mask = np.where(unit > 0, 255, 0).astype(np.uint8)
+        self._neg_mask = cv2.bitwise_not(self._pos_mask)
+
+    def gain(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(per-cell RMS amplitude in grey levels, capped; busy-pixel mask) for ``frame``."""
+        gain, busy = texture_mask(working_copy(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)))
+        gain *= self.strength
+        busy_share = cv2.countNonZero(busy) / busy.size
+        rms = float(np.sqrt(cv2.mean(cv2.multiply(gain, gain))[0] * busy_share))  # ≈ the frame's added RMS
+        cap = self.max_rms if busy_share > 1.0 - FLAT_ART_SHARE else min(self.max_rms, MAX_RMS_FLAT_ART)
+        if rms > cap:
+            gain *= cap / rms
+        return gain, busy
 
     def apply(self, frame: np.ndarray, inplace: bool = False) -> np.ndarray:
         if frame.shape != (self.height, self.width, 3) or frame.dtype != np.uint8:
@@ -331,10 +437,34 @@ class Watermarker:
                 f"watermark expects {self.width}x{self.height} RGB uint8 frames, "
                 f"got shape {frame.shape} {frame.dtype}"
             )
+        gain, busy = self.gain(frame)
+        g8 = cv2.convertScaleAbs(gain, alpha=_GAIN_SCALE)  # rounds and saturates
+        full = to_frame(mark_map(g8, busy), self.width, self.height)
+        mag = cv2.multiply(self._abs, full, scale=1.0 / (_PAT_SCALE * _GAIN_SCALE))
+        pos = cv2.cvtColor(cv2.bitwise_and(mag, self._pos_mask), cv2.COLOR_GRAY2RGB)
+        neg = cv2.cvtColor(cv2.bitwise_and(mag, self._neg_mask), cv2.COLOR_GRAY2RGB)
         out = frame if inplace and frame.flags.c_contiguous else np.ascontiguousarray(frame).copy()
-        cv2.add(out, self._pos, dst=out)
-        cv2.subtract(out, self._neg, dst=out)
+        cv2.add(out, pos, dst=out)
+        cv2.subtract(out, neg, dst=out)
         return out
+
+
+def mark_map(cell_map: np.ndarray, busy: np.ndarray) -> np.ndarray:
+    """A per-cell map at the working size, 0 on flat cells (no spill) and on flat pixels."""
+    size = (busy.shape[1], busy.shape[0])
+    work = cv2.resize(cell_map, size, interpolation=cv2.INTER_LINEAR)
+    cv2.min(work, cv2.resize(cell_map, size, interpolation=cv2.INTER_NEAREST), dst=work)
+    return cv2.min(work, busy) if work.dtype == busy.dtype else work * (busy > 0)
+
+
+def to_frame(work: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Working-size map → frame size: each working pixel to its k × k block, edges replicated."""
+    k = _factor(width, height)
+    full = cv2.resize(work, (work.shape[1] * k, work.shape[0] * k), interpolation=cv2.INTER_NEAREST)
+    pad_y, pad_x = height - full.shape[0], width - full.shape[1]
+    if pad_y or pad_x:
+        full = cv2.copyMakeBorder(full, 0, pad_y, 0, pad_x, cv2.BORDER_REPLICATE)
+    return full
 
 
 def embed(frame: np.ndarray, payload: Payload, strength: float = DEFAULT_STRENGTH) -> np.ndarray:
@@ -400,7 +530,7 @@ class WatermarkDetector:
         interp = cv2.INTER_AREA if f0 < 1 else cv2.INTER_LINEAR
         base = cv2.resize(mean.astype(np.float32), base_size, interpolation=interp)
         fx, fy = base_size[0] / w, base_size[1] / h
-        white = _whiten(base)
+        white = _whiten(base, self._weight(mean, base_size))
 
         def surface(ratio: float) -> tuple[np.ndarray, np.ndarray, float, float]:
             g = (CANON_TILE / (ratio * short)) / np.array([fx, fy])  # base → canonical, per axis
@@ -445,6 +575,13 @@ class WatermarkDetector:
         assert best is not None
         return best
 
+    @staticmethod
+    def _weight(mean: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        """Where the embedder put the mark, estimated from the received picture (same mask model)."""
+        luma = working_copy(np.clip(mean, 0, 255).astype(np.uint8))
+        gain, _ = texture_mask(luma)  # per cell: the window's mean blurs per-pixel flatness
+        return cv2.resize(gain, size, interpolation=cv2.INTER_LINEAR)
+
     def _soft_bits(self, fold_hat: np.ndarray, shift: tuple[float, float]) -> tuple[np.ndarray, float]:
         """Despread soft bits at ``shift`` and the z-score of their energy against chance."""
         size = CANON_TILE
@@ -482,15 +619,15 @@ def _top_peaks(corr: np.ndarray, n: int) -> list[int]:
     return out
 
 
-def _whiten(img: np.ndarray) -> np.ndarray:
-    """Band-pass at chip scale (4 px) weighted by 1 / local variance: suppresses the host image.
+def _whiten(img: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Band-pass at chip scale weighted by mark amplitude / local variance: suppresses the host.
 
-    Weighting by the inverse local variance is the matched filter for a mark of uniform
-    amplitude in non-stationary noise: smooth regions, where the mark is clean, count most.
+    ``weight`` × band / variance is the matched filter for a mark of amplitude ∝ ``weight`` in
+    non-stationary noise: flat regions (no mark) count nothing, busy ones by their clean share.
     """
     band = cv2.GaussianBlur(img, (0, 0), 0.6) - cv2.GaussianBlur(img, (0, 0), 3.0)
     var = cv2.GaussianBlur(band * band, (0, 0), 3.0)
-    return (band / (var + 0.2)).astype(np.float32)
+    return (band * (weight + 0.05) / (var + 0.2)).astype(np.float32)
 
 
 def _fold(img: np.ndarray, g: np.ndarray) -> np.ndarray:
