@@ -1,9 +1,9 @@
 """A batch manifest (CSV or JSON Lines): one clip per row, every column a generate option.
 
 The columns are ``portrait``, ``audio``, optional ``output`` and the fields of
-:class:`~talkingface.pipeline.options.GenerateOptions` (and of the option groups nested in it,
-such as the provenance ``label``), read from the dataclass itself so a new option is a new column
-with no change here. Values are converted by the field's type and validated by constructing
+:class:`~talkingface.pipeline.options.GenerateOptions` that the command line has (``label``,
+``no_watermark`` … included), read from the dataclass itself so a new option is a new column with
+no change here. Values are converted by the field's type and validated by constructing
 ``GenerateOptions``, so a bad value fails its row with the same message ``generate`` gives.
 Relative input paths resolve against the manifest's folder, a relative ``output`` against the
 output folder. Rows are read one at a time: a million-row manifest is never held in memory.
@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
-import types
 import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -49,31 +48,23 @@ class BadRow:
     audio: str = ""
 
 
-def option_columns() -> dict[str, tuple[str | None, object]]:
-    """Column name → (nested group field or None, type), from GenerateOptions' own field metadata
+def option_columns() -> dict[str, object]:
+    """Column name → the type its text is converted to, from GenerateOptions' own field metadata
     (every command-line option is a column; API-only settings are not)."""
-    columns: dict[str, tuple[str | None, object]] = {}
+    columns: dict[str, object] = {}
     for f in dataclasses.fields(GenerateOptions):
         if not f.metadata.get("cli", True):
             continue
         kind = f.metadata.get("kind", type(f.default))
-        if kind is tuple:  # the only pair is a direction: degrees
-            kind = tuple[float, ...] if f.default is None else tuple[tuple(type(v) for v in f.default)]
-        columns[f.name] = (None, kind)
+        if kind is tuple:  # a pair such as gaze: one type per element of the default
+            kind = tuple[tuple(type(v) for v in f.default)]
+        columns[f.name] = kind
     return columns
 
 
 def convert(value: object, hint: object, base: Path) -> object:
     """A CSV string (or JSON value) as the field's type; relative paths against ``base``."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        kinds = [a for a in args if a is not type(None)]
-        if Path in kinds:
-            return convert(value, Path, base)
-        for kind in (bool, int, float, str):
-            if kind in kinds:
-                return convert(value, kind, base)
-        return convert(value, kinds[0], base)
     if origin is tuple:
         parts = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[arg-type]
         if len(parts) != len(args):
@@ -191,9 +182,8 @@ class Manifest:
         for name, value in rec.items():
             if name in ROW_COLUMNS or value is None or value == "":
                 continue
-            _, hint = self.columns[name]
             try:
-                converted = convert(value, hint, self.base)
+                converted = convert(value, self.columns[name], self.base)
             except (TypeError, ValueError) as exc:
                 raise InputError(f"column {name!r} has the value {value!r}: {exc}") from None
             top[name] = converted
