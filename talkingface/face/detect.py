@@ -70,7 +70,7 @@ def find_faces(landmarker: FaceLandmarker, rgb: np.ndarray) -> FoundFaces:
         faces = _merge(faces, _windows(landmarker, rgb, faces))
     how = ""
     if not faces:
-        for label, alter in _alterations(rgb):
+        for label, alter in ALTERATIONS:
             image, undo = alter(rgb)
             found = _whole(landmarker, image) or _windows(landmarker, image, [])
             if found:
@@ -184,14 +184,6 @@ def _merge(found: list[FaceObservation], new: list[FaceObservation]) -> list[Fac
 Alteration = Callable[[np.ndarray], tuple[np.ndarray, Callable[[FaceObservation], FaceObservation]]]
 
 
-def _alterations(rgb: np.ndarray) -> list[tuple[str, Alteration]]:
-    return [
-        ("after softening its lines (a drawing or sketch)", _soften),
-        ("after evening out its contrast", _equalise),
-        ("after adding a margin around it", _pad),
-    ]
-
-
 def _identity(face: FaceObservation) -> FaceObservation:
     return face
 
@@ -214,3 +206,11 @@ def _pad(rgb: np.ndarray):
     m = max(h, w) // 3
     padded = cv2.copyMakeBorder(rgb, m, m, m, m, cv2.BORDER_REPLICATE)
     return padded, lambda f: _shifted(f, -m, -m)
+
+
+#: tried in this order when the picture as given shows no face, each with how the note says it
+ALTERATIONS: tuple[tuple[str, Alteration], ...] = (
+    ("after softening its lines (a drawing or sketch)", _soften),
+    ("after evening out its contrast", _equalise),
+    ("after adding a margin around it", _pad),
+)
