@@ -21,17 +21,18 @@ from benchmd import stamp, write_section  # noqa: E402
 from make_blink_sheet import artworks, photos  # noqa: E402
 
 from talkingface.audio.features import audio_features
+from talkingface.core.track import CHANNEL_INDEX, channel_vector  # noqa: E402
 from talkingface.eval.lids import shut_lid_match  # noqa: E402
 from talkingface.face.landmarker import FaceLandmarker  # noqa: E402
 from talkingface.face.portrait import prepare_portrait  # noqa: E402
 from talkingface.io.audio import iter_audio, load_audio, save_wav
 from talkingface.io.image import load_portrait
 from talkingface.motion.generate import motion_from_audio  # noqa: E402
-from talkingface.motion.track import CHANNEL_INDEX, channel_vector  # noqa: E402
 from talkingface.render.deform import deform, head_transform  # noqa: E402
 from talkingface.render.eyelids import build_lid, draw_lid  # noqa: E402
 from talkingface.render.renderer import Renderer  # noqa: E402
 from talkingface.render.rig import N_LANDMARKS, build_rig  # noqa: E402
+from talkingface.render.setup import prepare_face
 from talkingface.samples import fetch_samples  # noqa: E402
 
 POSE = np.array([4.0, -2.0, 1.5, 0.0, 0.0, 1.0])
@@ -95,8 +96,7 @@ def quality(cases: list[tuple[str, np.ndarray]]) -> list[str]:
     lines = []
     with FaceLandmarker() as fl:
         for label, image in cases:
-            framed = prepare_portrait(image, fl, "crop", 512)
-            renderer = Renderer(build_rig(framed.image, framed.face))
+            framed, renderer = prepare_face(image, fl, matte=False)
             reads, shut = [], None
             for c in (0.0, 0.5, 1.0):
                 frame = renderer.render(

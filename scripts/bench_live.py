@@ -154,16 +154,12 @@ def bench_live(server: Server, portrait: Path, audio: np.ndarray, fps: float = 2
 def cpu_per_frame(portrait: Path, audio: np.ndarray, fps: float = 25) -> dict:
     """CPU time (not wall time: robust to a busy machine) per frame of the live engine and renderer,
     in this process: 20 ms chunks through StreamEngine, every frame rendered and JPEG-encoded."""
-    from talkingface.face.landmarker import FaceLandmarker
-    from talkingface.face.portrait import prepare_portrait
     from talkingface.io.image import load_portrait
-    from talkingface.render.renderer import Renderer
-    from talkingface.render.rig import build_rig
+    from talkingface.render.setup import prepare_face
     from talkingface.stream.engine import LiveRenderer, StreamEngine
 
-    with FaceLandmarker() as fl:
-        framed = prepare_portrait(load_portrait(portrait), fl, "crop", 512)
-    live = LiveRenderer(Renderer(build_rig(framed.image, framed.face)))
+    _, renderer = prepare_face(load_portrait(portrait), matte=False)
+    live = LiveRenderer(renderer)
     engine = StreamEngine(fps)
     motion = render = 0.0
     n = 0

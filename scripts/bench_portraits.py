@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 from benchmd import stamp, write_section
 
+from talkingface.core.track import channel_vector
 from talkingface.errors import TalkingFaceError
 from talkingface.eval import portraits
 from talkingface.eval.sheet import contact_sheet, save_png
@@ -22,7 +23,6 @@ from talkingface.face.landmarker import FaceLandmarker
 from talkingface.face.matte import PersonMatte
 from talkingface.face.portrait import prepare_portrait
 from talkingface.io.image import load_portrait
-from talkingface.motion.track import channel_vector
 from talkingface.render.layers import background_layer
 from talkingface.render.renderer import Renderer
 from talkingface.render.rig import build_rig

@@ -62,16 +62,11 @@ def render_ms(repeats: int = 100) -> tuple[float, float]:
     import cv2
     from PIL import Image
 
-    from talkingface.face.landmarker import FaceLandmarker
-    from talkingface.face.portrait import prepare_portrait
-    from talkingface.motion.track import CHANNEL_INDEX, MotionTrack
-    from talkingface.render.renderer import Renderer
-    from talkingface.render.rig import build_rig
+    from talkingface.core.track import CHANNEL_INDEX, MotionTrack
+    from talkingface.render.setup import prepare_face
 
     rgb = np.asarray(Image.open(fetch_samples().astronaut).convert("RGB"))
-    with FaceLandmarker() as fl:
-        framed = prepare_portrait(rgb, fl, "crop", 512)
-    renderer = Renderer(build_rig(framed.image, framed.face))
+    framed, renderer = prepare_face(rgb, matte=False)
     pose, weights = MotionTrack.neutral(1, 25.0).frame(0)
     threads = cv2.getNumThreads()
     cv2.setNumThreads(1)

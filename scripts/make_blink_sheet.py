@@ -15,14 +15,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from talkingface.core.track import channel_vector
 from talkingface.eval import portraits
 from talkingface.eval.sheet import save_png
 from talkingface.face.landmarker import FaceLandmarker
 from talkingface.face.portrait import prepare_portrait
 from talkingface.io.image import load_portrait
-from talkingface.motion.track import channel_vector
 from talkingface.render.renderer import Renderer
-from talkingface.render.rig import build_rig
+from talkingface.render.setup import prepare_face
 from talkingface.samples import fetch_samples, samples_dir
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -139,8 +139,8 @@ def real_versus_ours(landmarker: FaceLandmarker) -> np.ndarray | None:
             crop, (TILE_W, int(round(crop.shape[0] * TILE_W / crop.shape[1]))), interpolation=cv2.INTER_CUBIC
         )
         real.append(caption(tile, f"{name} (read {read:.2f})"))
-    framed = prepare_portrait(frames[0], landmarker, "crop", 512)
-    tiles, reads = eye_strip(framed, Renderer(build_rig(framed.image, framed.face)), landmarker)
+    framed, renderer = prepare_face(frames[0], landmarker, matte=False)
+    tiles, reads = eye_strip(framed, renderer, landmarker)
     ours = [
         caption(t, f"ours: {n} (read {r:.2f})")
         for t, n, r in zip(tiles, ("open", "half", "shut"), reads, strict=True)
@@ -164,8 +164,7 @@ def caption(tile: np.ndarray, text: str) -> np.ndarray:
 def sheet(cases: list[tuple[str, np.ndarray]], landmarker: FaceLandmarker) -> np.ndarray:
     rows = []
     for label, image in cases:
-        framed = prepare_portrait(image, landmarker, "crop", 512)
-        renderer = Renderer(build_rig(framed.image, framed.face))
+        framed, renderer = prepare_face(image, landmarker, matte=False)
         tiles, reads = eye_strip(framed, renderer, landmarker)
         h = min(t.shape[0] for t in tiles)
         names = ("open", "half", "shut")

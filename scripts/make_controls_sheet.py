@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from talkingface.core.track import MotionTrack
 from talkingface.eval.sheet import contact_sheet, save_png
-from talkingface.face.landmarker import FaceLandmarker
-from talkingface.face.portrait import prepare_portrait
 from talkingface.io.image import load_portrait
 from talkingface.motion.brows import limit_brows, squint_with_smile
 from talkingface.motion.emotion import apply_emotion
 from talkingface.motion.gaze import gaze_channels
-from talkingface.motion.track import MotionTrack
-from talkingface.render.renderer import Renderer
-from talkingface.render.rig import build_rig
+from talkingface.render.setup import prepare_face
 from talkingface.samples import fetch_samples
 
 
@@ -35,9 +32,7 @@ def one(gaze=(0.0, 0.0), distance=1.0, pose=(0.0, 0.0, 0.0), emotion="neutral") 
 
 def main() -> None:
     samples = fetch_samples()
-    with FaceLandmarker() as fl:
-        framed = prepare_portrait(load_portrait(samples.astronaut), fl, "crop", 512)
-    renderer = Renderer(build_rig(framed.image, framed.face))
+    framed, renderer = prepare_face(load_portrait(samples.astronaut), matte=False)
     cells = [
         ("--gaze -20,0", one(gaze=(-20, 0))),
         ("--gaze 0,0", one()),

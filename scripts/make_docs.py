@@ -13,16 +13,13 @@ import numpy as np
 from PIL import Image
 
 import talkingface
+from talkingface.core.track import channel_vector
 from talkingface.eval import portraits
 from talkingface.eval.sheet import contact_sheet, save_png
-from talkingface.face.landmarker import FaceLandmarker
-from talkingface.face.portrait import prepare_portrait
 from talkingface.io.audio import load_audio, save_wav
 from talkingface.io.frames import iter_frames
 from talkingface.io.image import load_portrait
-from talkingface.motion.track import channel_vector
-from talkingface.render.renderer import Renderer
-from talkingface.render.rig import build_rig
+from talkingface.render.setup import prepare_face
 from talkingface.samples import fetch_samples
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -35,9 +32,7 @@ SHOTS = [
 
 
 def commanded(image: np.ndarray, mode: str) -> tuple[list[np.ndarray], list[str]]:
-    with FaceLandmarker() as fl:
-        framed = prepare_portrait(image, fl, mode, 512)
-    renderer = Renderer(build_rig(framed.image, framed.face))
+    framed, renderer = prepare_face(image, mode=mode, matte=False)
     frames, labels = [framed.image], ["photo"]
     for label, (yaw, pitch, roll), channels in SHOTS:
         w = channel_vector(**channels)

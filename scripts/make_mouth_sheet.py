@@ -16,13 +16,11 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from talkingface.core.track import CHANNEL_INDEX, MotionTrack
 from talkingface.eval import portraits
 from talkingface.eval.sheet import contact_sheet
 from talkingface.face.landmarker import FaceLandmarker
-from talkingface.face.portrait import prepare_portrait
-from talkingface.motion.track import CHANNEL_INDEX, MotionTrack
-from talkingface.render.renderer import Renderer
-from talkingface.render.rig import build_rig
+from talkingface.render.setup import prepare_face
 from talkingface.samples import fetch_real_clips, fetch_samples
 
 #: (label, channel values) per column
@@ -108,8 +106,7 @@ def main() -> None:
         for k, (name, rgb) in enumerate(kinds):
             if args.only and k not in args.only:
                 continue
-            framed = prepare_portrait(rgb, landmarker, "crop", 512)
-            renderer = Renderer(build_rig(framed.image, framed.face))
+            framed, renderer = prepare_face(rgb, landmarker, matte=False)
             lm = framed.face.landmarks
             for label, values in POSES:
                 pose, weights = MotionTrack.neutral(1, 25.0).frame(0)

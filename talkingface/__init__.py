@@ -17,9 +17,9 @@ __version__ = "0.1.0"
 
 #: public name → the module that defines it (loaded on first access)
 _LAZY = {
-    "ARKIT_CHANNELS": ".motion.track",
-    "POSE_COLUMNS": ".motion.track",
-    "MotionTrack": ".motion.track",
+    "ARKIT_CHANNELS": ".core.track",
+    "POSE_COLUMNS": ".core.track",
+    "MotionTrack": ".core.track",
     "GenerateOptions": ".pipeline.options",
     "GenerateResult": ".pipeline.generate",
     "generate": ".pipeline.generate",
@@ -38,8 +38,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from .core.track import ARKIT_CHANNELS, POSE_COLUMNS, MotionTrack
     from .errors import TalkingFaceError
-    from .motion.track import ARKIT_CHANNELS, POSE_COLUMNS, MotionTrack
     from .pipeline.generate import GenerateResult, generate
     from .pipeline.options import GenerateOptions
 

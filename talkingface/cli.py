@@ -464,12 +464,9 @@ def stream(
              talkingface stream face.jpg --audio a.wav -o live.mp4
     """
     from .errors import InputError
-    from .face.landmarker import FaceLandmarker
-    from .face.portrait import prepare_portrait
     from .io.image import load_portrait
     from .provenance import FrameMarker, ProvenanceOptions, container_metadata, finalize, new_generation_id
-    from .render.renderer import Renderer
-    from .render.rig import build_rig
+    from .render.setup import prepare_face
     from .stream.engine import LiveRenderer, StreamEngine
     from .stream.local import FileSink, WindowSink, file_chunks, has_display, mic_chunks, run_stream
 
@@ -486,11 +483,10 @@ def stream(
             chunks = mic_chunks(dev)
             next(chunks, None)  # open the device now: a missing microphone fails before any work
         rgb = load_portrait(portrait)
-        with FaceLandmarker() as fl:
-            framed = prepare_portrait(rgb, fl, "crop", size, name=str(portrait))
+        _, renderer = prepare_face(rgb, size=size, name=str(portrait), matte=False)
         generation = new_generation_id()
         marker = FrameMarker(size, size, ProvenanceOptions(), generation)  # watermark every frame
-        live = LiveRenderer(Renderer(build_rig(framed.image, framed.face)), marker=marker)
+        live = LiveRenderer(renderer, marker=marker)
         sink = None
         if output is None and has_display():
             try:

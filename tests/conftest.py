@@ -54,10 +54,9 @@ def portrait(astronaut_rgb, landmarker):
 
 @pytest.fixture(scope="session")
 def renderer(portrait):
-    from talkingface.render.renderer import Renderer
-    from talkingface.render.rig import build_rig
+    from talkingface.render.setup import renderer_for
 
-    return Renderer(build_rig(portrait.image, portrait.face))
+    return renderer_for(portrait, matte=False)
 
 
 @pytest.fixture(scope="session")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from talkingface.core.track import CHANNEL_INDEX
 from talkingface.errors import ProtocolError
 from talkingface.io.audio import load_audio
 from talkingface.motion.controls import Controls
 from talkingface.motion.generate import motion_from_audio
 from talkingface.motion.lipsync import mouth_frames
 from talkingface.motion.rules import MOUTH_CHANNELS
-from talkingface.motion.track import CHANNEL_INDEX
 from talkingface.stream.engine import StreamEngine
 from talkingface.stream.protocol import LiveParams, SetControls, Stop, parse_text
 

@@ -9,13 +9,11 @@ import cv2
 import numpy as np
 import pytest
 
+from talkingface.core.track import channel_vector as weights
 from talkingface.eval import portraits
 from talkingface.eval.lids import SIDES, shut_lid_match
-from talkingface.face.portrait import prepare_portrait
 from talkingface.io.image import load_portrait
-from talkingface.motion.track import channel_vector as weights
-from talkingface.render.renderer import Renderer
-from talkingface.render.rig import build_rig
+from talkingface.render.setup import prepare_face
 
 REST = np.array([0, 0, 0, 0, 0, 1.0])
 KINDS = {
@@ -28,8 +26,7 @@ KINDS = {
 
 @pytest.fixture(scope="module", params=list(KINDS))
 def case(request, samples, landmarker):
-    framed = prepare_portrait(KINDS[request.param](samples), landmarker, "crop", 512)
-    return framed, Renderer(build_rig(framed.image, framed.face))
+    return prepare_face(KINDS[request.param](samples), landmarker, matte=False)
 
 
 def test_closed_lid_has_the_texture_and_tone_of_the_lid_skin(case):

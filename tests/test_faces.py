@@ -109,13 +109,11 @@ def test_generate_picks_the_face_from_the_command_line(group, tmp_path, speech_c
 
 def test_drawn_eyes_keep_their_strokes_when_the_gaze_moves(astronaut_rgb, landmarker):
     """Line art has no iris disc to slide: a gaze shift must not smear grey across its eyes."""
+    from talkingface.core.track import channel_vector
     from talkingface.eval.portraits import line_art
-    from talkingface.motion.track import channel_vector
-    from talkingface.render.renderer import Renderer
-    from talkingface.render.rig import build_rig
+    from talkingface.render.setup import prepare_face
 
-    framed = prepare_portrait(line_art(astronaut_rgb), landmarker, "crop", 512)
-    renderer = Renderer(build_rig(framed.image, framed.face))
+    framed, renderer = prepare_face(line_art(astronaut_rgb), landmarker, matte=False)
     lm = framed.face.landmarks
     y = int(lm[[33, 263], 1].mean())
     x0, x1 = int(lm[33, 0]) - 20, int(lm[263, 0]) + 20

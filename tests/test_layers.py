@@ -9,10 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
+from talkingface.core.track import ARKIT_CHANNELS
 from talkingface.face.matte import PersonMatte
 from talkingface.face.portrait import prepare_portrait
 from talkingface.io.image import load_portrait
-from talkingface.motion.track import ARKIT_CHANNELS
 from talkingface.render.layers import background_layer
 from talkingface.render.renderer import Renderer
 from talkingface.render.rig import build_rig

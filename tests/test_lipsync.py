@@ -8,10 +8,10 @@ import subprocess
 import numpy as np
 import pytest
 
-from talkingface import timeline
 from talkingface.audio.acoustic import acoustic_frames, frame_loudness, speech_mask
 from talkingface.audio.g2p import normalize_text, pronounce
 from talkingface.audio.phones import AlignmentError, Phone, align_phones, recognize_phones
+from talkingface.core import timeline
 from talkingface.eval import lipsync as metrics
 from talkingface.io.audio import load_audio
 from talkingface.motion.acoustic_mouth import acoustic_mouth_frames

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 from websockets.sync.client import connect
 
+from talkingface.core.track import CHANNEL_INDEX
 from talkingface.eval.measure import mouth_gap
 from talkingface.io.audio import load_audio
 from talkingface.motion.generate import file_passes
 from talkingface.motion.lipsync import LIVE_LOOKAHEAD_S, mouth_frames
-from talkingface.motion.track import CHANNEL_INDEX
 from talkingface.provenance import verify_video
 from talkingface.server import ServerConfig
 from talkingface.stream.engine import StreamEngine

@@ -7,6 +7,7 @@ import pytest
 
 from talkingface.audio.features import audio_features
 from talkingface.audio.pitch import PitchTracker, f0_hops
+from talkingface.core.track import ARKIT_CHANNELS, CHANNEL_INDEX
 from talkingface.io.audio import iter_audio, load_audio
 from talkingface.motion import gaze as G
 from talkingface.motion.blinks import BlinkPass
@@ -17,7 +18,6 @@ from talkingface.motion.gaze import GazePass
 from talkingface.motion.generate import motion_from_audio
 from talkingface.motion.head import NOD_LAG_S, HeadPass
 from talkingface.motion.prosody import CONFIRM_FRAMES, Accent
-from talkingface.motion.track import ARKIT_CHANNELS, CHANNEL_INDEX
 
 FPS = 25
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from talkingface.core.track import CHANNEL_INDEX, MotionTrack
 from talkingface.eval.measure import measure_frames
 from talkingface.eval.motion_stats import (
     eye_aperture,
@@ -16,7 +17,6 @@ from talkingface.io.audio import load_audio
 from talkingface.motion.driver import track_from_measures, track_from_video
 from talkingface.motion.gaze import gaze_channels
 from talkingface.motion.generate import motion_from_audio
-from talkingface.motion.track import CHANNEL_INDEX, MotionTrack
 
 SWEEP = np.array([-1.0, -0.5, 0.0, 0.5, 1.0])
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -51,6 +53,37 @@ def test_public_names_are_exactly_these():
     assert set(talkingface.__all__) <= set(dir(talkingface))
     with pytest.raises(AttributeError):
         talkingface.no_such_name  # noqa: B018
+
+
+def _imported_module(node: ast.ImportFrom | ast.Import, package: str) -> list[str]:
+    """The talkingface subpackages one import statement in ``package`` names."""
+    if isinstance(node, ast.ImportFrom) and node.level:  # relative: resolve against the package
+        return [package if node.level == 1 else (node.module or "").split(".")[0]]
+    modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+    return [m.split(".")[1] for m in modules if m.startswith("talkingface.")]
+
+
+def _imported_packages(package: str) -> dict[str, set[str]]:
+    """module file → the talkingface subpackages it imports (top level or inside functions)."""
+    found = {}
+    for path in sorted((Path(talkingface.__file__).parent / package).glob("*.py")):
+        tree = ast.parse(path.read_text())
+        imports = (n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom | ast.Import))
+        found[path.name] = {name for node in imports for name in _imported_module(node, package)}
+    return found
+
+
+def test_layers_import_only_downwards():
+    """core/ is below every stage; motion/ never reaches up into eval/; one module builds renderers."""
+    assert _imported_packages("core")
+    for module, names in _imported_packages("core").items():
+        assert names <= {"core"}, f"core/{module} imports {names - {'core'}}"
+    for module, names in _imported_packages("motion").items():
+        assert "eval" not in names, f"motion/{module} imports eval/"
+    for package in ("pipeline", "stream", "server"):
+        for path in (Path(talkingface.__file__).parent / package).rglob("*.py"):
+            assert "build_rig(" not in path.read_text(), f"{path}: build renderers with render.setup"
+    assert "build_rig(" not in (Path(talkingface.__file__).parent / "cli.py").read_text()
 
 
 def test_every_error_raised_on_purpose_lives_in_one_tree():

@@ -7,12 +7,10 @@ import cv2
 import numpy as np
 import pytest
 
+from talkingface.core.track import channel_vector as weights
 from talkingface.eval import portraits
-from talkingface.face.portrait import prepare_portrait
 from talkingface.io.image import load_portrait
-from talkingface.motion.track import channel_vector as weights
-from talkingface.render.renderer import Renderer
-from talkingface.render.rig import build_rig
+from talkingface.render.setup import prepare_face
 
 REST = np.array([0, 0, 0, 0, 0, 1.0])
 
@@ -39,8 +37,7 @@ KINDS = {
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_every_kind_of_portrait_animates(samples, landmarker, kind):
     make, mode = KINDS[kind]
-    framed = prepare_portrait(make(samples), landmarker, mode, 512)
-    renderer = Renderer(build_rig(framed.image, framed.face))
+    framed, renderer = prepare_face(make(samples), landmarker, mode=mode, matte=False)
     assert np.array_equal(renderer.render(REST, weights()), framed.image)
     x0, y0, x1, y1 = renderer.rig.roi
     pad = 40

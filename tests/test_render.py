@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from talkingface.motion.track import channel_vector as weights
+from talkingface.core.track import channel_vector as weights
 
 REST = np.array([0, 0, 0, 0, 0, 1.0])
 

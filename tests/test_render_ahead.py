@@ -13,7 +13,7 @@ from talkingface.render.renderer import Renderer
 
 
 def test_frames_come_out_in_order_and_identical(renderer: Renderer):
-    from talkingface.motion.track import MotionTrack
+    from talkingface.core.track import MotionTrack
 
     rng = np.random.default_rng(0)
     pose = np.tile([0.0, 0, 0, 0, 0, 1], (12, 1)) + rng.normal(0, 1, (12, 6)) * [2, 2, 1, 0, 0, 0]

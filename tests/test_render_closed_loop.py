@@ -6,14 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from talkingface.core.track import ARKIT_CHANNELS
+from talkingface.core.track import channel_vector as weights
 from talkingface.eval import portraits
 from talkingface.eval.identity import identity_similarity
 from talkingface.face.portrait import prepare_portrait
 from talkingface.io.image import load_portrait
-from talkingface.motion.track import ARKIT_CHANNELS
-from talkingface.motion.track import channel_vector as weights
 from talkingface.render.renderer import Renderer
 from talkingface.render.rig import build_rig
+from talkingface.render.setup import prepare_face
 
 
 def pose(yaw=0.0, pitch=0.0, roll=0.0, scale=1.0) -> np.ndarray:
@@ -26,8 +27,7 @@ def rig_case(request, samples, landmarker):
         image = portraits.greyscale(load_portrait(samples.grace_hopper))
     else:
         image = load_portrait(getattr(samples, request.param))
-    framed = prepare_portrait(image, landmarker, "crop", 512)
-    return framed, Renderer(build_rig(framed.image, framed.face))
+    return prepare_face(image, landmarker, matte=False)
 
 
 def measure(landmarker, frame):

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
+from talkingface.core.track import ARKIT_CHANNELS, MotionTrack
 from talkingface.errors import TalkingFaceError
-from talkingface.motion.track import ARKIT_CHANNELS, MotionTrack
 from talkingface.motion.track_io import MotionFileError, load_track, resample_track, save_track
 
 

@@ -50,7 +50,7 @@ def test_where_triangles_overlap_the_one_drawn_last_wins():
 @pytest.fixture(scope="module")
 def frames(renderer):
     """This rig's vertices, draw order and holes for poses and expressions speech produces."""
-    from talkingface.motion.track import channel_vector as weights
+    from talkingface.core.track import channel_vector as weights
 
     rig, warp = renderer.rig, renderer._warp
     rest = rig.vertices.astype(np.float64)

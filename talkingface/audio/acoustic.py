@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..timeline import runs
+from ..core.timeline import runs
 
 SAMPLE_RATE = 16000
 #: Analysis window (s): THEval's 50 ms RMS frame, long enough for a pitch period at 60 Hz.

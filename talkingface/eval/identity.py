@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..face import topology as T
+from ..core import topology as T
 from ..face.landmarker import FaceObservation
 
 ANCHORS = [33, 133, 362, 263, 1, 168, 70, 300, 234, 454, 10]

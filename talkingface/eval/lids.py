@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..face import topology as T
+from ..core import topology as T
 
 INK_LUMA = 16.0  # a lid band darker than this is ink, not skin
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..audio.phones import Phone
+from ..core.timeline import runs
 from ..face.measure import openness  # noqa: F401  (analyze reads lipsync.openness)
-from ..timeline import runs
 
 BILABIALS = frozenset({"P", "B", "M"})
 #: Lips count as closed below this inner-lip gap (share of the inter-ocular distance) …

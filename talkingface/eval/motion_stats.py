@@ -2,7 +2,7 @@
 
 * **Head pose** from the skull-fixed landmarks (a Kabsch fit to a reference frame: the
   portrait, or a driver's first frame), as yaw/pitch/roll in the renderer's own conventions
-  (:data:`talkingface.motion.track.POSE_COLUMNS`; checked by a commanded sweep in the tests).
+  (:data:`talkingface.core.track.POSE_COLUMNS`; checked by a commanded sweep in the tests).
   Face Landmarker's transformation matrix gives the same signs (:func:`head_angles`) but follows
   the opening jaw more. Either way the estimate jitters: a video of a still head whose mouth,
   lids and eyes move measures ΔP ≈ 0.3–0.4 by itself, so compare ΔP with that floor; the
@@ -22,8 +22,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
+from ..core.timeline import runs
 from ..face.measure import euler_from_rotation, head_angles_from_landmarks
-from ..timeline import runs
 from .measure import FrameMeasures
 
 #: reference ranges shown next to measured numbers (anchors.md §1, procedural.md §4)

@@ -27,8 +27,8 @@ import cv2
 import numpy as np
 
 from ..audio.acoustic import frame_loudness, speech_mask
+from ..core import topology as T
 from ..errors import InputError
-from ..face import topology as T
 from ..io.audio import ANALYSIS_RATE, load_audio, save_wav
 from .lipsync import openness
 from .sheet import contact_sheet

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.track import ARKIT_CHANNELS
 from ..models import face_model_path
-from ..motion.track import ARKIT_CHANNELS
 
 # MediaPipe's native code logs to stderr at import; keep a user's terminal clean.
 os.environ.setdefault("GLOG_minloglevel", "2")

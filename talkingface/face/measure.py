@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.track import ARKIT_CHANNELS
 from ..face.landmarker import FaceLandmarker, FaceObservation
 from ..io.frames import iter_frames
-from ..motion.track import ARKIT_CHANNELS
 
 UPPER_INNER_LIP = (191, 80, 81, 82, 13, 312, 311, 310)
 LOWER_INNER_LIP = (95, 88, 178, 87, 14, 317, 402, 318)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..audio.acoustic import AcousticFrames
-from ..timeline import runs
+from ..core.timeline import runs
 from . import rules
 from .rules import MOUTH_CHANNELS, MOUTH_INDEX, Target
 

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..core.track import CHANNEL_INDEX
 from .prosody import BEHAVIOUR_LOOKAHEAD_S
-from .track import CHANNEL_INDEX
 
 CLOSE_RANGE_S = (0.07, 0.10)  # each blink draws its own close, hold and open times
 HOLD_RANGE_S = (0.03, 0.05)

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..core.track import CHANNEL_INDEX
 from .prosody import BEHAVIOUR_LOOKAHEAD_S
-from .track import CHANNEL_INDEX
 
 if TYPE_CHECKING:
     from .controls import Controls

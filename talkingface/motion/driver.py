@@ -16,12 +16,12 @@ import cv2
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
+from ..core.track import ARKIT_CHANNELS, MotionTrack
 from ..errors import InputError
 from ..face.landmarker import LEFT_EYE_CORNERS, RIGHT_EYE_CORNERS, FaceLandmarker
 from ..face.measure import RIGID, FrameMeasures, head_angles_from_landmarks, measure_frames
 from ..io.frames import iter_frames, probe_video
 from .head import soft_clamp
-from .track import ARKIT_CHANNELS, MotionTrack
 
 MIN_SIDE = 480  # frames smaller than this are upscaled for detection
 POSE_LIMITS = np.array([15.0, 15.0, 12.0])  # soft clamp (degrees), warp-safe

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..core.track import channel_vector
 from .brows import limit_brows, squint_with_smile
-from .track import channel_vector
 
 if TYPE_CHECKING:
     from .controls import Controls

@@ -33,9 +33,9 @@ import numpy as np
 from ..audio.features import HopBuffer, needed_hops
 from ..audio.pitch import PitchTracker
 from ..audio.vad import RunningVad
+from ..core.track import ARKIT_CHANNELS, CHANNEL_INDEX, MotionTrack
 from .controls import Controls
 from .prosody import Accent, AccentTracker
-from .track import ARKIT_CHANNELS, CHANNEL_INDEX, MotionTrack
 
 SAMPLE_RATE = 16000
 #: a clip is pushed in pieces this long (s): any size gives the same frames, small ones keep memory flat

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..core.track import CHANNEL_INDEX
 from .prosody import BEHAVIOUR_LOOKAHEAD_S, UTTERANCE_PAUSE_S
 from .ranges import MAX_GAZE_DEG
-from .track import CHANNEL_INDEX
 
 if TYPE_CHECKING:
     from .controls import Controls

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..core.track import MotionTrack
 from .blinks import BlinkPass
 from .brows import BrowPass
 from .controls import Controls
@@ -22,7 +23,6 @@ from .gaze import GazePass
 from .head import HeadPass
 from .lipsync import StreamingMouth
 from .mouth_loudness import LoudnessMouth
-from .track import MotionTrack
 
 
 def behaviour_passes() -> list[MotionPass]:

@@ -23,9 +23,9 @@ from ..audio.phones import (
     align_phones,
     recognize_phones,
 )
+from ..core.track import CHANNEL_INDEX, MotionTrack
 from .acoustic_mouth import acoustic_mouth_frames, close_lips, stop_closures
 from .rules import MOUTH_CHANNELS, VOWELS
-from .track import CHANNEL_INDEX, MotionTrack
 
 if TYPE_CHECKING:
     from .controls import Controls

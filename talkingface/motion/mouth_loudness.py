@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .track import CHANNEL_INDEX
+from ..core.track import CHANNEL_INDEX
 
 if TYPE_CHECKING:
     from .controls import Controls

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.track import ARKIT_CHANNELS, POSE_COLUMNS, MotionTrack
 from ..errors import MotionFileError
-from .track import ARKIT_CHANNELS, POSE_COLUMNS, MotionTrack
 
 FORMAT = "talkingface-motion"
 VERSION = 1

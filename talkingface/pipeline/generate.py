@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import queue
 import threading
@@ -16,22 +15,19 @@ from typing import Protocol
 import numpy as np
 
 from ..audio.features import AudioFeatures, audio_features
+from ..core.track import MotionTrack
 from ..errors import AudioTooLongError, NoSpeechError, UnreadableAudioError
 from ..face.landmarker import FaceLandmarker
-from ..face.matte import PersonMatte
-from ..face.portrait import Portrait, check_full_size, prepare_portrait
+from ..face.portrait import check_full_size
 from ..io.audio import ANALYSIS_RATE, iter_audio, load_audio, probe_audio
 from ..io.image import check_image_header, load_portrait
 from ..io.video import VideoWriter
 from ..motion.driver import track_from_video, with_audio
 from ..motion.generate import motion_from_audio
 from ..motion.lipsync import mouth_frames, write_mouth
-from ..motion.track import MotionTrack
 from ..motion.track_io import load_track, resample_track, save_track
 from ..provenance import FrameMarker, container_metadata, finalize, load_signing_key
-from ..render.layers import background_layer
-from ..render.renderer import Renderer
-from ..render.rig import build_rig
+from ..render.setup import prepare_face
 from .options import DEFAULT_OUTPUT, GenerateOptions
 from .paths import check_output, make_output_folder
 
@@ -82,14 +78,6 @@ class GenerateResult:
 
     def __fspath__(self) -> str:
         return str(self.path)
-
-
-def person_matte(image: np.ndarray, options: GenerateOptions) -> np.ndarray | None:
-    """The person's soft alpha, which keeps everything else still (None with ``matte=False``)."""
-    if not options.matte:
-        return None
-    with PersonMatte() as matte:
-        return matte(image)
 
 
 def analyse_audio(audio: str | Path, options: GenerateOptions) -> AudioFeatures:
@@ -217,17 +205,6 @@ def given_motion(options: GenerateOptions, n_frames: int) -> tuple[MotionTrack, 
     return out, covered
 
 
-def _prepare_face(
-    rgb: np.ndarray, options: GenerateOptions, name: str, landmarker: FaceLandmarker | None = None
-) -> tuple[Portrait, Renderer]:
-    """The face found and framed, the person matted, the rig built: everything the renderer needs."""
-    with contextlib.nullcontext(landmarker) if landmarker else FaceLandmarker() as model:
-        framed = prepare_portrait(rgb, model, options.mode, options.size, name=name, face=options.face)
-    alpha = person_matte(framed.image, options)
-    background = None if alpha is None else background_layer(framed.image, alpha)
-    return framed, Renderer(build_rig(framed.image, framed.face, alpha), background)
-
-
 #: frames in flight between the renderer and the encoder: enough to ride out jitter, few enough
 #: that memory does not depend on the clip's length
 RENDER_AHEAD = 4
@@ -308,7 +285,10 @@ def generate(
     rgb = load_portrait(portrait)
     # the face (landmarker, matte, rig) on one core while the other recognises phones for the motion
     with ThreadPoolExecutor(max_workers=1) as pool:
-        face = pool.submit(_prepare_face, rgb, options, str(portrait), landmarker)
+        face = pool.submit(
+            prepare_face, rgb, landmarker, mode=options.mode, size=options.size, name=str(portrait),
+            face=options.face, matte=options.matte,
+        )  # fmt: skip
 
         def face_failed() -> None:  # a portrait without a usable face stops the work at once
             if face.done():
@@ -365,6 +345,5 @@ __all__ = [
     "audio_motion",
     "generate",
     "given_motion",
-    "person_matte",
     "render_ahead",
 ]

@@ -12,8 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..face import topology as T
-from ..motion.track import ARKIT_CHANNELS, CHANNEL_INDEX
+from ..core import topology as T
+from ..core.track import ARKIT_CHANNELS, CHANNEL_INDEX
 
 JAW_DROP = 0.45  # jawOpen = 1 lowers the chin by this share of the mouth-to-chin distance
 

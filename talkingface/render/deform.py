@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..motion.track import CHANNEL_INDEX
+from ..core.track import CHANNEL_INDEX
 from .rig import N_LANDMARKS, FaceRig
 
 _JAW, _CLOSE = CHANNEL_INDEX["jawOpen"], CHANNEL_INDEX["mouthClose"]
@@ -31,7 +31,7 @@ def undo_photo_smile(weights: np.ndarray, rest_smile: float) -> np.ndarray:
 def rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
     """3×3 rotation in image axes (x right, y down, z away from the camera), degrees.
 
-    Signs follow :data:`talkingface.motion.track.POSE_COLUMNS`: a point in front of the centre
+    Signs follow :data:`talkingface.core.track.POSE_COLUMNS`: a point in front of the centre
     (z < 0) moves toward +x for yaw > 0 and toward +y for pitch > 0; roll > 0 is clockwise.
     """
     y, p, r = np.radians([yaw, pitch, roll])

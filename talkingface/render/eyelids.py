@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 from scipy.ndimage import gaussian_filter1d, median_filter
 
-from ..face import topology as T
+from ..core import topology as T
 
 #: skin above the crease that also takes part (share of the inter-ocular distance): a taller
 #: source band stretches less, so hooded eyes and thin lids still have skin to slide down

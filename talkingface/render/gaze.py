@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..face import topology as T
-from ..motion.track import CHANNEL_INDEX
+from ..core import topology as T
+from ..core.track import CHANNEL_INDEX
 from .polygons import coverage
 
 #: iris travel at channel value 1, as a share of the eye's width (≈ 30–35° of eye rotation)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..face import topology as T
-from ..motion.track import CHANNEL_INDEX, MotionTrack
+from ..core import topology as T
+from ..core.track import CHANNEL_INDEX, MotionTrack
 from .deform import deform, head_transform
 from .eyelids import build_lid, draw_lid
 from .gaze import build_eye, draw_eye, gaze_offset

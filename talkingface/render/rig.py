@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 from scipy.spatial import Delaunay
 
-from ..face import topology as T
+from ..core import topology as T
 from ..face.landmarker import FaceObservation
 from .bases import build_bases
 

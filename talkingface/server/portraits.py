@@ -16,10 +16,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..face.portrait import prepare_portrait
 from ..io.image import check_image_header, load_portrait
 from ..render.renderer import Renderer
-from ..render.rig import build_rig
+from ..render.setup import prepare_face
 from .uploads import SharedLandmarker
 
 PREVIEW_SIZES = (256, 384, 512, 640, 768)
@@ -75,8 +74,7 @@ class PortraitStore:
         with self.decode_slots:
             rgb = load_portrait(path, self.max_pixels)
             with self.landmarker as fl:
-                framed = prepare_portrait(rgb, fl, "crop", size, name="the portrait")
-            renderer = Renderer(build_rig(framed.image, framed.face))
+                _, renderer = prepare_face(rgb, fl, size=size, matte=False)
         with self._lock:
             self._cache[key] = renderer
             while len(self._cache) > self.cache_size:
