@@ -23,7 +23,6 @@ from ..face.portrait import Portrait, check_full_size, prepare_portrait
 from ..io.audio import ANALYSIS_RATE, iter_audio, load_audio, probe_audio
 from ..io.image import check_image_header, load_portrait
 from ..io.video import VideoWriter
-from ..motion.driver import track_from_video, with_audio
 from ..motion.generate import motion_from_audio
 from ..motion.lipsync import mouth_frames, write_mouth
 from ..motion.track import MotionTrack
@@ -199,6 +198,8 @@ def given_motion(options: GenerateOptions, n_frames: int) -> tuple[MotionTrack, 
         track = load_track(options.motion)
         track.meta.setdefault("source", f"file {options.motion}")
     elif options.driver is not None:
+        from ..motion.driver import track_from_video  # reads a video: imports what only it needs
+
         track = track_from_video(options.driver)
     else:
         return None
@@ -319,6 +320,8 @@ def generate(
             track = audio_motion(audio, features, options, between_blocks=face_failed)
         elif options.driver is not None:  # head, eyes, brows from the driver; lips from the audio
             spoken = audio_motion(audio, features, options, between_blocks=face_failed)
+            from ..motion.driver import with_audio
+
             track = with_audio(*given, spoken, options.driver_mouth)
         else:
             track = given[0]
