@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..face import topology as T
-from ..motion.track import CHANNEL_INDEX, MotionTrack
+from ..motion.track import CHANNEL_INDEX
 from .deform import deform, head_transform
 from .eyelids import build_lid, draw_lid
 from .gaze import build_eye, draw_eye, gaze_offset
@@ -84,8 +84,3 @@ class Renderer:
             closure -= LID_FOLLOWS_GAZE_UP * float(weights[CHANNEL_INDEX[f"eyeLookUp{side}"]])
             draw_lid(frame, lid, xy, rigid, closure)
         return frame
-
-    def render_track(self, track: MotionTrack):
-        """Yield frames of a whole track, one at a time."""
-        for i in range(len(track)):
-            yield self.render(*track.frame(i))
