@@ -14,7 +14,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
 from ..core.track import ARKIT_CHANNELS, MotionTrack
 from ..errors import InputError
@@ -82,6 +81,8 @@ def track_from_measures(m: FrameMeasures, fps: float, name: str = "video") -> Mo
     shift = (centre - centre[first]) / iod[first]
     scale = iod / iod[first]
     pose = _fill(np.column_stack([angles, shift, scale]), ok)
+    from scipy.ndimage import gaussian_filter1d  # only a driver video needs it: not at start-up
+
     pose = gaussian_filter1d(pose, POSE_SMOOTH_FRAMES, axis=0, mode="nearest")
     pose[:, :3] = soft_clamp(pose[:, :3], POSE_LIMITS)
     pose[:, 3:5] = np.clip(pose[:, 3:5], -SHIFT_LIMIT, SHIFT_LIMIT)

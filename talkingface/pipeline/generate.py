@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import collections
 import hashlib
-import queue
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,7 +21,6 @@ from ..face.portrait import check_full_size
 from ..io.audio import ANALYSIS_RATE, iter_audio, load_audio, probe_audio
 from ..io.image import check_image_header, load_portrait
 from ..io.video import VideoWriter
-from ..motion.driver import track_from_video, with_audio
 from ..motion.generate import motion_from_audio
 from ..motion.lipsync import mouth_frames, write_mouth
 from ..motion.track_io import load_track, resample_track, save_track
@@ -187,6 +185,8 @@ def given_motion(options: GenerateOptions, n_frames: int) -> tuple[MotionTrack, 
         track = load_track(options.motion)
         track.meta.setdefault("source", f"file {options.motion}")
     elif options.driver is not None:
+        from ..motion.driver import track_from_video  # reads a video: imports what only it needs
+
         track = track_from_video(options.driver)
     else:
         return None
@@ -205,52 +205,31 @@ def given_motion(options: GenerateOptions, n_frames: int) -> tuple[MotionTrack, 
     return out, covered
 
 
-#: frames in flight between the renderer and the encoder: enough to ride out jitter, few enough
-#: that memory does not depend on the clip's length
-RENDER_AHEAD = 4
+#: frames in flight between the renderers and the encoder: enough to ride out jitter and keep
+#: every render thread busy, few enough that memory does not depend on the clip's length
+RENDER_AHEAD = 6
+#: render threads: frames are independent, and most of a frame's work is in OpenCV and NumPy
+#: calls that release the GIL, so two threads fill two cores beside the encoder's
+RENDER_THREADS = 2
 
 
-class _Failed:
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-
-
-def render_ahead(frames: Iterable[np.ndarray], depth: int = RENDER_AHEAD) -> Iterator[np.ndarray]:
-    """Yield ``frames``, produced by a worker thread up to ``depth`` frames ahead of the consumer,
-    so rendering and encoding (PyAV, OpenCV and NumPy release the GIL) use two cores. An error in
-    the worker is raised here; leaving the loop early stops the worker."""
-    ready: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    done = object()
-
-    def put(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                ready.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def work() -> None:
-        try:
-            for frame in frames:
-                if not put(frame):
-                    return
-            put(done)
-        except BaseException as error:  # handed to the consumer, which raises it
-            put(_Failed(error))
-
-    worker = threading.Thread(target=work, name="render-ahead", daemon=True)
-    worker.start()
+def render_ahead(
+    render: Callable[[int], np.ndarray], count: int, threads: int = RENDER_THREADS, depth: int = RENDER_AHEAD
+) -> Iterator[np.ndarray]:
+    """Yield ``render(0) … render(count − 1)`` in order, made by ``threads`` worker threads at most
+    ``depth`` frames ahead of the consumer, so rendering and encoding (PyAV releases the GIL) use
+    every core. An error in a worker is raised here; leaving the loop early stops the workers."""
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="render-ahead")
+    pending: collections.deque = collections.deque()
     try:
-        while (item := ready.get()) is not done:
-            if isinstance(item, _Failed):
-                raise item.error
-            yield item
+        for k in range(count):
+            pending.append(pool.submit(render, k))
+            if len(pending) > depth:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
     finally:
-        stop.set()
-        worker.join()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def generate(
@@ -299,6 +278,8 @@ def generate(
             track = audio_motion(audio, features, options, between_blocks=face_failed)
         elif options.driver is not None:  # head, eyes, brows from the driver; lips from the audio
             spoken = audio_motion(audio, features, options, between_blocks=face_failed)
+            from ..motion.driver import with_audio
+
             track = with_audio(*given, spoken, options.driver_mouth)
         else:
             track = given[0]
@@ -326,7 +307,7 @@ def generate(
         out, width, height, options.fps, audio, crf=options.crf,
         metadata=container_metadata(generation), before_publish=sign,
     ) as writer:  # fmt: skip
-        for frame in render_ahead(renderer.render_track(track)):
+        for frame in render_ahead(lambda k: renderer.render(*track.frame(k)), len(track)):
             writer.write(mark(frame))
             reporter.advance()
     if signed and signed[0] is not None and (notice := signed[0].notice):

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy.ndimage import gaussian_filter1d, median_filter
 
 from ..core import topology as T
 
 #: skin above the crease that also takes part (share of the inter-ocular distance): a taller
 #: source band stretches less, so hooded eyes and thin lids still have skin to slide down
+#: Gaussian sigma (columns) of the per-column lid profiles, after a 5-column median
+LID_SMOOTH = 2.5
 REACH = 0.04
 #: the lid band (crease to lash line) is never taken thinner than this (share of the iod)
 MIN_BAND = 0.07
@@ -233,7 +234,10 @@ def _under_eye(image: np.ndarray, lower: np.ndarray, down: np.ndarray, iod: floa
 
 def _smooth(values: np.ndarray) -> np.ndarray:
     """A per-column profile smoothed along the lid (median first: one odd column is no lash)."""
-    return gaussian_filter1d(median_filter(values, size=5, mode="nearest"), 2.5, mode="nearest")
+    median = np.median(np.lib.stride_tricks.sliding_window_view(np.pad(values, 2, mode="edge"), 5), axis=1)
+    radius = int(4 * LID_SMOOTH + 0.5)  # a Gaussian cut at four sigmas
+    kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / LID_SMOOTH) ** 2)
+    return np.convolve(np.pad(median, radius, mode="edge"), kernel / kernel.sum(), mode="valid")
 
 
 def _reflect(x: np.ndarray, lo: np.ndarray, span: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ instead of stretched hair; hair strands keep their softness because ``α`` is so
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import cv2
@@ -25,10 +26,10 @@ HOLE_ALPHA = 0.02  # the plate is filled where the matte exceeds this (the perso
 
 @dataclass(frozen=True)
 class BackgroundLayer:
-    """``plate_alpha`` (h, w, 4) uint8: the background plate with the matte in the 4th channel."""
+    """The background plate (the photo with the person filled in) and the person matte."""
 
-    plate_alpha: np.ndarray
-    plate: np.ndarray  # (h, w, 3) uint8, contiguous
+    plate: np.ndarray  # (h, w, 3) uint8
+    alpha: np.ndarray  # (h, w) uint8, 255 = the person
 
 
 def background_layer(rgb: np.ndarray, alpha: np.ndarray) -> BackgroundLayer:
@@ -36,7 +37,7 @@ def background_layer(rgb: np.ndarray, alpha: np.ndarray) -> BackgroundLayer:
     hole = alpha > HOLE_ALPHA
     plate = fill_holes(rgb, hole)
     a8 = np.round(np.clip(alpha, 0, 1) * 255).astype(np.uint8)
-    return BackgroundLayer(np.ascontiguousarray(np.dstack([plate, a8])), plate)
+    return BackgroundLayer(np.ascontiguousarray(plate), a8)
 
 
 def fill_holes(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
@@ -58,17 +59,66 @@ def fill_holes(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
     return np.clip(np.round(out), 0, 255).astype(np.uint8)
 
 
-def keep_background(
-    warped: np.ndarray, layer: BackgroundLayer, map_x: np.ndarray, map_y: np.ndarray, roi
-) -> None:
-    """Apply the correction in place on ``warped`` (the ROI of the frame, already remapped with
-    the same relative maps)."""
-    x0, y0, x1, y1 = roi
-    flags = cv2.INTER_LINEAR | cv2.WARP_RELATIVE_MAP  # the renderer's maps are offsets (see warp.py)
-    moved = cv2.remap(layer.plate_alpha, map_x, map_y, flags, borderMode=cv2.BORDER_REPLICATE)
-    # contiguous, same-typed operands keep OpenCV on its fast paths (4× faster than mixed ones)
-    moved_plate = cv2.cvtColor(moved, cv2.COLOR_RGBA2RGB)
-    delta = cv2.subtract(layer.plate[y0:y1, x0:x1], moved_plate, dtype=cv2.CV_16S)
-    keep = cv2.cvtColor(255 - cv2.extractChannel(moved, 3), cv2.COLOR_GRAY2RGB).astype(np.int16)
-    correction = cv2.multiply(delta, keep, scale=1 / 255)
-    warped[...] = cv2.add(warped, correction, dtype=cv2.CV_8U)
+class _Scratch(threading.local):
+    """One thread's work arrays (a renderer may serve several live sessions at once): fresh big
+    arrays every frame cost more in page faults than the arithmetic done in them."""
+
+    arrays: dict
+
+
+class WarpSource:
+    """The picture as one four-channel image, so each frame is one ``cv2.remap`` (OpenCV's
+    four-channel remap is about twice as fast as its three-channel one) and a cheap finish.
+
+    With a background layer the four channels are the person premultiplied over the plate and the
+    plate's share: with ``K = B·(255 − α)/255`` (the plate behind the person, rounded once),
+    ``S = (I + 256 − K, 255 − α)`` in uint16, and per frame
+
+        out = warp(S)₀₋₂ − 256 + B·warp(S)₃/255
+
+    which is ``warp(I) + (1 − warp(α))(B − warp(B))`` within two grey levels, and exactly the photo
+    wherever the map is the identity (the same rounded ``K`` comes back).
+    """
+
+    def __init__(
+        self, image: np.ndarray, roi: tuple[int, int, int, int], layer: BackgroundLayer | None
+    ) -> None:
+        x0, y0, x1, y1 = roi
+        self._shape = (y1 - y0, x1 - x0)
+        self._local = _Scratch()
+        self._layered = layer is not None
+        if layer is None:
+            self._source = np.ascontiguousarray(cv2.cvtColor(image, cv2.COLOR_RGB2RGBA))
+            return
+        plate = layer.plate.astype(np.uint16)
+        behind = cv2.cvtColor((255 - layer.alpha).astype(np.uint16), cv2.COLOR_GRAY2RGB)
+        self._plate = np.ascontiguousarray(plate[y0:y1, x0:x1])
+        kept = cv2.multiply(plate, behind, scale=1 / 255)
+        person = image.astype(np.uint16) + 256 - kept  # ≥ 1: kept ≤ 255
+        self._source = np.ascontiguousarray(np.dstack([person, behind[..., 0]]))
+
+    def _scratch(self, name: str, channels: int, dtype: type) -> np.ndarray:
+        work = self._local
+        if not hasattr(work, "arrays"):
+            work.arrays = {}
+        if name not in work.arrays:
+            work.arrays[name] = np.empty((*self._shape, channels), dtype)
+        return work.arrays[name]
+
+    def warp(self, map_x: np.ndarray, map_y: np.ndarray, out: np.ndarray) -> None:
+        """Write the warped picture into ``out`` (the frame's ROI) from relative maps (see warp.py)."""
+        flags = cv2.INTER_LINEAR | cv2.WARP_RELATIVE_MAP
+        moved = self._scratch("moved", 4, self._source.dtype)
+        cv2.remap(self._source, map_x, map_y, flags, dst=moved, borderMode=cv2.BORDER_REPLICATE)
+        if not self._layered:
+            cv2.cvtColor(moved, cv2.COLOR_RGBA2RGB, dst=out)
+            return
+        share, behind = self._scratch("share", 1, np.uint16), self._scratch("behind", 3, np.uint16)
+        person = self._scratch("person", 3, np.uint16)
+        cv2.extractChannel(moved, 3, dst=share)
+        cv2.cvtColor(share, cv2.COLOR_GRAY2RGB, dst=behind)
+        cv2.multiply(self._plate, behind, dst=behind, scale=1 / 255)
+        cv2.cvtColor(moved, cv2.COLOR_RGBA2RGB, dst=person)
+        cv2.add(person, behind, dst=person)
+        cv2.subtract(person, (256, 256, 256, 0), dst=person)  # saturates at 0, as uint8 would
+        cv2.convertScaleAbs(person, dst=out)

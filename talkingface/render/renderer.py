@@ -7,15 +7,14 @@ of interest are the photo's own, byte for byte.
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from ..core import topology as T
-from ..core.track import CHANNEL_INDEX, MotionTrack
+from ..core.track import CHANNEL_INDEX
 from .deform import deform, head_transform
 from .eyelids import build_lid, draw_lid
 from .gaze import build_eye, draw_eye, gaze_offset
-from .layers import BackgroundLayer, keep_background
+from .layers import BackgroundLayer, WarpSource
 from .mouth import draw_mouth, mouth_style, photo_mouth_open
 from .rig import N_LANDMARKS, FaceRig
 from .warp import MeshWarp, fit_affine, wind
@@ -32,7 +31,8 @@ class Renderer:
 
     def __init__(self, rig: FaceRig, background: BackgroundLayer | None = None) -> None:
         self.rig = rig
-        self._background = background  # with a person matte: the background never moves
+        # with a person matte the background never moves
+        self._source = WarpSource(rig.image, rig.roi, background)
         self._rest = rig.vertices.astype(np.float64)
         # the mouth's style keeps the photo's own teeth in photo pixels: it sees the whole photo
         self._style = mouth_style(rig.image, rig.vertices[:N_LANDMARKS])
@@ -68,16 +68,7 @@ class Renderer:
         map_x, map_y = self._warp(xy, order, holes)
         frame = rig.image.copy()
         x0, y0, x1, y1 = rig.roi
-        cv2.remap(
-            rig.image,
-            map_x,
-            map_y,
-            cv2.INTER_LINEAR | cv2.WARP_RELATIVE_MAP,
-            dst=frame[y0:y1, x0:x1],
-            borderMode=cv2.BORDER_REPLICATE,
-        )
-        if self._background is not None:
-            keep_background(frame[y0:y1, x0:x1], self._background, map_x, map_y, rig.roi)
+        self._source.warp(map_x, map_y, frame[y0:y1, x0:x1])
         draw_mouth(frame, xy[:N_LANDMARKS], rigid[list(T.MOUTH_HOLE)], float(weights[_JAW]), self._style)
         for eye in self._eyes:
             du, dv = gaze_offset(weights, eye)
@@ -93,8 +84,3 @@ class Renderer:
             closure -= LID_FOLLOWS_GAZE_UP * float(weights[CHANNEL_INDEX[f"eyeLookUp{side}"]])
             draw_lid(frame, lid, xy, rigid, closure)
         return frame
-
-    def render_track(self, track: MotionTrack):
-        """Yield frames of a whole track, one at a time."""
-        for i in range(len(track)):
-            yield self.render(*track.frame(i))

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy.spatial import Delaunay
 
 from ..core import topology as T
 from ..face.landmarker import FaceObservation
@@ -166,6 +165,8 @@ def _outer_triangles(xy: np.ndarray, oval: np.ndarray) -> np.ndarray:
     # jitter-free dedupe: clipped anchors can coincide
     _, keep = np.unique(np.round(pts, 3), axis=0, return_index=True)
     keep = np.sort(keep)
+    from scipy.spatial import Delaunay  # imported where the rig is built, not at start-up
+
     tri = Delaunay(pts[keep]).simplices
     tris = idx[keep][tri]
     centroids = xy[tris].mean(1)
