@@ -25,6 +25,10 @@ class PersonMatte:
 
         options = ort.SessionOptions()
         options.log_severity_level = 3
+        # the matte runs beside phone recognition on a small machine: idle threads sleep instead
+        # of spinning on the cores the other work needs
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
         self._session = ort.InferenceSession(
             str(path or model_path(MATTE_MODEL)), options, providers=["CPUExecutionProvider"]
         )
