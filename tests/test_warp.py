@@ -80,7 +80,7 @@ def _absolute(maps: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarr
 
 def test_lattice_map_stays_within_its_tolerance_of_the_exact_map(renderer, frames):
     warp = renderer._warp
-    exact = MeshWarp(warp.roi, warp._tris, renderer._rest[:, :2], tolerance=0)
+    exact = MeshWarp(warp.roi, warp._tris, renderer._rest[:, :2], tolerance=0, origin=warp.origin)
     for xy, order, holes in frames:
         fast_x, fast_y = _absolute(warp(xy, order, holes))
         true_x, true_y = _absolute(exact(xy, order, holes))
@@ -93,7 +93,7 @@ def test_exact_map_is_the_piecewise_affine_map_opencv_rasterises(renderer, frame
     """Same map as the per-triangle reference except on the pixels a triangle edge passes through,
     so the warped frames agree but for a thin line of pixels along folds."""
     warp = renderer._warp
-    exact = MeshWarp(warp.roi, warp._tris, renderer._rest[:, :2], tolerance=0)
+    exact = MeshWarp(warp.roi, warp._tris, renderer._rest[:, :2], tolerance=0, origin=warp.origin)
     image = portrait.image
     for xy, order, holes in frames:
         mx, my = _absolute(exact(xy, order, holes))

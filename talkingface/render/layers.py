@@ -81,20 +81,28 @@ class WarpSource:
     """
 
     def __init__(
-        self, image: np.ndarray, roi: tuple[int, int, int, int], layer: BackgroundLayer | None
+        self,
+        image: np.ndarray,
+        roi: tuple[int, int, int, int],
+        layer: BackgroundLayer | None,
+        box: tuple[int, int, int, int],
     ) -> None:
+        """``roi`` the frame's pixels that move; ``box`` the picture's pixels the maps may sample
+        (the roi and a margin): only those are kept, so memory follows the face, not the picture."""
         x0, y0, x1, y1 = roi
+        bx0, by0, bx1, by1 = box
         self._shape = (y1 - y0, x1 - x0)
         self._local = _Scratch()
         self._layered = layer is not None
+        crop = image[by0:by1, bx0:bx1]
         if layer is None:
-            self._source = np.ascontiguousarray(cv2.cvtColor(image, cv2.COLOR_RGB2RGBA))
+            self._source = np.ascontiguousarray(cv2.cvtColor(crop, cv2.COLOR_RGB2RGBA))
             return
-        plate = layer.plate.astype(np.uint16)
-        behind = cv2.cvtColor((255 - layer.alpha).astype(np.uint16), cv2.COLOR_GRAY2RGB)
-        self._plate = np.ascontiguousarray(plate[y0:y1, x0:x1])
+        plate = layer.plate[by0:by1, bx0:bx1].astype(np.uint16)
+        behind = cv2.cvtColor((255 - layer.alpha[by0:by1, bx0:bx1]).astype(np.uint16), cv2.COLOR_GRAY2RGB)
+        self._plate = np.ascontiguousarray(plate[y0 - by0 : y1 - by0, x0 - bx0 : x1 - bx0])
         kept = cv2.multiply(plate, behind, scale=1 / 255)
-        person = image.astype(np.uint16) + 256 - kept  # ≥ 1: kept ≤ 255
+        person = crop.astype(np.uint16) + 256 - kept  # ≥ 1: kept ≤ 255
         self._source = np.ascontiguousarray(np.dstack([person, behind[..., 0]]))
 
     def _scratch(self, name: str, channels: int, dtype: type) -> np.ndarray:
@@ -106,7 +114,8 @@ class WarpSource:
         return work.arrays[name]
 
     def warp(self, map_x: np.ndarray, map_y: np.ndarray, out: np.ndarray) -> None:
-        """Write the warped picture into ``out`` (the frame's ROI) from relative maps (see warp.py)."""
+        """Write the warped picture into ``out`` (the frame's ROI) from relative maps into the box
+        (see warp.py)."""
         flags = cv2.INTER_LINEAR | cv2.WARP_RELATIVE_MAP
         moved = self._scratch("moved", 4, self._source.dtype)
         cv2.remap(self._source, map_x, map_y, flags, dst=moved, borderMode=cv2.BORDER_REPLICATE)

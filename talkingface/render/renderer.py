@@ -24,6 +24,8 @@ _JAW = CHANNEL_INDEX["jawOpen"]
 #: the upper lid follows the eye down (and up) a little, as real lids do
 LID_FOLLOWS_GAZE_DOWN = 0.3
 LID_FOLLOWS_GAZE_UP = 0.15
+#: picture pixels kept around the moving region for the warp's sources (bilinear reads at its edge)
+SOURCE_MARGIN = 4
 
 
 class Renderer:
@@ -31,8 +33,13 @@ class Renderer:
 
     def __init__(self, rig: FaceRig, background: BackgroundLayer | None = None) -> None:
         self.rig = rig
-        # with a person matte the background never moves
-        self._source = WarpSource(rig.image, rig.roi, background)
+        # the maps sample the moving region's own pixels (and a margin for bilinear reads): the
+        # picture outside it is never copied; with a person matte the background never moves
+        x0, y0, x1, y1 = rig.roi
+        h, w = rig.image.shape[:2]
+        box = (max(x0 - SOURCE_MARGIN, 0), max(y0 - SOURCE_MARGIN, 0))
+        box += (min(x1 + SOURCE_MARGIN, w), min(y1 + SOURCE_MARGIN, h))
+        self._source = WarpSource(rig.image, rig.roi, background, box)
         self._rest = rig.vertices.astype(np.float64)
         # the mouth's style keeps the photo's own teeth in photo pixels: it sees the whole photo
         self._style = mouth_style(rig.image, rig.vertices[:N_LANDMARKS])
@@ -41,7 +48,7 @@ class Renderer:
         outer = wind(rig.outer_triangles[moving], self._rest[:, :2], each=True)
         face = wind(rig.face_triangles, self._rest[:, :2], each=False)
         self._n_outer = len(outer)
-        self._warp = MeshWarp(rig.roi, np.concatenate([outer, face]), self._rest[:, :2])
+        self._warp = MeshWarp(rig.roi, np.concatenate([outer, face]), self._rest[:, :2], origin=box[:2])
         self._holes = [np.array(h) for h in _HOLES]
         # A photo whose lips are closed has only a seam inside the inner-lip outline: that sliver
         # must stretch with the lips. An open mouth (teeth) keeps its contents rigid instead.

@@ -214,7 +214,8 @@ class MeshWarp:
     """The renderer's backward map for one rig's mesh: coarse lattice + exact where it matters.
 
     ``triangles`` (T, 3) vertex indices wound as :func:`wind` leaves them, ``rest`` (V, 2) their
-    photo positions; ``roi`` the only pixels that can move. Built once; each call takes the
+    photo positions; ``roi`` the only pixels that can move; ``origin`` the top-left picture pixel
+    of the source image the maps sample (a crop around the region). Built once; each call takes the
     frame's vertex positions and draw order. Where the map is smooth it is off from
     :func:`backward_map`'s by at most about ``tolerance`` pixels; ``tolerance=0`` is exact.
     """
@@ -226,8 +227,10 @@ class MeshWarp:
         rest: np.ndarray,
         step: int = 4,
         tolerance: float = 0.25,
+        origin: tuple[int, int] = (0, 0),
     ) -> None:
         self.roi = roi
+        self.origin = origin
         self.step = step
         self.tolerance = tolerance
         self._tris = np.asarray(triangles)
@@ -272,15 +275,17 @@ class MeshWarp:
         self, xy: np.ndarray, order: np.ndarray, holes: list[tuple[np.ndarray, np.ndarray]]
     ) -> tuple[np.ndarray, np.ndarray]:
         """Relative maps (float32, ROI-sized) for ``cv2.remap(..., WARP_RELATIVE_MAP)`` into the
-        ROI: the source of ROI pixel (i, j) is (j + map_x[i, j], i + map_y[i, j]). ``xy`` (V, 2)
+        ROI: the source of ROI pixel (i, j) is (j + map_x[i, j], i + map_y[i, j]) of the source
+        image (the picture cropped at ``origin``). ``xy`` (V, 2)
         this frame's vertices, ``order`` the triangles' draw order (far first), ``holes``
         (polygon (k, 2), coef (3, 2)) drawn on top. Valid until this thread's next call."""
         x0, y0 = self.roi[:2]
         s, gw, gh = self.step, self._gw, self._gh
         dst = xy[self._tris]
         coefs = affines(dst, self._src)
-        # as offsets from the ROI pixel: [a − 1, b, c + x0, d, e − 1, f + y0]
-        lut = _lut(coefs, holes) - np.array([1, 0, -x0, 0, 1, -y0], np.float32)
+        # as offsets from the ROI pixel into the source: [a − 1, b, c + x0 − ox, d, e − 1, f + y0 − oy]
+        ox, oy = self.origin
+        lut = _lut(coefs, holes) - np.array([1, 0, ox - x0, 0, 1, oy - y0], np.float32)
         work = self._scratch()
         spans = _spans(dst - (x0, y0), self._ph, self._pw)
         sums = span_sums(spans, self._ph, self._pw, (work.diff, work.sums))
@@ -315,8 +320,8 @@ class MeshWarp:
         gathered): the renderer's map before this class, for comparisons and benchmarks."""
         dst = xy[self._tris][order]
         map_x, map_y = backward_map(self.roi, dst, affines(dst, self._src[order]), holes)
-        map_x -= np.arange(self._w, dtype=np.float32)
-        map_y -= np.arange(self._h, dtype=np.float32)[:, None]
+        map_x -= np.arange(self._w, dtype=np.float32) + self.origin[0]
+        map_y -= np.arange(self._h, dtype=np.float32)[:, None] + self.origin[1]
         return map_x, map_y
 
     def _marks(
