@@ -260,14 +260,15 @@ def generate(
     marks = options.marks()
     if marks.sign:  # a certificate that cannot sign is refused now, not after the render
         load_signing_key(marks.sign_cert, marks.sign_key, marks.key_dir)
-    features = analyse_audio(audio, options)
     rgb = load_portrait(portrait)
-    # the face (landmarker, matte, rig) on one core while the other recognises phones for the motion
+    # the face (landmarker, matte, rig) on one core while the other analyses the audio and
+    # recognises phones for the motion
     with ThreadPoolExecutor(max_workers=1) as pool:
         face = pool.submit(
             prepare_face, rgb, landmarker, mode=options.mode, size=options.size, name=str(portrait),
             face=options.face, matte=options.matte,
         )  # fmt: skip
+        features = analyse_audio(audio, options)
 
         def face_failed() -> None:  # a portrait without a usable face stops the work at once
             if face.done():
