@@ -8,7 +8,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from talkingface.audio.acoustic import acoustic_frames, frame_loudness, speech_mask
+from talkingface.audio.acoustic import acoustic_frames, frame_loudness
+from talkingface.audio.features import audio_features
 from talkingface.audio.g2p import normalize_text, pronounce
 from talkingface.audio.phones import AlignmentError, Phone, align_phones, recognize_phones
 from talkingface.core import timeline
@@ -237,10 +238,16 @@ def test_analyze_video_of_a_still_portrait(tmp_path):
     assert report["openness"]["range"] < 0.02
 
 
-def test_speech_mask_finds_pauses_in_real_speech(sonnet, aligned):
+def test_one_vad_finds_pauses_in_real_speech_for_the_mouth_and_the_rest_alike(sonnet, aligned):
+    """The mouth's cues read speech with the one VAD: frame for frame what the clip's features
+    (head, blinks, gaze) and the live engine read, and it finds the reader's pauses."""
     samples, _ = sonnet
-    n = int(len(samples) / 16000 * FPS)
-    mask = speech_mask(frame_loudness(samples, n, FPS), FPS)
+    features = audio_features(
+        [samples[i : i + 8000] for i in range(0, len(samples), 8000)], 16000, FPS, False
+    )
+    n = len(features)
+    mask = acoustic_frames(samples, n, FPS).speech
+    np.testing.assert_array_equal(mask, features.speech)
     for p in aligned:
         if p.is_silence and p.duration > 0.6:
             assert not mask[int((p.start + 0.2) * FPS) : int((p.end - 0.2) * FPS)].any()
