@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .features import speech_of
+from .vad import without_hangover
 
 SAMPLE_RATE = 16000
 #: Analysis window (s): THEval's 50 ms RMS frame, long enough for a pitch period at 60 Hz.
@@ -59,12 +60,21 @@ def frame_loudness(samples: np.ndarray, n_frames: int, fps: float, window_s: flo
     return np.maximum(out, _SILENT_DB).astype(np.float32)
 
 
+def speech_cue(
+    samples: np.ndarray, n_frames: int, fps: float, speech: np.ndarray | None = None
+) -> np.ndarray:
+    """Where the mouth takes the voice to be: the one VAD (``speech`` when the caller has its
+    answer for these frames: the clip's features, the live engine; else run over ``samples``),
+    without the hangover after each run (:func:`.vad.without_hangover`)."""
+    held = speech_of(samples, n_frames, fps) if speech is None else np.asarray(speech, bool)
+    return without_hangover(held, fps)
+
+
 def acoustic_frames(
     samples: np.ndarray, n_frames: int, fps: float, speech: np.ndarray | None = None
 ) -> AcousticFrames:
-    """Loudness, voicing and spectral-shape cues for each output frame, and voice activity:
-    ``speech`` when the caller has the one VAD's answer for these frames (the clip's features,
-    the live engine), else the one VAD run over ``samples`` (:func:`~.features.speech_of`)."""
+    """Loudness, voicing and spectral-shape cues for each output frame, and voice activity
+    (:func:`speech_cue`)."""
     length = int(WINDOW_S * SAMPLE_RATE)
     n_fft = 1024
     freqs = np.fft.rfftfreq(n_fft, 1 / SAMPLE_RATE)
@@ -89,5 +99,6 @@ def acoustic_frames(
         low_ratio[sl] = power[:, low].sum(1) / total
         high_ratio[sl] = power[:, high].sum(1) / total
     loudness = frame_loudness(samples, n_frames, fps)
-    speech = speech_of(samples, n_frames, fps) if speech is None else np.asarray(speech, bool)
-    return AcousticFrames(fps, loudness, speech, voicing, centroid, low_ratio, high_ratio)
+    return AcousticFrames(
+        fps, loudness, speech_cue(samples, n_frames, fps, speech), voicing, centroid, low_ratio, high_ratio
+    )

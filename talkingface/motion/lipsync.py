@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..audio.acoustic import AcousticFrames, acoustic_frames, frame_loudness
-from ..audio.features import needed_hops, speech_of
+from ..audio.acoustic import AcousticFrames, acoustic_frames, frame_loudness, speech_cue
+from ..audio.features import needed_hops
 from ..audio.phones import (
     LIVE_CUT_PAUSE_S,
     MAX_UTTERANCE_S,
@@ -92,8 +92,7 @@ def mouth_from_phones(
     loudness = frame_loudness(samples, int(np.ceil(len(samples) / 160)), 100.0)
     if cues is None:  # the closures need only loudness and speech
         db = frame_loudness(samples, n_frames, fps)
-        speech = speech_of(samples, n_frames, fps) if speech is None else speech
-        cues = AcousticFrames(fps, db, speech, *([None] * 4))
+        cues = AcousticFrames(fps, db, speech_cue(samples, n_frames, fps, speech), *([None] * 4))
     values = viseme_frames(phones, n_frames, fps, loudness, first=first)
     # allphone misses about half the p/b/m of real speech: close the lips in stop closures too
     return close_lips(values, (stop_closures(cues) & ~_vowel_frames(phones, n_frames, fps))[first:])
