@@ -45,6 +45,7 @@ bench: setup real-clips
 	$(BIN)/python scripts/bench_live.py --out BENCHMARKS.md
 	$(BIN)/python scripts/bench_motion.py --out BENCHMARKS.md
 	$(BIN)/python scripts/bench_lipsync.py --out BENCHMARKS.md
+	$(BIN)/python scripts/bench_vad.py --out BENCHMARKS.md
 	$(BIN)/python scripts/bench_portraits.py --out BENCHMARKS.md
 	$(BIN)/python scripts/bench_batch.py --out BENCHMARKS.md
 	$(BIN)/python scripts/bench_startup.py --out BENCHMARKS.md

@@ -158,7 +158,7 @@ def cpu_per_frame(portrait: Path, audio: np.ndarray, fps: float = 25) -> dict:
     from talkingface.render.setup import prepare_face
     from talkingface.stream.engine import LiveRenderer, StreamEngine
 
-    _, renderer = prepare_face(load_portrait(portrait), matte=False)
+    _, renderer = prepare_face(load_portrait(portrait))  # with the person matte, as live sessions are
     live = LiveRenderer(renderer)
     engine = StreamEngine(fps)
     motion = render = 0.0

@@ -457,6 +457,7 @@ def stream(
     ] = "auto",
     duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
     device: Annotated[str | None, typer.Option(help="Microphone (name or index; see sounddevice).")] = None,
+    matte: Annotated[bool, typer.Option(help="Person matte: the background stays still.")] = True,
 ) -> None:
     """Live: the portrait speaks what the microphone hears, in a window (or an MP4 without a display).
 
@@ -483,7 +484,7 @@ def stream(
             chunks = mic_chunks(dev)
             next(chunks, None)  # open the device now: a missing microphone fails before any work
         rgb = load_portrait(portrait)
-        _, renderer = prepare_face(rgb, size=size, name=str(portrait), matte=False)
+        _, renderer = prepare_face(rgb, size=size, name=str(portrait), matte=matte)
         generation = new_generation_id()
         marker = FrameMarker(size, size, ProvenanceOptions(), generation)  # watermark every frame
         live = LiveRenderer(renderer, marker=marker)

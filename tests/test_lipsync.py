@@ -8,9 +8,11 @@ import subprocess
 import numpy as np
 import pytest
 
-from talkingface.audio.acoustic import acoustic_frames, frame_loudness, speech_mask
+from talkingface.audio.acoustic import acoustic_frames, frame_loudness
+from talkingface.audio.features import audio_features
 from talkingface.audio.g2p import normalize_text, pronounce
 from talkingface.audio.phones import AlignmentError, Phone, align_phones, recognize_phones
+from talkingface.audio.vad import speech_frames, without_hangover
 from talkingface.core import timeline
 from talkingface.eval import lipsync as metrics
 from talkingface.io.audio import load_audio
@@ -237,10 +239,30 @@ def test_analyze_video_of_a_still_portrait(tmp_path):
     assert report["openness"]["range"] < 0.02
 
 
-def test_speech_mask_finds_pauses_in_real_speech(sonnet, aligned):
+def test_the_mouth_reads_the_vad_without_its_hangover():
+    """Hand-written loudness: a 2-frame gap inside speech stays bridged (the hold covers it),
+    and the 3 frames the VAD holds after the voice stops are not speech for the mouth."""
+    db = np.array([-60.0] * 10 + [-20.0] * 10 + [-60.0] * 2 + [-20.0] * 5 + [-60.0] * 20)
+    held = speech_frames(db, FPS)
+    voiced = np.zeros(len(db), bool)
+    voiced[10:27] = True  # both bursts and the gap between them
+    hold = np.zeros(len(db), bool)
+    hold[27:30] = True
+    np.testing.assert_array_equal(held, voiced | hold)
+    np.testing.assert_array_equal(without_hangover(held, FPS), voiced)
+    np.testing.assert_array_equal(speech_frames(db, FPS, hold=False), db > -30)
+
+
+def test_one_vad_finds_pauses_in_real_speech_for_the_mouth_and_the_rest_alike(sonnet, aligned):
+    """The mouth's cues read speech with the one VAD: frame for frame what the clip's features
+    (head, blinks, gaze) and the live engine read, and it finds the reader's pauses."""
     samples, _ = sonnet
-    n = int(len(samples) / 16000 * FPS)
-    mask = speech_mask(frame_loudness(samples, n, FPS), FPS)
+    features = audio_features(
+        [samples[i : i + 8000] for i in range(0, len(samples), 8000)], 16000, FPS, False
+    )
+    n = len(features)
+    mask = acoustic_frames(samples, n, FPS).speech
+    np.testing.assert_array_equal(mask, without_hangover(features.speech, FPS))
     for p in aligned:
         if p.is_silence and p.duration > 0.6:
             assert not mask[int((p.start + 0.2) * FPS) : int((p.end - 0.2) * FPS)].any()

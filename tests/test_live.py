@@ -114,6 +114,41 @@ def test_engine_memory_is_constant(speech):
     assert engine.frames_out == 4 * 30 * FPS - 1 - 3  # and no drift in 40 ms chunks
 
 
+def test_live_frames_keep_the_background_still_behind_the_moving_head(samples, speech, landmarker, tmp_path):
+    """A live session's renderer (the server's portrait store; the CLI builds it the same way)
+    has the person matte: under head motion the background beside the head and the corners stay
+    the photo's, where the plain warp drags them along."""
+    import shutil
+
+    from talkingface.io.image import load_portrait
+    from talkingface.provenance import FrameMarker, ProvenanceOptions
+    from talkingface.render.setup import person_alpha, prepare_face
+    from talkingface.server.portraits import PortraitStore
+    from talkingface.server.uploads import SharedModel, shared_matte
+    from talkingface.stream.engine import LiveRenderer
+
+    (tmp_path / "portraits").mkdir()
+    shutil.copy(samples.grace_hopper, tmp_path / "portraits" / "hopper.jpg")
+    store = PortraitStore(
+        tmp_path, SharedModel(lambda: landmarker), threading.Semaphore(), 10**8, shared_matte()
+    )
+    marker = FrameMarker(512, 512, ProvenanceOptions(sign=False), 0x5EED)  # live frames are watermarked
+    layered = LiveRenderer(store.renderer("hopper", 512), marker=marker)
+    framed, plain_renderer = prepare_face(load_portrait(samples.grace_hopper), landmarker, matte=False)
+    plain = LiveRenderer(plain_renderer, marker=marker)
+    motion = _stream(StreamEngine(FPS, seed=3, motion_scale=2.0), speech)
+    turned = sorted(motion, key=lambda m: -abs(m.pose[0]) - abs(m.pose[1]))[:6]
+    assert abs(turned[-1].pose[0]) + abs(turned[-1].pose[1]) > 4  # the head really moves
+    alpha = person_alpha(framed.image, True)
+    near = (alpha < 0.02) & (cv2.dilate((alpha > 0.02).astype(np.uint8), np.ones((61, 61), np.uint8)) > 0)
+    photo = marker(framed.image).astype(np.int16)  # the photo watermarked as every live frame is
+    for m in turned:
+        ours, warped = (np.abs(r.rgb(m).astype(np.int16) - photo).mean(2) for r in (layered, plain))
+        assert ours[near].mean() < 0.5 * warped[near].mean()  # the plain warp drags the background
+        for corner in (ours[:48, :48], ours[:48, -48:], ours[-48:, :48], ours[-48:, -48:]):
+            assert corner.mean() < 0.5  # the photo's own pixels
+
+
 @pytest.fixture(scope="module")
 def live_server(samples, tmp_path_factory):
     config = ServerConfig(data_dir=tmp_path_factory.mktemp("live"), workers=0, max_live=1)

@@ -13,18 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.timeline import runs
+from .features import speech_of
+from .vad import without_hangover
 
 SAMPLE_RATE = 16000
 #: Analysis window (s): THEval's 50 ms RMS frame, long enough for a pitch period at 60 Hz.
 WINDOW_S = 0.05
-#: Speech detection: gaps up to this long (s) are bridged, bursts shorter than this dropped (Rhubarb).
-VAD_FILL_GAP_S = 0.10
-VAD_MIN_SPEECH_S = 0.05
-#: A frame is speech when louder than the clip's loud level minus this (dB) …
-VAD_RANGE_DB = 35.0
-#: … and above the noise floor by this share of the floor-to-peak range.
-VAD_FLOOR_SHARE = 0.25
 _SILENT_DB = -100.0
 _BLOCK = 2048  # frames analysed at once: memory stays constant on long audio
 
@@ -66,27 +60,21 @@ def frame_loudness(samples: np.ndarray, n_frames: int, fps: float, window_s: flo
     return np.maximum(out, _SILENT_DB).astype(np.float32)
 
 
-def speech_mask(loudness_db: np.ndarray, fps: float) -> np.ndarray:
-    """Voice activity from loudness alone: robust on clean recordings, which is what we animate."""
-    db = np.asarray(loudness_db, np.float64)
-    if len(db) == 0:
-        return np.zeros(0, bool)
-    floor, peak = np.percentile(db, 10), np.percentile(db, 99)
-    if peak - floor < 10:  # flat: digital silence, or sound with no pause at all (a held note)
-        return np.full(len(db), floor > -50.0)
-    threshold = max(peak - VAD_RANGE_DB, floor + VAD_FLOOR_SHARE * (peak - floor))
-    mask = db > threshold
-    for a, b in runs(~mask):
-        if a > 0 and b < len(mask) and (b - a) / fps <= VAD_FILL_GAP_S:
-            mask[a:b] = True
-    for a, b in runs(mask):
-        if (b - a) / fps < VAD_MIN_SPEECH_S:
-            mask[a:b] = False
-    return mask
+def speech_cue(
+    samples: np.ndarray, n_frames: int, fps: float, speech: np.ndarray | None = None
+) -> np.ndarray:
+    """Where the mouth takes the voice to be: the one VAD (``speech`` when the caller has its
+    answer for these frames: the clip's features, the live engine; else run over ``samples``),
+    without the hangover after each run (:func:`.vad.without_hangover`)."""
+    held = speech_of(samples, n_frames, fps) if speech is None else np.asarray(speech, bool)
+    return without_hangover(held, fps)
 
 
-def acoustic_frames(samples: np.ndarray, n_frames: int, fps: float) -> AcousticFrames:
-    """Loudness, voice activity, voicing and spectral-shape cues for each output frame."""
+def acoustic_frames(
+    samples: np.ndarray, n_frames: int, fps: float, speech: np.ndarray | None = None
+) -> AcousticFrames:
+    """Loudness, voicing and spectral-shape cues for each output frame, and voice activity
+    (:func:`speech_cue`)."""
     length = int(WINDOW_S * SAMPLE_RATE)
     n_fft = 1024
     freqs = np.fft.rfftfreq(n_fft, 1 / SAMPLE_RATE)
@@ -111,4 +99,6 @@ def acoustic_frames(samples: np.ndarray, n_frames: int, fps: float) -> AcousticF
         low_ratio[sl] = power[:, low].sum(1) / total
         high_ratio[sl] = power[:, high].sum(1) / total
     loudness = frame_loudness(samples, n_frames, fps)
-    return AcousticFrames(fps, loudness, speech_mask(loudness, fps), voicing, centroid, low_ratio, high_ratio)
+    return AcousticFrames(
+        fps, loudness, speech_cue(samples, n_frames, fps, speech), voicing, centroid, low_ratio, high_ratio
+    )

@@ -119,6 +119,16 @@ def needed_hops(centre: float) -> int:
     return int(np.ceil((centre + WINDOW_SECONDS / 2) / HOP_SECONDS - 1e-9))
 
 
+def speech_of(
+    samples: np.ndarray, n_frames: int, fps: float, sample_rate: int = 16000, hold: bool = True
+) -> np.ndarray:
+    """The one VAD over mono samples held in memory, ``n_frames`` frames: the same loudness and the
+    same detector as :func:`audio_features` and the live engine, so every stage agrees on speech
+    (``hold=False``: without the hangover, the frames where the voice is heard; for measuring)."""
+    energies, _ = hop_energies([samples], sample_rate)
+    return speech_frames(frame_loudness(energies, n_frames, fps), fps, hold)
+
+
 def audio_features(
     blocks: Iterable[np.ndarray], sample_rate: int, fps: float, pitch: bool = True
 ) -> AudioFeatures:

@@ -14,7 +14,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from ..audio.acoustic import frame_loudness, speech_mask
+from ..audio.acoustic import frame_loudness
+from ..audio.features import speech_of
 from ..audio.phones import Phone, align_phones, recognize_phones
 from ..errors import InputError
 from ..io.audio import load_audio
@@ -83,7 +84,7 @@ def score(open_: np.ndarray, samples: np.ndarray, fps: float, phones: list[Phone
     """Every lip-sync metric for per-frame openness against 16 kHz audio (JSON-serialisable)."""
     n = len(open_)
     loudness = frame_loudness(samples, n, fps)
-    speech = speech_mask(loudness, fps)
+    speech = speech_of(samples, n, fps, hold=False)  # the one VAD; the voice itself, not the hangover
     rest = lipsync.rest_gap(open_, speech, fps)
     closed_gap = lipsync.closed_threshold(rest)
     return {

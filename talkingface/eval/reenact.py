@@ -26,7 +26,8 @@ import av
 import cv2
 import numpy as np
 
-from ..audio.acoustic import frame_loudness, speech_mask
+from ..audio.acoustic import frame_loudness
+from ..audio.features import speech_of
 from ..core import topology as T
 from ..errors import InputError
 from ..io.audio import ANALYSIS_RATE, load_audio, save_wav
@@ -355,7 +356,7 @@ def reenact(
             say("measuring ours")
             ours = track_video(_frames(video, 1, None), landmarker)
         loudness = frame_loudness(samples, n, fps)
-        report = compare(real, ours, speech_mask(loudness, fps), loudness, fps)
+        report = compare(real, ours, speech_of(samples, n, fps, hold=False), loudness, fps)
         report["video"] = str(real_path)
         report["crop"] = {"x0": crop.x0, "y0": crop.y0, "side": crop.side, "size": crop.size, "step": step}
         real_idx = widest(real.gap[:n], fps)

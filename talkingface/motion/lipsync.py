@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..audio.acoustic import AcousticFrames, acoustic_frames, frame_loudness, speech_mask
+from ..audio.acoustic import AcousticFrames, acoustic_frames, frame_loudness, speech_cue
 from ..audio.features import needed_hops
 from ..audio.phones import (
     LIVE_CUT_PAUSE_S,
@@ -85,22 +85,29 @@ def mouth_from_phones(
     fps: float,
     cues: AcousticFrames | None = None,
     first: int = 0,
+    speech: np.ndarray | None = None,
 ) -> np.ndarray:
     """Mouth values from recognised phones (the allphone rules, files and live alike), frames
-    ``first`` … ``n_frames`` − 1."""
+    ``first`` … ``n_frames`` − 1; ``speech``: the one VAD's answer per frame, when known."""
     loudness = frame_loudness(samples, int(np.ceil(len(samples) / 160)), 100.0)
     if cues is None:  # the closures need only loudness and speech
         db = frame_loudness(samples, n_frames, fps)
-        cues = AcousticFrames(fps, db, speech_mask(db, fps), *([None] * 4))
+        cues = AcousticFrames(fps, db, speech_cue(samples, n_frames, fps, speech), *([None] * 4))
     values = viseme_frames(phones, n_frames, fps, loudness, first=first)
     # allphone misses about half the p/b/m of real speech: close the lips in stop closures too
     return close_lips(values, (stop_closures(cues) & ~_vowel_frames(phones, n_frames, fps))[first:])
 
 
 def mouth_frames(
-    samples: np.ndarray, n_frames: int, fps: float, transcript: str | None = None, language: str = "auto"
+    samples: np.ndarray,
+    n_frames: int,
+    fps: float,
+    transcript: str | None = None,
+    language: str = "auto",
+    speech: np.ndarray | None = None,
 ) -> MouthResult:
-    """Mouth values for 16 kHz float32 speech, ``n_frames`` frames at ``fps``."""
+    """Mouth values for 16 kHz float32 speech, ``n_frames`` frames at ``fps``; ``speech``: the
+    one VAD's answer for these frames (the clip's features), else the VAD run on ``samples``."""
     language = (language or "auto").lower().split("-")[0].split("_")[0]
     loudness = frame_loudness(samples, int(np.ceil(len(samples) / 160)), 100.0)
     note = ""
@@ -112,14 +119,14 @@ def mouth_frames(
             note = f"alignment failed ({exc}); fell back to recognition"
     if language == "auto" or language in ENGLISH:
         phones = recognize_phones(samples)
-        cues = acoustic_frames(samples, n_frames, fps)
+        cues = acoustic_frames(samples, n_frames, fps, speech)
         if language in ENGLISH or _allphone_fits(phones, cues.speech, fps):
             return MouthResult(
                 mouth_from_phones(samples, phones, n_frames, fps, cues), "allphone", phones, note
             )
         note = (note + "; " if note else "") + "phones did not fit the speech; used acoustic cues"
         return MouthResult(acoustic_mouth_frames(cues), "acoustic", [], note)
-    cues = acoustic_frames(samples, n_frames, fps)
+    cues = acoustic_frames(samples, n_frames, fps, speech)
     return MouthResult(acoustic_mouth_frames(cues), "acoustic", [], note)
 
 
@@ -171,6 +178,8 @@ class StreamingMouth:
         self.spoke = False
         self.cut_frames = int(round(LIVE_CUT_PAUSE_S * fps))
         self.since_speech = 10**9  # frames from the newest speech frame to the newest frame seen
+        self.speech = np.zeros(0, bool)  # the engine's VAD per frame, from frame speech_start on
+        self.speech_start = 0
 
     def audio(self, samples: np.ndarray) -> None:
         self.buf = np.concatenate([self.buf, samples])
@@ -205,6 +214,10 @@ class StreamingMouth:
         s0 = int(round(w0 * self.spf))
         x = self.buf[max(0, s0 - self.buf_start) : end - self.buf_start]
         n = last + 1 - w0
+        seen = self.speech_start + len(self.speech)  # frames whose VAD answer is kept
+        new = [f.speech for f in (frame, *frame.ahead)][max(0, seen - k) :]
+        self.speech = np.concatenate([self.speech, np.array(new, bool)])
+        speech = self.speech[w0 - self.speech_start : last + 1 - self.speech_start]  # the one VAD
         language = language_code(frame.controls.language)
         self.since_speech = 0 if frame.newest.speech else self.since_speech + 1
         if self.since_speech > n:  # nothing but silence in the window: the rules give neutral
@@ -216,11 +229,14 @@ class StreamingMouth:
                 Phone(p.label, max(p.start - t0, 0.0), p.end - t0, p.word)
                 for p in self._recognise(frame, end) if p.end > t0
             ]  # fmt: skip
-            row = mouth_from_phones(x, phones, n, self.fps, first=k - w0)[0]
+            row = mouth_from_phones(x, phones, n, self.fps, first=k - w0, speech=speech)[0]
         else:
             self._skip(end)  # a later switch to English recognises from here
-            row = acoustic_mouth_frames(acoustic_frames(x, n, self.fps))[k - w0]
+            row = acoustic_mouth_frames(acoustic_frames(x, n, self.fps, speech))[k - w0]
         weights[_MOUTH_INDICES] = row
+        if k + 1 - self.window > self.speech_start:  # the next window starts there
+            self.speech = self.speech[k + 1 - self.window - self.speech_start :]
+            self.speech_start = k + 1 - self.window
         keep = int(round((k + 2 - self.window) * self.spf))
         if keep > self.buf_start:
             self.buf = self.buf[keep - self.buf_start :]

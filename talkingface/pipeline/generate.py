@@ -121,7 +121,8 @@ def audio_motion(
     for first, stop, samples in blocks:
         if between_blocks is not None:
             between_blocks()
-        mouth = mouth_frames(samples, stop - first, options.fps, options.transcript, options.language)
+        speech = features.speech[first:stop]  # the one VAD, as the head, blinks and live read it
+        mouth = mouth_frames(samples, stop - first, options.fps, options.transcript, options.language, speech)
         part = MotionTrack(track.fps, track.pose[first:stop], track.blendshapes[first:stop])  # views
         write_mouth(part, mouth.values)
         methods.append(mouth.method)

@@ -1,4 +1,5 @@
-"""Portraits uploaded for live sessions: stored by content hash, prepared (face + rig) once, cached.
+"""Portraits uploaded for live sessions: stored by content hash, prepared (face, person matte,
+rig: :func:`~talkingface.render.setup.prepare_face`, as files are) once, cached.
 
 Pictures are checked from their header (pixel count) before anything is decoded, and decoding plus
 face analysis run under the server's decode slots, so parallel uploads cannot pile up memory.
@@ -7,6 +8,7 @@ Previews are cached per (portrait, size): asking again costs nothing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -16,10 +18,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..face.portrait import prepare_portrait
 from ..io.image import check_image_header, load_portrait
 from ..render.renderer import Renderer
-from ..render.setup import prepare_face
-from .uploads import SharedLandmarker
+from ..render.setup import renderer_for
+from .uploads import SharedModel
 
 PREVIEW_SIZES = (256, 384, 512, 640, 768)
 
@@ -28,15 +31,17 @@ class PortraitStore:
     def __init__(
         self,
         root: Path,
-        landmarker: SharedLandmarker,
+        landmarker: SharedModel,
         decode_slots: threading.Semaphore,
         max_pixels: int,
+        matte: SharedModel | None = None,
         cache_size: int = 4,
     ) -> None:
         self.root = root / "portraits"
         self.landmarker = landmarker
         self.decode_slots = decode_slots
         self.max_pixels = max_pixels
+        self.matte = matte  # None: the whole picture warps (no still background)
         self._cache: OrderedDict[tuple[str, int], Renderer] = OrderedDict()
         self._previews: OrderedDict[tuple[str, int], bytes] = OrderedDict()
         self._lock = threading.Lock()
@@ -74,7 +79,9 @@ class PortraitStore:
         with self.decode_slots:
             rgb = load_portrait(path, self.max_pixels)
             with self.landmarker as fl:
-                _, renderer = prepare_face(rgb, fl, size=size, matte=False)
+                framed = prepare_portrait(rgb, fl, "crop", size, name="the portrait")
+            with self.matte or contextlib.nullcontext(False) as matte:
+                renderer = renderer_for(framed, matte)
         with self._lock:
             self._cache[key] = renderer
             while len(self._cache) > self.cache_size:

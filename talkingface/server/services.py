@@ -18,7 +18,15 @@ from .config import ServerConfig
 from .executor import render_in_subprocess, render_locally
 from .jobs import JobStore
 from .portraits import PortraitStore
-from .uploads import SharedLandmarker, UploadError, audio_kind, image_kind, save_upload
+from .uploads import (
+    SharedModel,
+    UploadError,
+    audio_kind,
+    image_kind,
+    save_upload,
+    shared_landmarker,
+    shared_matte,
+)
 
 
 class ErrorBody(BaseModel):
@@ -71,7 +79,8 @@ class LiveSlots:
 @dataclass
 class Services:
     config: ServerConfig
-    landmarker: SharedLandmarker = field(default_factory=SharedLandmarker)
+    landmarker: SharedModel = field(default_factory=shared_landmarker)
+    matte: SharedModel = field(default_factory=shared_matte)  # live portraits move over a still background
     decode_slots: threading.Semaphore = field(init=False)
     jobs: JobStore = field(init=False)
     portraits: PortraitStore = field(init=False)
@@ -87,7 +96,9 @@ class Services:
 
             render = RayRender(c.ray_address)
         self.jobs = JobStore(c.data_dir, c.workers, c.max_queue, c.max_restarts, render)
-        self.portraits = PortraitStore(c.data_dir, self.landmarker, self.decode_slots, c.max_pixels)
+        self.portraits = PortraitStore(
+            c.data_dir, self.landmarker, self.decode_slots, c.max_pixels, self.matte
+        )
         self.live = LiveSlots(c.max_live)
 
     # -- life --------------------------------------------------------------------------------
@@ -108,6 +119,7 @@ class Services:
         self._stop.set()
         self.jobs.stop()
         self.landmarker.close()
+        self.matte.close()
 
     @property
     def uploads(self) -> Path:  # temporary upload folders

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -72,26 +73,38 @@ def save_upload(src: BinaryIO, target_stem: Path, limit: int, what: str, kind_of
     return target
 
 
-class SharedLandmarker:
-    """One Face Landmarker for upload checks, created on first use, one caller at a time."""
+class SharedModel:
+    """One model for the whole server (Face Landmarker, person matte), created on first use by
+    ``make``, one caller at a time: ``with shared as model: ...``."""
 
-    def __init__(self) -> None:
+    def __init__(self, make: Callable[[], object]) -> None:
+        self._make = make
         self._lock = threading.Lock()
-        self._fl = None
+        self._model = None
 
     def __enter__(self):
         self._lock.acquire()
-        if self._fl is None:
-            from ..face.landmarker import FaceLandmarker
-
-            self._fl = FaceLandmarker()
-        return self._fl
+        if self._model is None:
+            self._model = self._make()
+        return self._model
 
     def __exit__(self, *exc) -> None:
         self._lock.release()
 
     def close(self) -> None:
         with self._lock:
-            if self._fl is not None:
-                self._fl.close()
-                self._fl = None
+            if self._model is not None and hasattr(self._model, "close"):
+                self._model.close()
+            self._model = None
+
+
+def shared_landmarker() -> SharedModel:
+    from ..face.landmarker import FaceLandmarker
+
+    return SharedModel(FaceLandmarker)
+
+
+def shared_matte() -> SharedModel:
+    from ..face.matte import PersonMatte
+
+    return SharedModel(PersonMatte)
