@@ -37,9 +37,11 @@ The mark
   - the frame's added RMS is capped at ``MAX_RMS`` (2.4: PSNR ≥ 40.5 dB) and, when ≥ 10 % of
     the frame is flat colour (flat art), at ``MAX_RMS_FLAT_ART`` (1.9: PSNR ≥ 42.5 dB).
 
-  The same :class:`Watermarker` marks files and live frames (``FrameMarker``); the unit pattern
-  is computed once per (frame size, payload), each frame costs the mask plus a few saturating
-  ``uint8`` operations (see BENCHMARKS.md for ms/frame).
+  The same :class:`Watermarker` marks files and live frames (``FrameMarker``). Per frame size
+  it precomputes two uint8 tables (|pattern| in quarter steps, split by sign); per frame it
+  computes the mask on the working copy (8-bit operations and two 256-entry look-ups), expands
+  it to the frame (a k × k block repeat done as an integer-width trick), and applies it with one
+  uint8 multiply, a rounding shift, and a saturating add and subtract (see BENCHMARKS.md).
 
 Detection (per window of frames, 2 s by default)
 ------------------------------------------------
@@ -60,7 +62,14 @@ Detection (per window of frames, 2 s by default)
    test that uses the data chips too, so the sync needs only a small share of the energy).
    The ``candidates`` (= 8) best have their scale refined to 0.1 % and are Viterbi-decoded; the
    first that decodes wins.
-4. The window **counts as marked only if** the decoded word carries the magic number and a
+4. **Second hypothesis, when the whole picture moves** (:func:`host_residual`): if the plain
+   mean does not decode, the frames are aligned on the picture (corners tracked by Lucas–Kanade,
+   a similarity transform per frame); the aligned mean is a sharp host with the mark smeared
+   out, moved back to every frame's position it is the host the plain mean holds, and the mean
+   minus it is the mark without the host (cartoon edges, texture a sway does not average away).
+   Steps 1–3 run again on that residual. A window that does not move (our renders' background)
+   skips it.
+5. The window **counts as marked only if** the decoded word carries the magic number and a
    matching CRC-16.
 
 False-positive bound
@@ -68,12 +77,12 @@ False-positive bound
 On content we did not mark, the decoder's output is a pseudo-random 64-bit word (the host image
 is unrelated to the fixed spreading sequences, and the word is scrambled, so flat or periodic
 frames do not decode to structured words). The probability that it carries both the 8-bit magic
-and a valid 16-bit CRC is 2⁻²⁴ ≈ 6·10⁻⁸ per decoding attempt. We decode at most 8 hypotheses
-per window, so **P(false window) ≤ 8 · 2⁻²⁴ ≈ 4.8·10⁻⁷**, and for a video of ``n`` windows
-P(any false window) ≤ n · 4.8·10⁻⁷ (≈ 10⁻³ for an hour). The sync z-score and the decoding
-strength are reported but are not part of the decision, so the bound needs no assumption about
-the image beyond "not marked by us". (Measured: decoding strength ≤ 0.6 on unmarked video,
-≥ 0.7 on marked video that decodes.)
+and a valid 16-bit CRC is 2⁻²⁴ ≈ 6·10⁻⁸ per decoding attempt. We decode at most 8 candidates
+per hypothesis and 2 hypotheses per window, so **P(false window) ≤ 16 · 2⁻²⁴ ≈ 9.5·10⁻⁷**, and
+for a video of ``n`` windows P(any false window) ≤ n · 9.5·10⁻⁷ (≈ 2·10⁻³ for an hour). The
+sync z-score and the decoding strength are reported but are not part of the decision, so the
+bound needs no assumption about the image beyond "not marked by us". (Measured: decoding
+strength ≤ 0.6 on unmarked video, ≥ 0.7 on marked video that decodes.)
 
 Visibility against robustness (measured, see ``scripts/bench_provenance.py``)
 ----------------------------------------------------------------------------
@@ -444,29 +453,31 @@ class Watermarker:
         # subtract (numpy's uint8 multiply cannot overflow: PAT_MAX × GAIN_MAX + 8 < 256).
         mag = np.clip(np.rint(np.abs(unit) / PAT_STEP), 0, PAT_MAX).astype(np.uint8)
         self._tables = np.stack([np.where(unit > 0, mag, 0), np.where(unit > 0, 0, mag)]).astype(np.uint8)
-        self._table_ms = float(np.mean((mag * PAT_STEP * GAIN_STEP) ** 2))  # per GAIN_STEP²
+        # mean square the frame gains where the gain map is g: exact, rounding included
+        lut = np.zeros(256, np.float32)
+        for g in range(1, GAIN_MAX + 1):
+            lut[g] = np.mean(((mag.astype(np.int32) * g + 8) >> 4) ** 2)
+        self._power_lut = lut.reshape(1, 256)
 
-    def gain(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(per-cell amplitude in GAIN_STEPs, uint8, capped; busy-pixel mask) for ``frame``.
+    def gain(self, frame: np.ndarray) -> np.ndarray:
+        """The mark's amplitude per working pixel, in GAIN_STEPs (uint8), capped.
 
-        The cap holds for the quantised gains and the quantised pattern (rounding a capped gain
-        up would add up to 5 %), plus the final rounding to whole grey levels.
+        The cap is checked on this very map (quantised, zero on flat pixels) with the exact mean
+        square the quantised, rounded pattern adds at each gain level, so a frame's PSNR is at
+        least 20·log10(255 / cap) whatever the picture.
         """
-        gain, busy = texture_mask(working_luma(frame))
-        gain *= self.strength / GAIN_STEP
-        busy_share = cv2.countNonZero(busy) / busy.size
-        cap = self.max_rms if busy_share > 1.0 - FLAT_ART_SHARE else min(self.max_rms, MAX_RMS_FLAT_ART)
-        cap2 = cap * cap - busy_share / 12.0  # less the variance of rounding to whole grey levels
-
-        def power(g: np.ndarray) -> float:  # ≈ the frame's added mean square
-            return cv2.mean(cv2.multiply(g, g, dtype=cv2.CV_32F))[0] * busy_share * self._table_ms
-
-        if power(gain) > cap2:
-            gain *= float(np.sqrt(cap2 / power(gain)))
-        g8 = cv2.min(cv2.convertScaleAbs(gain), GAIN_MAX)  # rounds, saturates
-        if power(g8) > cap2:
-            g8 = cv2.min(cv2.convertScaleAbs(gain, beta=-0.5), GAIN_MAX)  # round down instead
-        return g8, busy
+        cells, busy = texture_mask(working_luma(frame))
+        work = mark_map(cells * np.float32(self.strength / GAIN_STEP), busy)
+        flat_art = cv2.countNonZero(busy) <= (1.0 - FLAT_ART_SHARE) * busy.size
+        cap2 = min(self.max_rms, MAX_RMS_FLAT_ART) ** 2 if flat_art else self.max_rms**2
+        scale = 1.0
+        for _ in range(4):  # rounding makes the power a step function of the scale: shrink until under
+            g8 = cv2.min(cv2.convertScaleAbs(work, alpha=scale), GAIN_MAX)  # rounds, saturates
+            power = cv2.mean(cv2.LUT(g8, self._power_lut))[0]  # the frame's added mean square
+            if power <= cap2:
+                break
+            scale *= 0.995 * float(np.sqrt(cap2 / power))
+        return g8
 
     def apply(self, frame: np.ndarray, inplace: bool = False) -> np.ndarray:
         if frame.shape != (self.height, self.width, 3) or frame.dtype != np.uint8:
@@ -474,8 +485,7 @@ class Watermarker:
                 f"watermark expects {self.width}x{self.height} RGB uint8 frames, "
                 f"got shape {frame.shape} {frame.dtype}"
             )
-        g8, busy = self.gain(frame)
-        full = to_frame(mark_map(g8, busy), self.width, self.height)
+        full = to_frame(self.gain(frame), self.width, self.height)
         out = frame if inplace and frame.flags.c_contiguous else np.ascontiguousarray(frame).copy()
         delta = np.multiply(self._tables, full)  # |pattern| × gain in 1/16 grey levels, (2, h, w)
         rows = delta.reshape(-1, self.width)
@@ -571,17 +581,18 @@ class WatermarkDetector:
         plain = self.detect_mean(mean, max(1, len(frames)))
         if plain.found or len(frames) < 3:
             return plain
-        residual = host_residual(frames, mean)
-        if residual is None:
+        found = host_residual(frames, mean)
+        if found is None:
             return plain
-        moving = self.detect_mean(residual, len(frames), weight_from=mean)
+        residual, weight = found
+        moving = self.detect_mean(residual, len(frames), weight=weight)
         return moving if moving.found else plain
 
     def detect_mean(
-        self, mean: np.ndarray, frames: int = 1, weight_from: np.ndarray | None = None
+        self, mean: np.ndarray, frames: int = 1, weight: np.ndarray | None = None
     ) -> WindowResult:
-        """One hypothesis: ``mean`` holds the mark (plus host); the mask is estimated from
-        ``weight_from`` (default: ``mean`` itself)."""
+        """One hypothesis: ``mean`` holds the mark (plus host). ``weight``: the mask at ``mean``'s
+        size (default: estimated from ``mean`` itself)."""
         h, w = mean.shape
         short = min(h, w)
         if short < 2 * CHIPS:
@@ -592,7 +603,9 @@ class WatermarkDetector:
         interp = cv2.INTER_AREA if f0 < 1 else cv2.INTER_LINEAR
         base = cv2.resize(mean.astype(np.float32), base_size, interpolation=interp)
         fx, fy = base_size[0] / w, base_size[1] / h
-        white = _whiten(base, self._weight(mean if weight_from is None else weight_from, base_size))
+        if weight is None:
+            weight = self._weight(mean)
+        white = _whiten(base, cv2.resize(weight, base_size, interpolation=cv2.INTER_LINEAR))
 
         def surface(ratio: float) -> tuple[np.ndarray, np.ndarray, float, float]:
             g = (CANON_TILE / (ratio * short)) / np.array([fx, fy])  # base → canonical, per axis
@@ -638,11 +651,9 @@ class WatermarkDetector:
         return best
 
     @staticmethod
-    def _weight(mean: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    def _weight(mean: np.ndarray) -> np.ndarray:
         """Where the embedder put the mark, estimated from the received picture (same mask model)."""
-        luma = working_copy(np.clip(mean, 0, 255).astype(np.uint8))
-        gain, _ = texture_mask(luma)  # per cell: the window's mean blurs per-pixel flatness
-        return cv2.resize(gain, size, interpolation=cv2.INTER_LINEAR)
+        return mask_at(mean)
 
     def _soft_bits(self, fold_hat: np.ndarray, shift: tuple[float, float]) -> tuple[np.ndarray, float]:
         """Despread soft bits at ``shift`` and the z-score of their energy against chance."""
@@ -688,8 +699,17 @@ def global_motion(frames: Sequence[np.ndarray]) -> list[np.ndarray] | None:
     return out
 
 
-def host_residual(frames: Sequence[np.ndarray], mean: np.ndarray) -> np.ndarray | None:
-    """The window's mean minus its host, when the whole picture moves; ``None`` when it does not.
+def mask_at(picture: np.ndarray) -> np.ndarray:
+    """The embedder's mask (per cell, before strength) for a float luma ``picture``, at its size."""
+    gain, _ = texture_mask(working_copy(np.clip(picture, 0, 255).astype(np.uint8)))
+    return cv2.resize(gain, (picture.shape[1], picture.shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+def host_residual(
+    frames: Sequence[np.ndarray], mean: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(The window's mean minus its host, the mask where the mark was) when the whole picture
+    moves; ``None`` when it does not.
 
     The mark stays put in the frame while the picture moves under it, so aligning the frames on
     the picture (:func:`global_motion`) gives a sharp host with the mark smeared out; that host,
@@ -713,13 +733,16 @@ def host_residual(frames: Sequence[np.ndarray], mean: np.ndarray) -> np.ndarray 
         cv2.accumulate(moved, aligned)
     aligned /= len(frames)
     host = np.zeros((h, w), np.float32)
+    weight = np.zeros((h, w), np.float32)
+    mask = mask_at(aligned)  # the mask of the sharp picture, moved with it: where the mark went
     for a in motion:
         back = cv2.warpAffine(aligned, a, (w, h), flags=cv2.INTER_LANCZOS4, borderMode=cv2.BORDER_REFLECT)
         cv2.accumulate(back, host)
+        cv2.accumulate(cv2.warpAffine(mask, a, (w, h), borderMode=cv2.BORDER_REFLECT), weight)
     residual = mean - host / len(motion)
     edge = int(np.ceil(2 * travel)) + 2  # where the warps reached outside the picture
     residual[:edge], residual[-edge:], residual[:, :edge], residual[:, -edge:] = 0, 0, 0, 0
-    return residual
+    return residual, weight / len(motion)
 
 
 def _top_peaks(corr: np.ndarray, n: int) -> list[int]:
