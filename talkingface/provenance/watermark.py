@@ -35,7 +35,8 @@ The mark
     the flat fills of a cartoon, a clean digital backdrop, clipped black or white stay
     bit-identical (tested), so there is no pattern to see at any zoom;
   - the frame's added RMS is capped at ``MAX_RMS`` (2.4: PSNR ≥ 40.5 dB) and, when ≥ 10 % of
-    the frame is flat colour (flat art), at ``MAX_RMS_FLAT_ART`` (1.9: PSNR ≥ 42.5 dB).
+    the frame is flat colour (flat art), at ``MAX_RMS_FLAT_ART`` (1.9: PSNR ≥ 42.5 dB), checked
+    on the quantised gain map with the exact power of the rounded pattern at each gain level.
 
   The same :class:`Watermarker` marks files and live frames (``FrameMarker``). Per frame size
   it precomputes two uint8 tables (|pattern| in quarter steps, split by sign); per frame it
@@ -99,14 +100,19 @@ photo's plain but grainy backdrop, where the grain hides it at 1× (and mostly a
 Each of CRF 23/28 re-encoding, half-size downscaling and 10 %/side cropping is survived in
 every 2-s window at 512² and up, also with the whole picture swaying, and half size + CRF 28
 (and crop + half + CRF 28) on our renderer's output with its head motion. A flat-colour
-cartoon keeps the mark only along its edges and shading: with the whole picture moving it is
-not found at all (0 of 4 windows, even at CRF 23) — the price of leaving its fills untouched.
-**Not met**: half size + CRF 28 (and crop + half + CRF 28) of a 512² video whose *whole*
-picture moves: at 256² the 2.7-px chips do not survive CRF 28 once the encoder's motion
-compensation re-predicts every block. Larger chips (2 tiles per side) were tried and made the
-other cases worse (more host energy at low frequencies); that case needs a different design
-(e.g. a mark tied to the I-frames, or larger chips chosen per frame size).
+cartoon keeps the mark only along its edges and shading, which move with the picture: the
+plain mean cannot separate those edges from the mark; the motion-compensated hypothesis
+(detection step 4) can, and finds it after CRF 23/28, half size and cropping.
 
+**Not met**: half size + CRF 28 (and crop + half + CRF 28) of a 512² video whose *whole*
+picture moves (astronaut about half the windows, the cartoon none). Measured at the true
+alignment, the soft bits' correlation with the codeword is 0.76/0.69 even with the host removed
+perfectly (the unmarked video's own encode subtracted), against ≈ 0.7 needed to decode: at
+256² the encoder's motion compensation drags the 2.7-px chips along with the picture and CRF 28
+quantises away what it would have to correct. Motion compensation reaches 0.62–0.69 of it.
+Tried and measured worse: larger chips (2 or 1.5 tiles per side: more survives, 0.82 with a
+perfect host, but the moving host is harder to remove at low frequencies: 0.6), a lower
+spectral taper, and building each frame's host only from frames a chip or more away.
 What it is not
 --------------
 The spreading sequences are public (fixed seed): this is a disclosure mark that honest tools
