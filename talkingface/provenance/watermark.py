@@ -460,9 +460,10 @@ class Watermarker:
         mag = np.clip(np.rint(np.abs(unit) / PAT_STEP), 0, PAT_MAX).astype(np.uint8)
         self._tables = np.stack([np.where(unit > 0, mag, 0), np.where(unit > 0, 0, mag)]).astype(np.uint8)
         # mean square the frame gains where the gain map is g: exact, rounding included
+        share = np.bincount(mag.ravel(), minlength=PAT_MAX + 1) / mag.size
+        levels = np.arange(PAT_MAX + 1)
         lut = np.zeros(256, np.float32)
-        for g in range(1, GAIN_MAX + 1):
-            lut[g] = np.mean(((mag.astype(np.int32) * g + 8) >> 4) ** 2)
+        lut[: GAIN_MAX + 1] = [share @ (((levels * g + 8) >> 4) ** 2) for g in range(GAIN_MAX + 1)]
         self._power_lut = lut.reshape(1, 256)
 
     def gain(self, frame: np.ndarray) -> np.ndarray:
@@ -711,9 +712,7 @@ def mask_at(picture: np.ndarray) -> np.ndarray:
     return cv2.resize(gain, (picture.shape[1], picture.shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
-def host_residual(
-    frames: Sequence[np.ndarray], mean: np.ndarray
-) -> tuple[np.ndarray, np.ndarray] | None:
+def host_residual(frames: Sequence[np.ndarray], mean: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """(The window's mean minus its host, the mask where the mark was) when the whole picture
     moves; ``None`` when it does not.
 
