@@ -104,15 +104,19 @@ cartoon keeps the mark only along its edges and shading, which move with the pic
 plain mean cannot separate those edges from the mark; the motion-compensated hypothesis
 (detection step 4) can, and finds it after CRF 23/28, half size and cropping.
 
-**Not met**: half size + CRF 28 (and crop + half + CRF 28) of a 512² video whose *whole*
-picture moves (astronaut about half the windows, the cartoon none). Measured at the true
-alignment, the soft bits' correlation with the codeword is 0.76/0.69 even with the host removed
-perfectly (the unmarked video's own encode subtracted), against ≈ 0.7 needed to decode: at
-256² the encoder's motion compensation drags the 2.7-px chips along with the picture and CRF 28
-quantises away what it would have to correct. Motion compensation reaches 0.62–0.69 of it.
-Tried and measured worse: larger chips (2 or 1.5 tiles per side: more survives, 0.82 with a
-perfect host, but the moving host is harder to remove at low frequencies: 0.6), a lower
-spectral taper, and building each frame's host only from frames a chip or more away.
+With the whole picture moving, half size + CRF 28 of the 512² astronaut is found in every
+window (none before the second hypothesis). **Not met**: crop + half + CRF 28 of that video,
+half size + CRF 28 of the moving cartoon, and of a 600×400 photo (1 window in 4). Measured at
+the true alignment (half + CRF 28), the soft bits' correlation with the codeword is 0.69–0.76
+for the astronaut and 0.52–0.55 for the cartoon even with the host removed perfectly (the
+unmarked video's own encode subtracted), against ≈ 0.7 needed to decode: at 256² the encoder's
+motion compensation drags the 2.7-px chips along with the picture and CRF 28 quantises away
+what it would have to correct. Motion compensation gets 0.62–0.69 and 0.45–0.50: the dragged
+part moves with the picture, so it leaves with the host. Tried and measured no better: larger
+chips (2 or 1.5 tiles per side: more survives, 0.83 with a perfect host, but 0.62–0.66 after
+motion compensation), a lower spectral taper, ECC-refined alignment, and building each frame's
+host only from frames a chip or more away.
+
 What it is not
 --------------
 The spreading sequences are public (fixed seed): this is a disclosure mark that honest tools
