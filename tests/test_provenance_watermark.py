@@ -80,7 +80,9 @@ def _flat_pixels(frame: np.ndarray, radius: int) -> np.ndarray:
     return np.max(spread, axis=0) == 0
 
 
-@pytest.mark.parametrize("source", ["cartoon", "portrait on a plain backdrop", "dark scene"])
+@pytest.mark.parametrize(
+    "source", ["cartoon", "portrait on a plain backdrop", "dark scene", "1080p portrait on a plain backdrop"]
+)
 def test_no_mark_on_flat_colour(source):
     """Flat fills stay bit-identical (nothing to see at any zoom); textured parts carry the mark."""
     if source == "cartoon":
@@ -88,12 +90,16 @@ def test_no_mark_on_flat_colour(source):
     elif source == "portrait on a plain backdrop":
         frame = np.full((512, 768, 3), (70, 110, 190), np.uint8)  # a studio backdrop of one blue
         frame[:, 128:640] = data.astronaut()
+    elif source == "1080p portrait on a plain backdrop":  # the mask's working copy is 4× smaller here
+        frame = np.full((1080, 1920, 3), (70, 110, 190), np.uint8)
+        frame[:, 420:1500] = cv2.resize(data.astronaut(), (1080, 1080), interpolation=cv2.INTER_AREA)
     else:
         frame = (data.astronaut().astype(np.float32) * 0.25).astype(np.uint8)  # crushed blacks
     frame = np.ascontiguousarray(frame)
     h, w = frame.shape[:2]
     marked = wm.Watermarker(w, h, wm.Payload(generation_id=0xFACE)).apply(frame)
-    flat = _flat_pixels(frame, radius=10)  # the mask looks ±9 px around a pixel at 512²
+    # the mask looks ±3 working pixels around a pixel: ±9 px at 512², ±15 px at 1080p
+    flat = _flat_pixels(frame, radius=10 if h < 1000 else 16)
     changed = np.any(marked != frame, axis=2)
     assert flat.mean() > 0.05
     assert not changed[flat].any()
@@ -141,6 +147,23 @@ def test_combined_attack_never_yields_a_wrong_payload(marked_videos, tmp_path):
     attacked = tf.apply_transform(path, tmp_path / "attacked.mp4", tf.STANDARD[4])
     _, windows = scan_watermark(attacked)
     assert all(w.payload == payload for w in windows if w.found)
+
+
+def test_detected_on_a_cartoon_whose_whole_picture_moves(tmp_path):
+    """Flat fills carry no mark and the edges that do move with the picture: the detector finds
+    the mark after removing the motion-compensated host (measured on re-encoded files)."""
+    cartoon = tf.flat_colour(data.astronaut())
+    payload = wm.Payload(generation_id=0xCA7700)
+    src = _write(tmp_path / "cartoon.mp4", cartoon, 4.0, wm.Watermarker(512, 512, payload))
+    for transform in (tf.Transform("CRF 23", crf=23), tf.Transform("half size", crf=23, scale=0.5)):
+        attacked = tf.apply_transform(src, tmp_path / "attacked.mp4", transform)
+        report, windows = scan_watermark(attacked)
+        assert report.windows == 2
+        assert report.windows_found == report.windows, (
+            transform.name,
+            [(w.sync_z, w.strength) for w in windows],
+        )
+        assert all(w.payload == payload for w in windows)
 
 
 def _patterns():

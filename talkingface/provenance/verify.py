@@ -112,12 +112,13 @@ def verdict(report: VerifyReport) -> Verdict:
     return Verdict("none", 1, "no talkingface marks found")
 
 
-def iter_windows(path: str | Path, window_s: float = 2.0, max_side: int = 1080):
-    """Yield (first frame index, mean luma float32, frame count) per ``window_s`` of video.
+def iter_windows(path: str | Path, window_s: float = 2.0, max_side: int = 540):
+    """Yield (first frame index, mean luma float32, the window's luma frames) per ``window_s``.
 
-    Frames larger than ``max_side`` on their short side are averaged at reduced size (the mark
-    lives at low frequencies). A trailing part shorter than half a window is dropped unless it is
-    the whole video; packets that fail to decode are skipped.
+    Frames larger than ``max_side`` on their short side are reduced (the mark lives at low
+    frequencies; the detector works at ~340 px anyway), so a window holds at most ~26 MB. A
+    trailing part shorter than half a window is dropped unless it is the whole video; packets
+    that fail to decode are skipped.
     """
     try:
         container = av.open(str(path))
@@ -130,17 +131,26 @@ def iter_windows(path: str | Path, window_s: float = 2.0, max_side: int = 1080):
         stream.thread_type = "AUTO"
         fps = float(stream.average_rate or 25)
         per_window = max(1, round(window_s * fps))
-        total, count, start = None, 0, 0
+        frames: list[np.ndarray] = []
+        start = 0
         for index, gray in enumerate(_gray_frames(container, stream, max_side)):
-            if total is None or total.shape != gray.shape:
-                total, count, start = np.zeros(gray.shape, np.float32), 0, index
-            cv2.accumulate(gray, total)
-            count += 1
-            if count == per_window:
-                yield start, total / count, count
-                total = None
-        if total is not None and (count * 2 >= per_window or start == 0):
-            yield start, total / count, count
+            if frames and frames[0].shape != gray.shape:
+                frames = []
+            if not frames:
+                start = index
+            frames.append(gray)
+            if len(frames) == per_window:
+                yield start, _mean(frames), frames
+                frames = []
+        if frames and (len(frames) * 2 >= per_window or start == 0):
+            yield start, _mean(frames), frames
+
+
+def _mean(frames: list[np.ndarray]) -> np.ndarray:
+    total = np.zeros(frames[0].shape, np.float32)
+    for gray in frames:
+        cv2.accumulate(gray, total)
+    return total / len(frames)
 
 
 def _gray_frames(container, stream, max_side: int):
@@ -176,8 +186,8 @@ def scan_watermark(
     """Decode every window (or the first ``max_windows``, for a quick look at a long video)."""
     detector = detector or WatermarkDetector()
     results = []
-    for _, mean, n in iter_windows(path, window_s):
-        results.append(detector.detect_mean(mean, n))
+    for _, mean, frames in iter_windows(path, window_s):
+        results.append(detector.detect_window(mean, frames))
         if max_windows is not None and len(results) >= max_windows:
             break
     found = [r for r in results if r.found and r.payload is not None]

@@ -35,11 +35,14 @@ The mark
     the flat fills of a cartoon, a clean digital backdrop, clipped black or white stay
     bit-identical (tested), so there is no pattern to see at any zoom;
   - the frame's added RMS is capped at ``MAX_RMS`` (2.4: PSNR ≥ 40.5 dB) and, when ≥ 10 % of
-    the frame is flat colour (flat art), at ``MAX_RMS_FLAT_ART`` (1.9: PSNR ≥ 42.5 dB).
+    the frame is flat colour (flat art), at ``MAX_RMS_FLAT_ART`` (1.9: PSNR ≥ 42.5 dB), checked
+    on the quantised gain map with the exact power of the rounded pattern at each gain level.
 
-  The same :class:`Watermarker` marks files and live frames (``FrameMarker``); the unit pattern
-  is computed once per (frame size, payload), each frame costs the mask plus a few saturating
-  ``uint8`` operations (see BENCHMARKS.md for ms/frame).
+  The same :class:`Watermarker` marks files and live frames (``FrameMarker``). Per frame size
+  it precomputes two uint8 tables (|pattern| in quarter steps, split by sign); per frame it
+  computes the mask on the working copy (8-bit operations and two 256-entry look-ups), expands
+  it to the frame (a k × k block repeat done as an integer-width trick), and applies it with one
+  uint8 multiply, a rounding shift, and a saturating add and subtract (see BENCHMARKS.md).
 
 Detection (per window of frames, 2 s by default)
 ------------------------------------------------
@@ -60,7 +63,14 @@ Detection (per window of frames, 2 s by default)
    test that uses the data chips too, so the sync needs only a small share of the energy).
    The ``candidates`` (= 8) best have their scale refined to 0.1 % and are Viterbi-decoded; the
    first that decodes wins.
-4. The window **counts as marked only if** the decoded word carries the magic number and a
+4. **Second hypothesis, when the whole picture moves** (:func:`host_residual`): if the plain
+   mean does not decode, the frames are aligned on the picture (corners tracked by Lucas–Kanade,
+   a similarity transform per frame); the aligned mean is a sharp host with the mark smeared
+   out, moved back to every frame's position it is the host the plain mean holds, and the mean
+   minus it is the mark without the host (cartoon edges, texture a sway does not average away).
+   Steps 1–3 run again on that residual. A window that does not move (our renders' background)
+   skips it.
+5. The window **counts as marked only if** the decoded word carries the magic number and a
    matching CRC-16.
 
 False-positive bound
@@ -68,12 +78,12 @@ False-positive bound
 On content we did not mark, the decoder's output is a pseudo-random 64-bit word (the host image
 is unrelated to the fixed spreading sequences, and the word is scrambled, so flat or periodic
 frames do not decode to structured words). The probability that it carries both the 8-bit magic
-and a valid 16-bit CRC is 2⁻²⁴ ≈ 6·10⁻⁸ per decoding attempt. We decode at most 8 hypotheses
-per window, so **P(false window) ≤ 8 · 2⁻²⁴ ≈ 4.8·10⁻⁷**, and for a video of ``n`` windows
-P(any false window) ≤ n · 4.8·10⁻⁷ (≈ 10⁻³ for an hour). The sync z-score and the decoding
-strength are reported but are not part of the decision, so the bound needs no assumption about
-the image beyond "not marked by us". (Measured: decoding strength ≤ 0.6 on unmarked video,
-≥ 0.7 on marked video that decodes.)
+and a valid 16-bit CRC is 2⁻²⁴ ≈ 6·10⁻⁸ per decoding attempt. We decode at most 8 candidates
+per hypothesis and 2 hypotheses per window, so **P(false window) ≤ 16 · 2⁻²⁴ ≈ 9.5·10⁻⁷**, and
+for a video of ``n`` windows P(any false window) ≤ n · 9.5·10⁻⁷ (≈ 2·10⁻³ for an hour). The
+sync z-score and the decoding strength are reported but are not part of the decision, so the
+bound needs no assumption about the image beyond "not marked by us". (Measured: decoding
+strength ≤ 0.6 on unmarked video, ≥ 0.7 on marked video that decodes.)
 
 Visibility against robustness (measured, see ``scripts/bench_provenance.py``)
 ----------------------------------------------------------------------------
@@ -90,13 +100,22 @@ photo's plain but grainy backdrop, where the grain hides it at 1× (and mostly a
 Each of CRF 23/28 re-encoding, half-size downscaling and 10 %/side cropping is survived in
 every 2-s window at 512² and up, also with the whole picture swaying, and half size + CRF 28
 (and crop + half + CRF 28) on our renderer's output with its head motion. A flat-colour
-cartoon keeps the mark only along its edges and shading: with the whole picture moving it is
-not found at all (0 of 4 windows, even at CRF 23) — the price of leaving its fills untouched.
-**Not met**: half size + CRF 28 (and crop + half + CRF 28) of a 512² video whose *whole*
-picture moves: at 256² the 2.7-px chips do not survive CRF 28 once the encoder's motion
-compensation re-predicts every block. Larger chips (2 tiles per side) were tried and made the
-other cases worse (more host energy at low frequencies); that case needs a different design
-(e.g. a mark tied to the I-frames, or larger chips chosen per frame size).
+cartoon keeps the mark only along its edges and shading, which move with the picture: the
+plain mean cannot separate those edges from the mark; the motion-compensated hypothesis
+(detection step 4) can, and finds it after CRF 23/28, half size and cropping.
+
+With the whole picture moving, half size + CRF 28 of the 512² astronaut is found in every
+window (none before the second hypothesis). **Not met**: crop + half + CRF 28 of that video,
+half size + CRF 28 of the moving cartoon, and of a 600×400 photo (1 window in 4). Measured at
+the true alignment (half + CRF 28), the soft bits' correlation with the codeword is 0.69–0.76
+for the astronaut and 0.52–0.55 for the cartoon even with the host removed perfectly (the
+unmarked video's own encode subtracted), against ≈ 0.7 needed to decode: at 256² the encoder's
+motion compensation drags the 2.7-px chips along with the picture and CRF 28 quantises away
+what it would have to correct. Motion compensation gets 0.62–0.69 and 0.45–0.50: the dragged
+part moves with the picture, so it leaves with the host. Tried and measured no better: larger
+chips (2 or 1.5 tiles per side: more survives, 0.83 with a perfect host, but 0.62–0.66 after
+motion compensation), a lower spectral taper, ECC-refined alignment, and building each frame's
+host only from frames a chip or more away.
 
 What it is not
 --------------
@@ -110,7 +129,7 @@ has noise in its fills, so those fills count as (barely) textured and carry the 
 from __future__ import annotations
 
 import binascii
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -142,12 +161,22 @@ MASK_GAIN = (0.0, 1.0)
 #: A cell's mean luma → gain factor (less in the dark).
 MASK_LUMA = (0.0, 60.0)
 MASK_LUMA_GAIN = (0.7, 1.0)
-_PAT_SCALE = 16.0  # fixed-point scales of the uint8 pattern magnitude and gain map
-_GAIN_SCALE = 16.0
+#: Fixed point of the embedder: |pattern| in steps of PAT_STEP (0–14: the unit-RMS pattern clipped
+#: at ±3.5) times the gain map in steps of GAIN_STEP grey levels (0–17: up to 4.25), divided by 16
+#: with rounding; 14 × 17 + 8 < 256, so it all stays in uint8.
+PAT_STEP = 0.25
+PAT_MAX = 14
+GAIN_STEP = 1.0 / (16 * PAT_STEP)
+GAIN_MAX = 17
 #: Observed tile size / short side searched by the detector: 1/3 untouched, 0.417 after a 10 %/side crop.
 RATIO_RANGE = (0.315, 0.445)
 RATIO_STEP = 1.005
 PEAKS = 3  # sync peaks per coarse scale ranked by the data-energy test
+#: Motion-compensated host removal (second hypothesis): frames are aligned with a similarity
+#: transform found by tracking corners; below MC_MIN_MOTION px of motion the window is static.
+MC_MIN_MOTION = 0.75
+MC_CORNERS = 400
+HYPOTHESES = 2
 #: Probability that one decoding attempt on unmarked content passes the magic + CRC check.
 P_FALSE_DECODE = 2.0**-24
 
@@ -355,6 +384,17 @@ def working_copy(image: np.ndarray) -> np.ndarray:
     return cv2.resize(image[: h // k * k, : w // k * k], (w // k, h // k), interpolation=cv2.INTER_AREA)
 
 
+def working_luma(frame: np.ndarray) -> np.ndarray:
+    """:func:`working_copy` of an RGB frame's luma: reduce first, then convert (4–16× fewer
+    pixels to convert; luma is linear in R, G, B, so the order changes only the rounding)."""
+    h, w = frame.shape[:2]
+    k = _factor(w, h)
+    small = frame
+    if k > 1:
+        small = cv2.resize(frame[: h // k * k, : w // k * k], (w // k, h // k), interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+
+
 def texture_mask(luma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The perceptual mask of one frame: (gain per CELL × CELL cell, float32; busy pixels).
 
@@ -374,18 +414,20 @@ def texture_mask(luma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     detail8 = cv2.absdiff(luma, cv2.blur(luma, (5, 5)))
     h, w = luma.shape
     cells = (max(1, w // CELL), max(1, h // CELL))
-    act = cv2.resize(
-        detail8[: cells[1] * CELL, : cells[0] * CELL].astype(np.float32), cells, interpolation=cv2.INTER_AREA
-    )
+    # Cell means in 1/16 grey levels, in uint8: detail above 16 saturates, where the table's
+    # gain is 1 already, so nothing is lost and the whole mask stays in fast 8-bit operations.
+    detail16 = cv2.convertScaleAbs(detail8[: cells[1] * CELL, : cells[0] * CELL], alpha=16.0)
+    act = cv2.resize(detail16, cells, interpolation=cv2.INTER_AREA)
     act = cv2.morphologyEx(act, cv2.MORPH_OPEN, _KERNEL3, borderType=cv2.BORDER_REPLICATE)
-    gain = np.interp(act, MASK_DETAIL, MASK_GAIN).astype(np.float32)
     lum = cv2.resize(luma[: cells[1] * CELL, : cells[0] * CELL], cells, interpolation=cv2.INTER_AREA)
-    lum = lum.astype(np.float32)
-    gain *= np.interp(lum, MASK_LUMA, MASK_LUMA_GAIN).astype(np.float32)
+    gain = cv2.multiply(cv2.LUT(act, _DETAIL_LUT), cv2.LUT(lum, _LUMA_LUT))
     _, busy = cv2.threshold(cv2.dilate(detail8, _KERNEL3), 0, 255, cv2.THRESH_BINARY)
     return gain, busy
 
 
+#: The masking tables as 256-entry look-ups: cell detail (1/16 grey levels) and cell luma → gain.
+_DETAIL_LUT = np.interp(np.arange(256) / 16.0, MASK_DETAIL, MASK_GAIN).astype(np.float32).reshape(1, 256)
+_LUMA_LUT = np.interp(np.arange(256), MASK_LUMA, MASK_LUMA_GAIN).astype(np.float32).reshape(1, 256)
 _KERNEL3 = np.ones((3, 3), np.uint8)
 
 
@@ -416,20 +458,37 @@ class Watermarker:
         self.width, self.height, self.payload = width, height, payload
         self.strength, self.max_rms = strength, max_rms
         unit = pattern(width, height, payload, key)
-        self._abs = np.clip(np.rint(np.abs(unit) * _PAT_SCALE), 0, 255).astype(np.uint8)
-        self._pos_mask = np.where(unit > 0, 255, 0).astype(np.uint8)
-        self._neg_mask = cv2.bitwise_not(self._pos_mask)
+        # Per-size tables, once: |pattern| in steps of PAT_STEP, split by sign, so that a frame
+        # costs a uint8 multiply by the gain map, a rounding shift, and a saturating add and
+        # subtract (numpy's uint8 multiply cannot overflow: PAT_MAX × GAIN_MAX + 8 < 256).
+        mag = np.clip(np.rint(np.abs(unit) / PAT_STEP), 0, PAT_MAX).astype(np.uint8)
+        self._tables = np.stack([np.where(unit > 0, mag, 0), np.where(unit > 0, 0, mag)]).astype(np.uint8)
+        # mean square the frame gains where the gain map is g: exact, rounding included
+        share = np.bincount(mag.ravel(), minlength=PAT_MAX + 1) / mag.size
+        levels = np.arange(PAT_MAX + 1)
+        lut = np.zeros(256, np.float32)
+        lut[: GAIN_MAX + 1] = [share @ (((levels * g + 8) >> 4) ** 2) for g in range(GAIN_MAX + 1)]
+        self._power_lut = lut.reshape(1, 256)
 
-    def gain(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(per-cell RMS amplitude in grey levels, capped; busy-pixel mask) for ``frame``."""
-        gain, busy = texture_mask(working_copy(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)))
-        gain *= self.strength
-        busy_share = cv2.countNonZero(busy) / busy.size
-        rms = float(np.sqrt(cv2.mean(cv2.multiply(gain, gain))[0] * busy_share))  # ≈ the frame's added RMS
-        cap = self.max_rms if busy_share > 1.0 - FLAT_ART_SHARE else min(self.max_rms, MAX_RMS_FLAT_ART)
-        if rms > cap:
-            gain *= cap / rms
-        return gain, busy
+    def gain(self, frame: np.ndarray) -> np.ndarray:
+        """The mark's amplitude per working pixel, in GAIN_STEPs (uint8), capped.
+
+        The cap is checked on this very map (quantised, zero on flat pixels) with the exact mean
+        square the quantised, rounded pattern adds at each gain level, so a frame's PSNR is at
+        least 20·log10(255 / cap) whatever the picture.
+        """
+        cells, busy = texture_mask(working_luma(frame))
+        work = mark_map(cells * np.float32(self.strength / GAIN_STEP), busy)
+        flat_art = cv2.countNonZero(busy) <= (1.0 - FLAT_ART_SHARE) * busy.size
+        cap2 = min(self.max_rms, MAX_RMS_FLAT_ART) ** 2 if flat_art else self.max_rms**2
+        scale = 1.0
+        for _ in range(4):  # rounding makes the power a step function of the scale: shrink until under
+            g8 = cv2.min(cv2.convertScaleAbs(work, alpha=scale), GAIN_MAX)  # rounds, saturates
+            power = cv2.mean(cv2.LUT(g8, self._power_lut))[0]  # the frame's added mean square
+            if power <= cap2:
+                break
+            scale *= 0.995 * float(np.sqrt(cap2 / power))
+        return g8
 
     def apply(self, frame: np.ndarray, inplace: bool = False) -> np.ndarray:
         if frame.shape != (self.height, self.width, 3) or frame.dtype != np.uint8:
@@ -437,15 +496,14 @@ class Watermarker:
                 f"watermark expects {self.width}x{self.height} RGB uint8 frames, "
                 f"got shape {frame.shape} {frame.dtype}"
             )
-        gain, busy = self.gain(frame)
-        g8 = cv2.convertScaleAbs(gain, alpha=_GAIN_SCALE)  # rounds and saturates
-        full = to_frame(mark_map(g8, busy), self.width, self.height)
-        mag = cv2.multiply(self._abs, full, scale=1.0 / (_PAT_SCALE * _GAIN_SCALE))
-        pos = cv2.cvtColor(cv2.bitwise_and(mag, self._pos_mask), cv2.COLOR_GRAY2RGB)
-        neg = cv2.cvtColor(cv2.bitwise_and(mag, self._neg_mask), cv2.COLOR_GRAY2RGB)
+        full = to_frame(self.gain(frame), self.width, self.height)
         out = frame if inplace and frame.flags.c_contiguous else np.ascontiguousarray(frame).copy()
-        cv2.add(out, pos, dst=out)
-        cv2.subtract(out, neg, dst=out)
+        delta = np.multiply(self._tables, full)  # |pattern| × gain in 1/16 grey levels, (2, h, w)
+        rows = delta.reshape(-1, self.width)
+        cv2.add(rows, 8, dst=rows)
+        np.right_shift(delta, 4, out=delta)
+        cv2.add(out, cv2.cvtColor(delta[0], cv2.COLOR_GRAY2RGB), dst=out)
+        cv2.subtract(out, cv2.cvtColor(delta[1], cv2.COLOR_GRAY2RGB), dst=out)
         return out
 
 
@@ -458,9 +516,19 @@ def mark_map(cell_map: np.ndarray, busy: np.ndarray) -> np.ndarray:
 
 
 def to_frame(work: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Working-size map → frame size: each working pixel to its k × k block, edges replicated."""
+    """Working-size uint8 map → frame size: each working pixel to its k × k block, edges replicated.
+
+    For k = 2 or 4 (frames near 512 or 1024 px) the horizontal repeat is a multiply by 0x0101…
+    into a k-byte integer (the same byte k times) and the vertical one a row repeat: ~6× faster
+    than a nearest-neighbour resize.
+    """
     k = _factor(width, height)
-    full = cv2.resize(work, (work.shape[1] * k, work.shape[0] * k), interpolation=cv2.INTER_NEAREST)
+    wide = {2: np.uint16, 4: np.uint32}.get(k)
+    if wide is not None and work.dtype == np.uint8:
+        ones = int.from_bytes(b"\x01" * k, "little")
+        full = np.repeat(work.astype(wide) * wide(ones), k, axis=0).view(np.uint8)
+    else:
+        full = cv2.resize(work, (work.shape[1] * k, work.shape[0] * k), interpolation=cv2.INTER_NEAREST)
     pad_y, pad_x = height - full.shape[0], width - full.shape[1]
     if pad_y or pad_x:
         full = cv2.copyMakeBorder(full, 0, pad_y, 0, pad_x, cv2.BORDER_REPLICATE)
@@ -503,23 +571,39 @@ class WatermarkDetector:
 
     @property
     def false_positive_bound(self) -> float:
-        """Upper bound on P(an unmarked window is reported as marked)."""
-        return self.candidates * P_FALSE_DECODE
+        """Upper bound on P(an unmarked window is reported as marked): two hypotheses (plain
+        mean, motion-compensated residual), ``candidates`` decodings each."""
+        return HYPOTHESES * self.candidates * P_FALSE_DECODE
 
     def detect(self, frames: Iterable[np.ndarray]) -> WindowResult:
-        """``frames``: 2-D uint8 luma (or RGB, converted) arrays of one size."""
-        total, count = None, 0
-        for frame in frames:
-            gray = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
-            if total is None:
-                total = np.zeros(gray.shape, np.float32)
-            cv2.accumulate(gray, total)
-            count += 1
-        if total is None:
+        """``frames``: 2-D uint8 luma (or RGB, converted) arrays of one size (one window)."""
+        grays = [f if f.ndim == 2 else cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
+        if not grays:
             raise InputError("no frames to look for a watermark in")
-        return self.detect_mean(total / count, count)
+        total = np.zeros(grays[0].shape, np.float32)
+        for gray in grays:
+            cv2.accumulate(gray, total)
+        return self.detect_window(total / len(grays), grays)
 
-    def detect_mean(self, mean: np.ndarray, frames: int = 1) -> WindowResult:
+    def detect_window(self, mean: np.ndarray, frames: Sequence[np.ndarray] = ()) -> WindowResult:
+        """Both hypotheses on one window: the plain mean, then (when the whole picture moves) the
+        mean minus the motion-compensated host (:func:`host_residual`). ``frames``: the window's
+        uint8 luma frames at ``mean``'s size (none: the plain mean only)."""
+        plain = self.detect_mean(mean, max(1, len(frames)))
+        if plain.found or len(frames) < 3:
+            return plain
+        found = host_residual(frames, mean)
+        if found is None:
+            return plain
+        residual, weight = found
+        moving = self.detect_mean(residual, len(frames), weight=weight)
+        return moving if moving.found else plain
+
+    def detect_mean(
+        self, mean: np.ndarray, frames: int = 1, weight: np.ndarray | None = None
+    ) -> WindowResult:
+        """One hypothesis: ``mean`` holds the mark (plus host). ``weight``: the mask at ``mean``'s
+        size (default: estimated from ``mean`` itself)."""
         h, w = mean.shape
         short = min(h, w)
         if short < 2 * CHIPS:
@@ -530,7 +614,9 @@ class WatermarkDetector:
         interp = cv2.INTER_AREA if f0 < 1 else cv2.INTER_LINEAR
         base = cv2.resize(mean.astype(np.float32), base_size, interpolation=interp)
         fx, fy = base_size[0] / w, base_size[1] / h
-        white = _whiten(base, self._weight(mean, base_size))
+        if weight is None:
+            weight = self._weight(mean)
+        white = _whiten(base, cv2.resize(weight, base_size, interpolation=cv2.INTER_LINEAR))
 
         def surface(ratio: float) -> tuple[np.ndarray, np.ndarray, float, float]:
             g = (CANON_TILE / (ratio * short)) / np.array([fx, fy])  # base → canonical, per axis
@@ -576,11 +662,9 @@ class WatermarkDetector:
         return best
 
     @staticmethod
-    def _weight(mean: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    def _weight(mean: np.ndarray) -> np.ndarray:
         """Where the embedder put the mark, estimated from the received picture (same mask model)."""
-        luma = working_copy(np.clip(mean, 0, 255).astype(np.uint8))
-        gain, _ = texture_mask(luma)  # per cell: the window's mean blurs per-pixel flatness
-        return cv2.resize(gain, size, interpolation=cv2.INTER_LINEAR)
+        return mask_at(mean)
 
     def _soft_bits(self, fold_hat: np.ndarray, shift: tuple[float, float]) -> tuple[np.ndarray, float]:
         """Despread soft bits at ``shift`` and the z-score of their energy against chance."""
@@ -603,6 +687,71 @@ class WatermarkDetector:
         codeword = 1.0 - 2.0 * conv_encode(bits).astype(np.float64)
         strength = float(np.dot(codeword, soft) / (np.linalg.norm(soft) * np.sqrt(len(soft)) + 1e-12))
         return bits_to_payload(bits, self.key), max(strength, 0.0)
+
+
+def global_motion(frames: Sequence[np.ndarray]) -> list[np.ndarray] | None:
+    """Per frame, the 2 × 3 similarity transform from the middle frame's coordinates to its own
+    (corners tracked by pyramidal Lucas–Kanade, fitted with RANSAC); ``None`` without enough
+    texture to track."""
+    ref = frames[len(frames) // 2]
+    pts = cv2.goodFeaturesToTrack(ref, MC_CORNERS, 0.01, 6)
+    if pts is None or len(pts) < 12:
+        return None
+    out = []
+    for frame in frames:
+        nxt, ok, _ = cv2.calcOpticalFlowPyrLK(ref, frame, pts, None, winSize=(21, 21), maxLevel=3)
+        ok = ok[:, 0] == 1
+        if ok.sum() < 12:
+            return None
+        a, _ = cv2.estimateAffinePartial2D(pts[ok], nxt[ok], method=cv2.RANSAC, ransacReprojThreshold=1.0)
+        if a is None:
+            return None
+        out.append(a)
+    return out
+
+
+def mask_at(picture: np.ndarray) -> np.ndarray:
+    """The embedder's mask (per cell, before strength) for a float luma ``picture``, at its size."""
+    gain, _ = texture_mask(working_copy(np.clip(picture, 0, 255).astype(np.uint8)))
+    return cv2.resize(gain, (picture.shape[1], picture.shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+def host_residual(frames: Sequence[np.ndarray], mean: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(The window's mean minus its host, the mask where the mark was) when the whole picture
+    moves; ``None`` when it does not.
+
+    The mark stays put in the frame while the picture moves under it, so aligning the frames on
+    the picture (:func:`global_motion`) gives a sharp host with the mark smeared out; that host,
+    moved back to every frame's position and averaged, is what the plain mean holds besides the
+    mark. Their difference keeps the mark (less its doubly smeared copy) without the host:
+    cartoon edges and the texture that a sway does not average away. (H.264 drags part of the
+    mark along with the picture between key frames; what stays put is what this finds.)
+    """
+    motion = global_motion(frames)
+    if motion is None:
+        return None
+    h, w = mean.shape
+    corners = np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], np.float64).T
+    travel = max(float(np.abs(a @ corners - corners[:2]).max()) for a in motion)
+    if travel < MC_MIN_MOTION:
+        return None
+    aligned = np.zeros((h, w), np.float32)
+    flags = cv2.INTER_LANCZOS4 | cv2.WARP_INVERSE_MAP  # Lanczos: a sharper host, less left over
+    for frame, a in zip(frames, motion, strict=True):
+        moved = cv2.warpAffine(np.float32(frame), a, (w, h), flags=flags, borderMode=cv2.BORDER_REFLECT)
+        cv2.accumulate(moved, aligned)
+    aligned /= len(frames)
+    host = np.zeros((h, w), np.float32)
+    weight = np.zeros((h, w), np.float32)
+    mask = mask_at(aligned)  # the mask of the sharp picture, moved with it: where the mark went
+    for a in motion:
+        back = cv2.warpAffine(aligned, a, (w, h), flags=cv2.INTER_LANCZOS4, borderMode=cv2.BORDER_REFLECT)
+        cv2.accumulate(back, host)
+        cv2.accumulate(cv2.warpAffine(mask, a, (w, h), borderMode=cv2.BORDER_REFLECT), weight)
+    residual = mean - host / len(motion)
+    edge = int(np.ceil(2 * travel)) + 2  # where the warps reached outside the picture
+    residual[:edge], residual[-edge:], residual[:, :edge], residual[:, -edge:] = 0, 0, 0, 0
+    return residual, weight / len(motion)
 
 
 def _top_peaks(corr: np.ndarray, n: int) -> list[int]:
