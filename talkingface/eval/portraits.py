@@ -91,6 +91,28 @@ def cartoon(rgb: np.ndarray, levels: int = 6) -> np.ndarray:
     return np.where(edges[..., None] > 0, flat, 30).astype(np.uint8)
 
 
+def flower_face(rgb: np.ndarray, flowers: np.ndarray, cell: int = 9) -> np.ndarray:
+    """A face made of flowers, after Arcimboldo: the portrait rebuilt as a mosaic of patches of a
+    real flower photo, each patch's light and colour taken from the portrait under it, so the
+    features survive only as arrangement. No registry package ships an Arcimboldo painting."""
+    h, w = rgb.shape[:2]
+    rng = np.random.default_rng(2)
+    grey = cv2.cvtColor(flowers, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    texture = grey / max(float(grey.mean()), 1.0)  # petals and shadows around 1
+    fh, fw = texture.shape
+    out = np.empty_like(rgb)
+    mean = cv2.blur(rgb.astype(np.float32), (cell, cell))
+    for y in range(0, h, cell):
+        for x in range(0, w, cell):
+            ty, tx = int(rng.integers(0, fh - cell)), int(rng.integers(0, fw - cell))
+            bh, bw = min(cell, h - y), min(cell, w - x)
+            patch = texture[ty : ty + bh, tx : tx + bw, None]
+            patch = np.clip(patch / max(float(patch.mean()), 0.05), 0.4, 1.6)  # petals, not its light
+            colour = mean[min(y + cell // 2, h - 1), min(x + cell // 2, w - 1)]
+            out[y : y + bh, x : x + bw] = np.clip(patch * colour, 0, 255).astype(np.uint8)
+    return out
+
+
 def group(photos: list[np.ndarray], size: tuple[int, int] = (1600, 900), widths=(300, 260, 320, 240, 300)):
     """Several real portraits side by side on a grey wall: a group photo with faces of 55–95 px."""
     width, height = size

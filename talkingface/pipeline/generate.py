@@ -18,7 +18,7 @@ import numpy as np
 from ..audio.features import AudioFeatures, audio_features
 from ..errors import AudioTooLongError, NoSpeechError, UnreadableAudioError
 from ..face.landmarker import FaceLandmarker
-from ..face.matte import PersonMatte
+from ..face.matte import PersonMatte, matte_of_person
 from ..face.portrait import Portrait, check_full_size, prepare_portrait
 from ..io.audio import ANALYSIS_RATE, iter_audio, load_audio, probe_audio
 from ..io.image import check_image_header, load_portrait
@@ -84,12 +84,17 @@ class GenerateResult:
         return str(self.path)
 
 
-def person_matte(image: np.ndarray, options: GenerateOptions) -> np.ndarray | None:
-    """The person's soft alpha, which keeps everything else still (None with ``matte=False``)."""
+def person_matte(
+    framed: Portrait, options: GenerateOptions, matte: PersonMatte | None = None
+) -> tuple[np.ndarray | None, str | None]:
+    """The person's soft alpha, which keeps everything else still (None with ``matte=False``), and
+    a note when the matting model missed the person, so the picture moves as with ``--no-matte``.
+
+    ``matte``: a matting model already loaded (a batch worker renders many rows with one)."""
     if not options.matte:
-        return None
-    with PersonMatte() as matte:
-        return matte(image)
+        return None, None
+    with contextlib.nullcontext(matte) if matte else PersonMatte() as model:
+        return matte_of_person(model, framed.image, framed.face)
 
 
 def analyse_audio(audio: str | Path, options: GenerateOptions) -> AudioFeatures:
@@ -218,12 +223,18 @@ def given_motion(options: GenerateOptions, n_frames: int) -> tuple[MotionTrack, 
 
 
 def _prepare_face(
-    rgb: np.ndarray, options: GenerateOptions, name: str, landmarker: FaceLandmarker | None = None
+    rgb: np.ndarray,
+    options: GenerateOptions,
+    name: str,
+    landmarker: FaceLandmarker | None = None,
+    matte: PersonMatte | None = None,
 ) -> tuple[Portrait, Renderer]:
     """The face found and framed, the person matted, the rig built: everything the renderer needs."""
     with contextlib.nullcontext(landmarker) if landmarker else FaceLandmarker() as model:
         framed = prepare_portrait(rgb, model, options.mode, options.size, name=name, face=options.face)
-    alpha = person_matte(framed.image, options)
+    alpha, note = person_matte(framed, options, matte)
+    if note:
+        framed = replace(framed, notes=(*framed.notes, note))
     background = None if alpha is None else background_layer(framed.image, alpha)
     return framed, Renderer(build_rig(framed.image, framed.face, alpha), background)
 
@@ -283,13 +294,15 @@ def generate(
     options: GenerateOptions | None = None,
     reporter: Reporter | None = None,
     landmarker: FaceLandmarker | None = None,
+    matte: PersonMatte | None = None,
     **option_overrides,
 ) -> GenerateResult:
     """Make ``output`` (MP4) of the portrait speaking ``audio``. The keywords are the
     ``talkingface generate`` flags (``motion_scale=0`` for ``--motion-scale 0``), see
     :class:`GenerateOptions`; every input and option is checked before any work.
 
-    ``landmarker``: a face model already loaded (a batch worker renders many rows with one)."""
+    ``landmarker``, ``matte``: the face and matting models already loaded (a batch worker renders
+    many rows with one of each)."""
     started = time.perf_counter()
     if options is None or option_overrides:
         options = GenerateOptions.build(options, **option_overrides)
@@ -308,7 +321,7 @@ def generate(
     rgb = load_portrait(portrait)
     # the face (landmarker, matte, rig) on one core while the other recognises phones for the motion
     with ThreadPoolExecutor(max_workers=1) as pool:
-        face = pool.submit(_prepare_face, rgb, options, str(portrait), landmarker)
+        face = pool.submit(_prepare_face, rgb, options, str(portrait), landmarker, matte)
 
         def face_failed() -> None:  # a portrait without a usable face stops the work at once
             if face.done():

@@ -16,7 +16,12 @@ from scipy.spatial import Delaunay
 
 from ..face import topology as T
 from ..face.landmarker import FaceObservation
+from ..motion.driver import POSE_LIMITS, SCALE_LIMITS, SHIFT_LIMIT
+from ..motion.ranges import HEAD_DISTANCE_RANGE
+from ..motion.track import CHANNEL_INDEX
 from .bases import build_bases
+
+_JAW = CHANNEL_INDEX["jawOpen"]
 
 N_LANDMARKS = 478
 HEAD_RING_SCALE = 1.35  # ring radius relative to the face oval, around the oval's centre
@@ -25,7 +30,18 @@ CHIN_RING_SCALE = 1.4  # under the jaw it stays close: the neck does not turn wi
 OUTER_RING_SCALE = 2.3  # still anchors: the falloff between the rings absorbs the motion
 MAX_HAIR_SCALE = 2.4  # with a person matte, the ring reaches out to the hair's edge, at most this far
 HAIR_MARGIN = 0.08  # ring this far (in oval radii) beyond the matte's edge, so all the hair rides along
-OUTER_GAP = 0.5  # still anchors at least this far beyond the ring
+MAX_RING_STEP = 0.25  # neighbouring ring points differ by at most this much (oval radii): no slivers
+OUTER_GAP = 0.25  # still anchors at least this far (oval radii) beyond where the ring can go
+WIDEN_STEP = 0.1  # where the mesh would fold, ring or anchors move out this much (oval radii) …
+MAX_WIDENINGS = 12  # … at most this many times
+#: the head poses every rig holds without a fold: the head-turn target (±20° yaw, ±15° pitch) and
+#: the driver's limits (turns, shifts in inter-ocular distances, size) with ``--head-distance``'s
+ENVELOPE_DEG = np.maximum([20.0, 15.0, 0.0], POSE_LIMITS)
+ENVELOPE_SHIFT = SHIFT_LIMIT
+ENVELOPE_SCALE = (
+    min(SCALE_LIMITS[0], 1.0 / HEAD_DISTANCE_RANGE[1]),
+    max(SCALE_LIMITS[1], 1.0 / HEAD_DISTANCE_RANGE[0]),
+)
 
 
 @dataclass(frozen=True)
@@ -67,8 +83,12 @@ def _ring(oval: np.ndarray, centre: np.ndarray, scales: np.ndarray) -> np.ndarra
 def build_rig(image: np.ndarray, face: FaceObservation, alpha: np.ndarray | None = None) -> FaceRig:
     """The rig of one portrait. With a person matte ``alpha`` the head ring reaches out to the
     hair's silhouette, so big hair moves (and scales) with the head as one piece instead of being
-    squeezed against the still anchors; the background it uncovers comes from the plate."""
-    h, w = image.shape[:2]
+    squeezed against the still anchors; the background it uncovers comes from the plate.
+
+    The rig is checked at the corners of its pose envelope (:func:`envelope_poses`, with the jaw
+    shut and wide open): where a triangle of the outer mesh would turn over there (a tear: hair
+    or collar in shards), the ring or the still anchors behind it are moved out, until none does.
+    """
     lm = face.landmarks.astype(np.float64)
     oval = lm[list(T.FACE_OVAL), :2]
     centre2 = (oval.min(0) + oval.max(0)) / 2
@@ -83,22 +103,50 @@ def build_rig(image: np.ndarray, face: FaceObservation, alpha: np.ndarray | None
         + (HAIR_RING_SCALE - HEAD_RING_SCALE) * hair
         - (HEAD_RING_SCALE - CHIN_RING_SCALE) * chin
     )
-    outer_scales = np.full(len(oval), OUTER_RING_SCALE)
     if alpha is not None:
         reach = (1.0 - chin) * (rel < mouth_y)  # above the mouth only: below it the body goes on
         edge = _silhouette_scales(alpha, oval, centre2) + HAIR_MARGIN
         scales = np.where(reach > 0, np.maximum(scales, np.minimum(edge, MAX_HAIR_SCALE)), scales)
-        outer_scales = np.maximum(outer_scales, scales + OUTER_GAP)
-    ring = _ring(oval, centre2, scales)
-    outer = _ring(oval, centre2, outer_scales)
-    ring_z = float(lm[list(T.FACE_OVAL), 2].mean())
+        scales = _no_steps(scales, MAX_RING_STEP)
+    ring_follow = 1.0 - 0.5 * chin  # the neck follows half-way
+    gaps = np.full(len(oval), OUTER_GAP)
+    bases = build_bases(face.landmarks)
+    for _ in range(MAX_WIDENINGS):
+        rig = _assemble(image, face, bases, _ring(oval, centre2, scales), ring_follow, gaps)
+        inner, outer = _folds_at_envelope(rig)
+        if not (inner.any() or outer.any()):
+            break
+        scales = scales + WIDEN_STEP * inner
+        gaps = gaps + WIDEN_STEP * outer
+    return rig
 
+
+def _assemble(
+    image: np.ndarray,
+    face: FaceObservation,
+    bases: np.ndarray,
+    ring: np.ndarray,
+    ring_follow: np.ndarray,
+    gaps: np.ndarray,
+) -> FaceRig:
+    """The rig with this ring; the still anchors ``gaps`` oval radii beyond where it can go."""
+    h, w = image.shape[:2]
+    lm = face.landmarks.astype(np.float64)
+    oval = lm[list(T.FACE_OVAL), :2]
+    centre2 = (oval.min(0) + oval.max(0)) / 2
+    ring_z = float(lm[list(T.FACE_OVAL), 2].mean())
+    furthest = _envelope_reach(ring, ring_z, ring_follow, centre2, face.inter_ocular)
+    radius = np.maximum(np.linalg.norm(oval - centre2, axis=1), 1.0)
+    outer = _ring(oval, centre2, np.maximum(OUTER_RING_SCALE, furthest / radius + gaps))
+
+    # only what the picture shows can move; ring and anchors may lie beyond its edges (a face at
+    # the edge): clipped onto the edge, a still anchor would sit next to a moving one and fold
     x0, y0 = np.floor(np.minimum(outer.min(0), ring.min(0))).astype(int) - 2
     x1, y1 = np.ceil(np.maximum(outer.max(0), ring.max(0))).astype(int) + 2
     x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
-    ring = np.clip(ring, [x0, y0], [x1 - 1, y1 - 1])
-    outer = np.clip(outer, [x0, y0], [x1 - 1, y1 - 1])
     border = _border_points(x0, y0, x1 - 1, y1 - 1, per_side=6)
+    contour = outer.astype(np.float32).reshape(-1, 1, 2)
+    border = border[[cv2.pointPolygonTest(contour, (float(x), float(y)), False) < 0 for x, y in border]]
 
     still = np.concatenate([outer, border])
     vertices = np.concatenate(
@@ -110,7 +158,7 @@ def build_rig(image: np.ndarray, face: FaceObservation, alpha: np.ndarray | None
     ).astype(np.float32)
     follow = np.zeros(len(vertices), np.float32)
     follow[:N_LANDMARKS] = 1.0
-    follow[N_LANDMARKS : N_LANDMARKS + len(ring)] = 1.0 - 0.5 * chin  # neck follows half-way
+    follow[N_LANDMARKS : N_LANDMARKS + len(ring)] = ring_follow
 
     outer_tris = _outer_triangles(vertices[:, :2], oval)
     centre = np.array([centre2[0], centre2[1], 0.0], np.float32)  # MediaPipe z: origin ≈ head centre
@@ -120,13 +168,86 @@ def build_rig(image: np.ndarray, face: FaceObservation, alpha: np.ndarray | None
         follow=follow,
         face_triangles=T.face_triangles(),
         outer_triangles=outer_tris,
-        bases=build_bases(face.landmarks),
+        bases=bases,
         centre=centre,
         roi=(int(x0), int(y0), int(x1), int(y1)),
         iod=face.inter_ocular,
         down=_down_axis(lm),
         rest_smile=float(np.mean([face.blendshape("mouthSmileLeft"), face.blendshape("mouthSmileRight")])),
     )
+
+
+def folded_triangles(rig: FaceRig, pose: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Indices into ``rig.outer_triangles`` of the moving triangles turned over at this frame.
+
+    The face's own triangles may turn away (a far cheek hides behind the nose, drawn far to
+    near); the outer mesh has no such order, so a turned triangle there is a tear."""
+    from .deform import deform  # deform needs this module's rig
+
+    tris = rig.outer_triangles
+    xy = deform(rig, pose, weights)[:, :2]
+    rest = rig.vertices[:, :2].astype(np.float64)
+    moving = rig.follow[tris].max(1) > 0
+    return np.flatnonzero(moving & (_signed_area(xy[tris]) * np.sign(_signed_area(rest[tris])) <= 0))
+
+
+def _folds_at_envelope(rig: FaceRig) -> tuple[np.ndarray, np.ndarray]:
+    """Per ring point: does a triangle turn over at an envelope corner between it and the face
+    (move the ring out), or between it and the still anchors (move the anchors out)?"""
+    n = len(T.FACE_OVAL)
+    inner, outer = np.zeros(n, bool), np.zeros(n, bool)
+    jaw = np.zeros(len(rig.bases))
+    jaw[_JAW] = 1.0
+    for pose in envelope_poses():
+        for weights in (np.zeros(len(rig.bases)), jaw):
+            tris = rig.outer_triangles[folded_triangles(rig, pose, weights)]
+            for tri in tris:
+                ray = tri[tri >= N_LANDMARKS] - N_LANDMARKS  # ring points, then still anchors
+                if (tri < N_LANDMARKS).any():
+                    inner[ray[ray < n]] = True
+                else:  # the anchors of both rays: a ring edge swept over the one between them
+                    outer[ray[ray < 2 * n] % n] = True
+    return inner, outer
+
+
+def _signed_area(tris: np.ndarray) -> np.ndarray:
+    e1, e2 = tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0]
+    return e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+
+
+def envelope_poses() -> np.ndarray:
+    """(64, 6) the corners of the pose envelope (yaw, pitch, roll, tx, ty, scale)."""
+    (yaw, pitch, roll), shift = ENVELOPE_DEG, ENVELOPE_SHIFT
+    axes = [(-yaw, yaw), (-pitch, pitch), (-roll, roll), (-shift, shift), (-shift, shift), ENVELOPE_SCALE]
+    return np.array(np.meshgrid(*axes, indexing="ij")).reshape(6, -1).T
+
+
+def _envelope_reach(
+    ring: np.ndarray, ring_z: float, follow: np.ndarray, centre: np.ndarray, iod: float
+) -> np.ndarray:
+    """How far from ``centre`` each ring point gets at the envelope's corners (pixels)."""
+    from .deform import rotation  # deform needs this module's rig
+
+    pts = np.column_stack([ring - centre, np.full(len(ring), ring_z)])
+    furthest = np.zeros(len(ring))
+    for yaw, pitch, roll, tx, ty, scale in envelope_poses():
+        moved = pts @ rotation(yaw, pitch, roll).T * scale + [tx * iod, ty * iod, 0.0]
+        at = pts[:, :2] + follow[:, None] * (moved[:, :2] - pts[:, :2])
+        furthest = np.maximum(furthest, np.linalg.norm(at, axis=1))
+    return furthest
+
+
+def _no_steps(scales: np.ndarray, step: float) -> np.ndarray:
+    """Raise the lower of neighbouring ring scales (a closed ring) until no two differ by more
+    than ``step``: a ring that jumps from the hair's edge in to the cheek makes sliver triangles
+    that a small turn turns over."""
+    out = scales.copy()
+    for _ in range(len(out)):
+        lifted = np.maximum(out, np.maximum(np.roll(out, 1), np.roll(out, -1)) - step)
+        if np.array_equal(lifted, out):
+            break
+        out = lifted
+    return out
 
 
 def _silhouette_scales(alpha: np.ndarray, oval: np.ndarray, centre: np.ndarray) -> np.ndarray:
