@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..core import topology as T
+from ..face import topology as T
 from .polygons import area, chain, coverage, pixels_inside
 
 #: the photo's own mouth counts as open (teeth, a dark gap) above this hole area ÷ mouth width²
