@@ -7,12 +7,16 @@ import cv2
 import numpy as np
 import pytest
 
+from talkingface.errors import TalkingFaceError
 from talkingface.eval import portraits
+from talkingface.face.matte import PersonMatte, matte_of_person
 from talkingface.face.portrait import prepare_portrait
 from talkingface.io.image import load_portrait
 from talkingface.motion.track import channel_vector as weights
+from talkingface.render.layers import background_layer
 from talkingface.render.renderer import Renderer
 from talkingface.render.rig import build_rig
+from talkingface.samples import fetch_flower
 
 REST = np.array([0, 0, 0, 0, 0, 1.0])
 
@@ -62,3 +66,36 @@ def test_every_kind_of_portrait_animates(samples, landmarker, kind):
         outside = np.ones(frame.shape[:2], bool)
         outside[y0:y1, x0:x1] = False
         assert np.array_equal(frame[outside], framed.image[outside])
+
+
+@pytest.mark.parametrize("cell", [9, 12])
+def test_a_face_made_of_flowers_renders_or_is_refused_with_a_reason(samples, landmarker, cell):
+    """Arcimboldo-like: the astronaut rebuilt from patches of scikit-learn's flower photo. Small
+    flowers still read as a face (found after softening) and the head turns; bigger ones are
+    refused with what to do."""
+    picture = portraits.flower_face(load_portrait(samples.astronaut), load_portrait(fetch_flower()), cell)
+    try:
+        framed = prepare_portrait(picture, landmarker, "crop", 512)
+    except TalkingFaceError as exc:
+        assert "use a picture where a face is clearly visible" in str(exc)
+        return
+    with PersonMatte() as model:
+        alpha, note = matte_of_person(model, framed.image, framed.face)
+    background = None if alpha is None else background_layer(framed.image, alpha)
+    renderer = Renderer(build_rig(framed.image, framed.face, alpha), background)
+    turned = renderer.render(np.array([15, 0, 0, 0, 0, 1.0]), weights(jawOpen=0.5))
+    x0, y0, x1, y1 = renderer.rig.roi
+    assert np.abs(turned.astype(int) - framed.image)[y0:y1, x0:x1].mean() > 2  # it moves
+
+
+def test_a_matte_that_misses_the_face_is_dropped_with_a_note(samples, landmarker):
+    """Line art of Grace Hopper: the matting model sees no person, which would keep the head
+    still; the picture is animated without the matte, and the user is told."""
+    drawing = portraits.line_art(load_portrait(samples.grace_hopper))
+    framed = prepare_portrait(drawing, landmarker, "crop", 512)
+    with PersonMatte() as model:
+        alpha, note = matte_of_person(model, framed.image, framed.face)
+        photo = prepare_portrait(load_portrait(samples.grace_hopper), landmarker, "crop", 512)
+        photo_alpha, photo_note = matte_of_person(model, photo.image, photo.face)
+    assert alpha is None and "--no-matte" in note
+    assert photo_alpha is not None and photo_note is None

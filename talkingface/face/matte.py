@@ -31,8 +31,8 @@ def matte_of_person(
     cover = face_cover(alpha, face)
     if cover < MIN_FACE_COVER:
         return None, (
-            f"the person matte covers only {cover:.0%} of the face (common for line art): the "
-            "background moves a little with the head, as with --no-matte"
+            f"the person matte covers only {cover:.0%} of the face (its model knows photographed "
+            "people, not every drawing): the background moves a little with the head, as with --no-matte"
         )
     return alpha, None
 

@@ -205,6 +205,9 @@ def _folds_at_envelope(rig: FaceRig) -> tuple[np.ndarray, np.ndarray]:
                 ray = tri[tri >= N_LANDMARKS] - N_LANDMARKS  # ring points, then still anchors
                 if (tri < N_LANDMARKS).any():
                     inner[ray[ray < n]] = True
+                elif (ray < n).all():  # three ring points: the ring dents in; push out its middle
+                    middle = [r for r in ray if {(r - 1) % n, (r + 1) % n} <= set(ray)]
+                    inner[middle or ray] = True
                 else:  # the anchors of both rays: a ring edge swept over the one between them
                     outer[ray[ray < 2 * n] % n] = True
     return inner, outer
