@@ -184,8 +184,11 @@ def folded_triangles(rig: FaceRig, pose: np.ndarray, weights: np.ndarray) -> np.
     near); the outer mesh has no such order, so a turned triangle there is a tear."""
     from .deform import deform  # deform needs this module's rig
 
+    return _turned(rig, deform(rig, pose, weights)[:, :2])
+
+
+def _turned(rig: FaceRig, xy: np.ndarray) -> np.ndarray:
     tris = rig.outer_triangles
-    xy = deform(rig, pose, weights)[:, :2]
     rest = rig.vertices[:, :2].astype(np.float64)
     moving = rig.follow[tris].max(1) > 0
     return np.flatnonzero(moving & (_signed_area(xy[tris]) * np.sign(_signed_area(rest[tris])) <= 0))
@@ -194,14 +197,19 @@ def folded_triangles(rig: FaceRig, pose: np.ndarray, weights: np.ndarray) -> np.
 def _folds_at_envelope(rig: FaceRig) -> tuple[np.ndarray, np.ndarray]:
     """Per ring point: does a triangle turn over at an envelope corner between it and the face
     (move the ring out), or between it and the still anchors (move the anchors out)?"""
+    from .deform import deform, head_transform
+
     n = len(T.FACE_OVAL)
     inner, outer = np.zeros(n, bool), np.zeros(n, bool)
     jaw = np.zeros(len(rig.bases))
     jaw[_JAW] = 1.0
-    for pose in envelope_poses():
-        for weights in (np.zeros(len(rig.bases)), jaw):
-            tris = rig.outer_triangles[folded_triangles(rig, pose, weights)]
-            for tri in tris:
+    still = np.array([0, 0, 0, 0, 0, 1.0])
+    follow = rig.follow[:, None].astype(np.float64)
+    for weights in (np.zeros(len(rig.bases)), jaw):
+        shaped = deform(rig, still, weights)  # the blendshapes once; each corner only moves them
+        for pose in envelope_poses():
+            xy = (shaped + follow * (head_transform(rig, pose, shaped) - shaped))[:, :2]
+            for tri in rig.outer_triangles[_turned(rig, xy)]:
                 ray = tri[tri >= N_LANDMARKS] - N_LANDMARKS  # ring points, then still anchors
                 if (tri < N_LANDMARKS).any():
                     inner[ray[ray < n]] = True
