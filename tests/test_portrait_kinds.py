@@ -16,7 +16,6 @@ from talkingface.motion.track import channel_vector as weights
 from talkingface.render.layers import background_layer
 from talkingface.render.renderer import Renderer
 from talkingface.render.rig import build_rig
-from talkingface.samples import fetch_flower
 
 REST = np.array([0, 0, 0, 0, 0, 1.0])
 
@@ -73,7 +72,7 @@ def test_a_face_made_of_flowers_renders_or_is_refused_with_a_reason(samples, lan
     """Arcimboldo-like: the astronaut rebuilt from copies of the dahlia in scikit-learn's flower
     photo. Small flowers still read as a face (found after softening) and the head turns; bigger
     ones are refused with what to do."""
-    picture = portraits.flower_face(load_portrait(samples.astronaut), load_portrait(fetch_flower()), size)
+    picture = portraits.flower_face(load_portrait(samples.astronaut), load_portrait(samples.flower), size)
     try:
         framed = prepare_portrait(picture, landmarker, "crop", 512)
     except TalkingFaceError as exc:
