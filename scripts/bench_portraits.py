@@ -103,7 +103,8 @@ def main() -> None:
                     blink.blendshape(f"eyeBlink{s}") - rest.blendshape(f"eyeBlink{s}")
                     for s in ("Left", "Right")
                 )
-                measured = f"jawOpen {d_jaw:+.2f}, eyeBlink {d_blink / 2:+.2f}"
+                at_rest = rest.blendshape("jawOpen")
+                measured = f"jawOpen {d_jaw:+.2f} from {at_rest:.2f} at rest, eyeBlink {d_blink / 2:+.2f}"
             folds, moved = tear(renderer, alpha)
             notes = "; ".join((*framed.notes, *filter(None, [matte_note]))).replace("|", "/") or "–"
             rows.append(f"| {name} | {framed.n_faces} | renders ({measured}); {notes} | {folds} | {moved} |")
@@ -123,12 +124,16 @@ def main() -> None:
             stamp("make bench (scripts/bench_portraits.py)"),
             "",
             "Faces found, and what Face Landmarker reads back from our rendered frames (commanded "
-            "jawOpen 0.7 and a full blink, minus the photo at rest). Sheet: `docs/sheet_kinds.png`.",
+            "jawOpen 0.7 and a full blink, minus the photo at rest). Sheet: `docs/sheet_kinds.png`. "
+            "A picture that already reads open at rest has landmarks off its real lips (the digital "
+            "drawing loses its lower lip: Face Landmarker puts the inner lower lip on the chin's "
+            "shading and keeps it there however far the rendered jaw opens), so its jaw readback "
+            "says little.",
             "",
             "Tear measure (`talkingface/eval/tear.py`), person matte on: **folds** = outer-mesh "
             "triangles turned over, summed over the six target poses (yaw ±20°, pitch ±15°, head "
             f"distance 0.75 and 1.35) / over the {2 * len(envelope_poses())} corners of the rig's "
-            "pose envelope (those turns with roll ±12°, shifts ±0.6 eye distances, scale 0.74–1.33, "
+            "pose envelope (those turns with roll ±12°, scale 0.74–1.33, "
             "jaw shut and open); **moved** = background pixels, clear of the person in the photo and "
             "in the frame, that a 1-pixel shift of the photo cannot explain, summed over the six poses "
             "(of the pixels checked). Both must be 0.",

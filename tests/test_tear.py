@@ -57,8 +57,8 @@ def test_the_ruler_sees_a_background_that_moves(meters):
 
 
 def test_the_mesh_holds_at_every_corner_of_the_pose_envelope(meters):
-    """Driven motion reaches further (shifts of 0.6 eye distances, scale 0.74–1.33, roll 12°):
-    the outer mesh does not fold at any corner, jaw shut or wide open."""
+    """Driven motion and --head-distance reach further (scale 0.74–1.33, roll 12°): the outer
+    mesh does not fold at any corner, jaw shut or wide open."""
     for layered, plain in meters.values():
         for rig in (layered.renderer.rig, plain.renderer.rig):
             for pose in envelope_poses():

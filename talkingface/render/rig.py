@@ -16,7 +16,7 @@ from scipy.spatial import Delaunay
 
 from ..face import topology as T
 from ..face.landmarker import FaceObservation
-from ..motion.driver import POSE_LIMITS, SCALE_LIMITS, SHIFT_LIMIT
+from ..motion.driver import POSE_LIMITS, SCALE_LIMITS
 from ..motion.ranges import HEAD_DISTANCE_RANGE
 from ..motion.track import CHANNEL_INDEX
 from .bases import build_bases
@@ -32,12 +32,13 @@ MAX_HAIR_SCALE = 2.4  # with a person matte, the ring reaches out to the hair's 
 HAIR_MARGIN = 0.08  # ring this far (in oval radii) beyond the matte's edge, so all the hair rides along
 MAX_RING_STEP = 0.25  # neighbouring ring points differ by at most this much (oval radii): no slivers
 OUTER_GAP = 0.25  # still anchors at least this far (oval radii) beyond where the ring can go
+BORDER_POINTS = 16  # pinned points per side of the region's border
 WIDEN_STEP = 0.1  # where the mesh would fold, ring or anchors move out this much (oval radii) …
-MAX_WIDENINGS = 12  # … at most this many times
-#: the head poses every rig holds without a fold: the head-turn target (±20° yaw, ±15° pitch) and
-#: the driver's limits (turns, shifts in inter-ocular distances, size) with ``--head-distance``'s
+MAX_WIDENINGS = 24  # … at most this many times
+#: the head poses every rig holds without a fold: the head-turn target (±20° yaw, ±15° pitch), the
+#: driver's turn and size limits, and ``--head-distance``'s. Not the driver's sideways shifts (up
+#: to 0.6 eye distances): holding those would unpin the picture's edge at every pose
 ENVELOPE_DEG = np.maximum([20.0, 15.0, 0.0], POSE_LIMITS)
-ENVELOPE_SHIFT = SHIFT_LIMIT
 ENVELOPE_SCALE = (
     min(SCALE_LIMITS[0], 1.0 / HEAD_DISTANCE_RANGE[1]),
     max(SCALE_LIMITS[1], 1.0 / HEAD_DISTANCE_RANGE[0]),
@@ -111,13 +112,15 @@ def build_rig(image: np.ndarray, face: FaceObservation, alpha: np.ndarray | None
     ring_follow = 1.0 - 0.5 * chin  # the neck follows half-way
     gaps = np.full(len(oval), OUTER_GAP)
     bases = build_bases(face.landmarks)
+    unpinned: set[tuple[int, int]] = set()
     for _ in range(MAX_WIDENINGS):
-        rig = _assemble(image, face, bases, _ring(oval, centre2, scales), ring_follow, gaps)
-        inner, outer = _folds_at_envelope(rig)
-        if not (inner.any() or outer.any()):
+        rig = _assemble(image, face, bases, _ring(oval, centre2, scales), ring_follow, gaps, unpinned)
+        inner, outer, unpin = _folds_at_envelope(rig)
+        if not (inner.any() or outer.any() or unpin):
             break
         scales = scales + WIDEN_STEP * inner
         gaps = gaps + WIDEN_STEP * outer
+        unpinned |= unpin
     return rig
 
 
@@ -128,8 +131,10 @@ def _assemble(
     ring: np.ndarray,
     ring_follow: np.ndarray,
     gaps: np.ndarray,
+    unpinned: set[tuple[int, int]],
 ) -> FaceRig:
-    """The rig with this ring; the still anchors ``gaps`` oval radii beyond where it can go."""
+    """The rig with this ring; the still anchors ``gaps`` oval radii beyond where it can go, the
+    region's border pinned except at ``unpinned`` points (where the ring would fold onto them)."""
     h, w = image.shape[:2]
     lm = face.landmarks.astype(np.float64)
     oval = lm[list(T.FACE_OVAL), :2]
@@ -140,13 +145,20 @@ def _assemble(
     outer = _ring(oval, centre2, np.maximum(OUTER_RING_SCALE, furthest / radius + gaps))
 
     # only what the picture shows can move; ring and anchors may lie beyond its edges (a face at
-    # the edge): clipped onto the edge, a still anchor would sit next to a moving one and fold
+    # the edge). The region's border stays pinned (the picture's edge does not slide) except
+    # inside the ring and where the ring would fold onto it.
     x0, y0 = np.floor(np.minimum(outer.min(0), ring.min(0))).astype(int) - 2
     x1, y1 = np.ceil(np.maximum(outer.max(0), ring.max(0))).astype(int) + 2
     x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
-    border = _border_points(x0, y0, x1 - 1, y1 - 1, per_side=6)
-    contour = outer.astype(np.float32).reshape(-1, 1, 2)
-    border = border[[cv2.pointPolygonTest(contour, (float(x), float(y)), False) < 0 for x, y in border]]
+    border = _border_points(x0, y0, x1 - 1, y1 - 1, per_side=BORDER_POINTS)
+    contour = ring.astype(np.float32).reshape(-1, 1, 2)
+    border = border[
+        [
+            cv2.pointPolygonTest(contour, (float(x), float(y)), False) < 0
+            and (round(x), round(y)) not in unpinned
+            for x, y in border
+        ]
+    ]
 
     still = np.concatenate([outer, border])
     vertices = np.concatenate(
@@ -194,13 +206,14 @@ def _turned(rig: FaceRig, xy: np.ndarray) -> np.ndarray:
     return np.flatnonzero(moving & (_signed_area(xy[tris]) * np.sign(_signed_area(rest[tris])) <= 0))
 
 
-def _folds_at_envelope(rig: FaceRig) -> tuple[np.ndarray, np.ndarray]:
+def _folds_at_envelope(rig: FaceRig) -> tuple[np.ndarray, np.ndarray, set[tuple[int, int]]]:
     """Per ring point: does a triangle turn over at an envelope corner between it and the face
-    (move the ring out), or between it and the still anchors (move the anchors out)?"""
+    (move the ring out), or between it and the still anchors (move the anchors out)? And the
+    border points a turned triangle holds (unpin them)."""
     from .deform import deform, head_transform
 
     n = len(T.FACE_OVAL)
-    inner, outer = np.zeros(n, bool), np.zeros(n, bool)
+    inner, outer, unpin = np.zeros(n, bool), np.zeros(n, bool), set()
     jaw = np.zeros(len(rig.bases))
     jaw[_JAW] = 1.0
     still = np.array([0, 0, 0, 0, 0, 1.0])
@@ -216,9 +229,13 @@ def _folds_at_envelope(rig: FaceRig) -> tuple[np.ndarray, np.ndarray]:
                 elif (ray < n).all():  # three ring points: the ring dents in; push out its middle
                     middle = [r for r in ray if {(r - 1) % n, (r + 1) % n} <= set(ray)]
                     inner[middle or ray] = True
+                elif (ray >= 2 * n).any():  # a border point in the ring's way
+                    unpin |= {
+                        (round(x), round(y)) for x, y in rig.vertices[ray[ray >= 2 * n] + N_LANDMARKS, :2]
+                    }
                 else:  # the anchors of both rays: a ring edge swept over the one between them
-                    outer[ray[ray < 2 * n] % n] = True
-    return inner, outer
+                    outer[ray % n] = True
+    return inner, outer, unpin
 
 
 def _signed_area(tris: np.ndarray) -> np.ndarray:
@@ -227,10 +244,11 @@ def _signed_area(tris: np.ndarray) -> np.ndarray:
 
 
 def envelope_poses() -> np.ndarray:
-    """(64, 6) the corners of the pose envelope (yaw, pitch, roll, tx, ty, scale)."""
-    (yaw, pitch, roll), shift = ENVELOPE_DEG, ENVELOPE_SHIFT
-    axes = [(-yaw, yaw), (-pitch, pitch), (-roll, roll), (-shift, shift), (-shift, shift), ENVELOPE_SCALE]
-    return np.array(np.meshgrid(*axes, indexing="ij")).reshape(6, -1).T
+    """(16, 6) the corners of the pose envelope (yaw, pitch, roll, tx = ty = 0, scale)."""
+    yaw, pitch, roll = ENVELOPE_DEG
+    turns = np.array(np.meshgrid((-yaw, yaw), (-pitch, pitch), (-roll, roll), ENVELOPE_SCALE, indexing="ij"))
+    corners = turns.reshape(4, -1).T
+    return np.column_stack([corners[:, :3], np.zeros((len(corners), 2)), corners[:, 3]])
 
 
 def _envelope_reach(
