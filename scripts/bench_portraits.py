@@ -57,8 +57,8 @@ def kinds(samples):
         ("cartoon (flat colour)", portraits.cartoon(a), "crop", None),
         ("line art", portraits.line_art(a), "crop", None),
         ("line art, glasses", portraits.line_art(g), "crop", None),
-        ("face of 12 px flowers (Arcimboldo-like)", portraits.flower_face(a, flowers, 12), "crop", None),
-        ("face of 22 px flowers", portraits.flower_face(a, flowers, 22), "crop", None),
+        ("face of 6 px flowers (Arcimboldo-like)", portraits.flower_face(a, flowers, 6), "crop", None),
+        ("face of 14 px flowers", portraits.flower_face(a, flowers, 14), "crop", None),
         ("tilted 20°", tilted(a), "crop", None),
         ("face at the edge (full)", portraits.near_edge(a), "full", None),
         ("small face in 4K (full)", portraits.in_large_picture(a, (3840, 2160)), "full", None),
@@ -116,7 +116,7 @@ def main() -> None:
             ):
                 tiles.append(frame if mode == "crop" else _around_face(frame, renderer))
                 labels.append(label)
-    print(save_png(contact_sheet(tiles, columns=8, labels=labels, width=180), DOCS / "sheet_kinds.png"))
+    print(save_png(contact_sheet(tiles, columns=8, labels=labels, width=135), DOCS / "sheet_kinds.png"))
     body = "\n".join(
         [
             "## Every kind of portrait",

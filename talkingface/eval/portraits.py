@@ -108,7 +108,7 @@ def blossom(flowers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return grey / max(float(grey[disc > 0].mean()), 1.0), disc
 
 
-def flower_face(rgb: np.ndarray, flowers: np.ndarray, size: int = 12) -> np.ndarray:
+def flower_face(rgb: np.ndarray, flowers: np.ndarray, size: int = 6) -> np.ndarray:
     """A face made of flowers, after Arcimboldo's *Flora*: the portrait rebuilt from a few thousand
     copies of one real blossom (``size`` px in radius, ±30 %), each tinted with the colour of the
     portrait under it, over a dark ground. No registry package ships an Arcimboldo painting."""
