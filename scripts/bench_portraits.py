@@ -1,7 +1,8 @@
 """Every kind of portrait: does it animate, or is it refused with a reason a user can act on?
 
-For each kind: the faces found, the face animated, and what Face Landmarker reads back from our
-rendered frames (jaw opening and blink, commanded vs the photo at rest). Also writes
+For each kind: the faces found, the face animated, what Face Landmarker reads back from our
+rendered frames (jaw opening and blink, commanded vs the photo at rest), and the tear measure
+(talkingface/eval/tear.py) at ±20° yaw, ±15° pitch and head distance 0.75 / 1.35. Also writes
 docs/sheet_kinds.png: each kind as given, talking with a blink, and turned 20° (person matte on).
 """
 
@@ -18,14 +19,15 @@ from talkingface.core.track import channel_vector
 from talkingface.errors import TalkingFaceError
 from talkingface.eval import portraits
 from talkingface.eval.sheet import contact_sheet, save_png
+from talkingface.eval.tear import TEAR_POSES, TearMeter
 from talkingface.face.detect import find_faces
 from talkingface.face.landmarker import FaceLandmarker
-from talkingface.face.matte import PersonMatte
+from talkingface.face.matte import PersonMatte, matte_of_person
 from talkingface.face.portrait import prepare_portrait
 from talkingface.io.image import load_portrait
 from talkingface.render.layers import background_layer
 from talkingface.render.renderer import Renderer
-from talkingface.render.rig import build_rig
+from talkingface.render.rig import build_rig, envelope_poses, folded_triangles
 from talkingface.samples import fetch_samples
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -40,6 +42,7 @@ def tilted(rgb: np.ndarray, degrees: float = 20.0) -> np.ndarray:
 
 def kinds(samples):
     a, g = load_portrait(samples.astronaut), load_portrait(samples.grace_hopper)
+    flowers = load_portrait(samples.flower)
     tiny = np.full((400, 400, 3), 200, np.uint8)
     tiny[:96, :96] = cv2.resize(a, (96, 96), interpolation=cv2.INTER_AREA)
     small = np.full((720, 1280, 3), 90, np.uint8)
@@ -54,6 +57,8 @@ def kinds(samples):
         ("cartoon (flat colour)", portraits.cartoon(a), "crop", None),
         ("line art", portraits.line_art(a), "crop", None),
         ("line art, glasses", portraits.line_art(g), "crop", None),
+        ("face of 6 px flowers (Arcimboldo-like)", portraits.flower_face(a, flowers, 6), "crop", None),
+        ("face of 14 px flowers", portraits.flower_face(a, flowers, 14), "crop", None),
         ("tilted 20°", tilted(a), "crop", None),
         ("face at the edge (full)", portraits.near_edge(a), "full", None),
         ("small face in 4K (full)", portraits.in_large_picture(a, (3840, 2160)), "full", None),
@@ -81,12 +86,11 @@ def main() -> None:
             try:
                 framed = prepare_portrait(image, fl, mode, 512, name=name, face=face)
             except TalkingFaceError as exc:
-                rows.append(f"| {name} | – | refused: {exc} |")
+                rows.append(f"| {name} | – | refused: {exc} | – | – |")
                 continue
-            alpha = matte(framed.image)
-            renderer = Renderer(
-                build_rig(framed.image, framed.face, alpha), background_layer(framed.image, alpha)
-            )
+            alpha, matte_note = matte_of_person(matte, framed.image, framed.face)
+            background = None if alpha is None else background_layer(framed.image, alpha)
+            renderer = Renderer(build_rig(framed.image, framed.face, alpha), background)
             talking = renderer.render(REST, channel_vector(jawOpen=0.7))
             shut = renderer.render(REST, channel_vector(eyeBlinkLeft=1.0, eyeBlinkRight=1.0))
             turned = renderer.render(np.array([20, 4, 0, 0, 0, 1.0]), channel_vector(jawOpen=0.3))
@@ -99,9 +103,11 @@ def main() -> None:
                     blink.blendshape(f"eyeBlink{s}") - rest.blendshape(f"eyeBlink{s}")
                     for s in ("Left", "Right")
                 )
-                measured = f"jawOpen +{d_jaw:.2f}, eyeBlink +{d_blink / 2:.2f}"
-            notes = "; ".join(framed.notes).replace("|", "/") or "–"
-            rows.append(f"| {name} | {framed.n_faces} | renders ({measured}); {notes} |")
+                at_rest = rest.blendshape("jawOpen")
+                measured = f"jawOpen {d_jaw:+.2f} from {at_rest:.2f} at rest, eyeBlink {d_blink / 2:+.2f}"
+            folds, moved = tear(renderer, alpha)
+            notes = "; ".join((*framed.notes, *filter(None, [matte_note]))).replace("|", "/") or "–"
+            rows.append(f"| {name} | {framed.n_faces} | renders ({measured}); {notes} | {folds} | {moved} |")
             for frame, label in (
                 (framed.image, name),
                 (talking, "jaw 0.7"),
@@ -110,7 +116,7 @@ def main() -> None:
             ):
                 tiles.append(frame if mode == "crop" else _around_face(frame, renderer))
                 labels.append(label)
-    print(save_png(contact_sheet(tiles, columns=8, labels=labels, width=180), DOCS / "sheet_kinds.png"))
+    print(save_png(contact_sheet(tiles, columns=8, labels=labels, width=135), DOCS / "sheet_kinds.png"))
     body = "\n".join(
         [
             "## Every kind of portrait",
@@ -118,15 +124,42 @@ def main() -> None:
             stamp("make bench (scripts/bench_portraits.py)"),
             "",
             "Faces found, and what Face Landmarker reads back from our rendered frames (commanded "
-            "jawOpen 0.7 and a full blink, minus the photo at rest). Sheet: `docs/sheet_kinds.png`.",
+            "jawOpen 0.7 and a full blink, minus the photo at rest). Sheet: `docs/sheet_kinds.png`. "
+            "A picture that already reads open at rest has landmarks off its real lips (the digital "
+            "drawing loses its lower lip: Face Landmarker puts the inner lower lip on the chin's "
+            "shading and keeps it there however far the rendered jaw opens), so its jaw readback "
+            "says little.",
             "",
-            "| kind | faces | result |",
-            "|---|---|---|",
+            "Tear measure (`talkingface/eval/tear.py`), person matte on: **folds** = outer-mesh "
+            "triangles turned over, summed over the six target poses (yaw ±20°, pitch ±15°, head "
+            f"distance 0.75 and 1.35) / over the {2 * len(envelope_poses())} corners of the rig's "
+            "pose envelope (those turns with roll ±12°, scale 0.74–1.33, "
+            "jaw shut and open); **moved** = background pixels, clear of the person in the photo and "
+            "in the frame, that a 1-pixel shift of the photo cannot explain, summed over the six poses "
+            "(of the pixels checked). Both must be 0.",
+            "",
+            "| kind | faces | result | folds | moved |",
+            "|---|---|---|---|---|",
             *rows,
         ]
     )
     write_section(args.out, "portraits", body)
     print(body)
+
+
+def tear(renderer: Renderer, alpha: np.ndarray | None) -> tuple[str, str]:
+    """(folds at the six poses / at the envelope's corners, background pixels moved / checked)."""
+    rig, jaw = renderer.rig, channel_vector(jawOpen=0.3)
+    at_target = sum(len(folded_triangles(rig, p, jaw)) for p in TEAR_POSES.values())
+    at_corners = sum(
+        len(folded_triangles(rig, p, channel_vector(jawOpen=j))) for p in envelope_poses() for j in (0.0, 1.0)
+    )
+    if alpha is None:
+        return f"{at_target} / {at_corners}", "no matte"
+    meter = TearMeter(renderer, alpha)
+    tears = [meter(p, jaw) for p in TEAR_POSES.values()]
+    moved, checked = sum(t.displaced for t in tears), sum(t.checked for t in tears)
+    return f"{at_target} / {at_corners}", f"{moved} of {checked}"
 
 
 def _around_face(frame: np.ndarray, renderer: Renderer) -> np.ndarray:

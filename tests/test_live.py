@@ -139,7 +139,7 @@ def test_live_frames_keep_the_background_still_behind_the_moving_head(samples, s
     motion = _stream(StreamEngine(FPS, seed=3, motion_scale=2.0), speech)
     turned = sorted(motion, key=lambda m: -abs(m.pose[0]) - abs(m.pose[1]))[:6]
     assert abs(turned[-1].pose[0]) + abs(turned[-1].pose[1]) > 4  # the head really moves
-    alpha = person_alpha(framed.image, True)
+    alpha, _ = person_alpha(framed, True)
     near = (alpha < 0.02) & (cv2.dilate((alpha > 0.02).astype(np.uint8), np.ones((61, 61), np.uint8)) > 0)
     photo = marker(framed.image).astype(np.int16)  # the photo watermarked as every live frame is
     for m in turned:

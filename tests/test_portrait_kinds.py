@@ -8,7 +8,10 @@ import numpy as np
 import pytest
 
 from talkingface.core.track import channel_vector as weights
+from talkingface.errors import TalkingFaceError
 from talkingface.eval import portraits
+from talkingface.face.matte import PersonMatte, matte_of_person
+from talkingface.face.portrait import prepare_portrait
 from talkingface.io.image import load_portrait
 from talkingface.render.setup import prepare_face
 
@@ -59,3 +62,32 @@ def test_every_kind_of_portrait_animates(samples, landmarker, kind):
         outside = np.ones(frame.shape[:2], bool)
         outside[y0:y1, x0:x1] = False
         assert np.array_equal(frame[outside], framed.image[outside])
+
+
+@pytest.mark.parametrize("size, must_find", [(6, True), (14, False)])
+def test_a_face_made_of_flowers_renders_or_is_refused_with_a_reason(samples, landmarker, size, must_find):
+    """Arcimboldo-like: the astronaut rebuilt from copies of the dahlia in scikit-learn's flower
+    photo. Small flowers still read as a face (found after softening) and the head turns; with
+    big ones the face is lost, and the refusal says what to do."""
+    picture = portraits.flower_face(load_portrait(samples.astronaut), load_portrait(samples.flower), size)
+    try:
+        framed, renderer = prepare_face(picture, landmarker)  # matted, as generate does
+    except TalkingFaceError as exc:
+        assert "use a picture where a face is clearly visible" in str(exc)
+        return
+    turned = renderer.render(np.array([15, 0, 0, 0, 0, 1.0]), weights(jawOpen=0.5))
+    x0, y0, x1, y1 = renderer.rig.roi
+    assert np.abs(turned.astype(int) - framed.image)[y0:y1, x0:x1].mean() > 2  # it moves
+
+
+def test_a_matte_that_misses_the_face_is_dropped_with_a_note(samples, landmarker):
+    """Line art of Grace Hopper: the matting model sees no person, which would keep the head
+    still; the picture is animated without the matte, and the user is told."""
+    drawing = portraits.line_art(load_portrait(samples.grace_hopper))
+    framed = prepare_portrait(drawing, landmarker, "crop", 512)
+    with PersonMatte() as model:
+        alpha, note = matte_of_person(model, framed.image, framed.face)
+        photo = prepare_portrait(load_portrait(samples.grace_hopper), landmarker, "crop", 512)
+        photo_alpha, photo_note = matte_of_person(model, photo.image, photo.face)
+    assert alpha is None and "--no-matte" in note
+    assert photo_alpha is not None and photo_note is None

@@ -132,11 +132,13 @@ def test_background_outside_the_head_never_changes(rig_case):
     outside[y0:y1, x0:x1] = False
     frame = renderer.render(pose(yaw=12, pitch=-8, roll=6, scale=1.08), weights(jawOpen=1.0))
     assert np.array_equal(frame[outside], framed.image[outside])
-    # and inside the region, the image border stays put (no tearing at the edges of the ROI)
+    # and inside the region, the image border stays put (no tearing at the edges of the ROI),
+    # but where a face that fills the crop would reach it (head distance 0.75): there the edge
+    # slides a little with the head instead of folding (tests/test_tear.py)
     border = np.zeros_like(outside)
     border[y0, x0:x1] = border[y1 - 1, x0:x1] = border[y0:y1, x0] = border[y0:y1, x1 - 1] = True
     diff = np.abs(frame[border].astype(int) - framed.image[border].astype(int))
-    assert diff.mean() < 1.0
+    assert diff.mean() < 2.5
 
 
 @pytest.mark.parametrize("emotion, least_drop", [("sad", 0.2), ("angry", 0.08)])

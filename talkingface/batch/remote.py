@@ -19,7 +19,7 @@ from ..errors import TalkingFaceError
 from ..pipeline.generate import GenerateResult
 from ..pipeline.options import GenerateOptions
 from .runners import MAX_ATTEMPTS, check_reachable
-from .work import worker_landmarker
+from .work import worker_landmarker, worker_matte
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,9 @@ def render_shipped(
         out = folder / "result.mp4"
         try:
             result = generate(
-                folder / portrait_name, folder / audio_name, out, options, landmarker=worker_landmarker()
-            )
+                folder / portrait_name, folder / audio_name, out, options,
+                landmarker=worker_landmarker(), matte=worker_matte(options),
+            )  # fmt: skip
         except TalkingFaceError as exc:
             return Shipped(error=str(exc).replace(str(folder) + os.sep, ""))
         return Shipped(out.read_bytes(), replace(result, path=Path(out.name)))

@@ -50,6 +50,18 @@ def worker_landmarker():
     return model
 
 
+def worker_matte(options):
+    """The matting model of this process for rows that matte (loaded once, on the first)."""
+    return _loaded_matte() if options.matte else None
+
+
+@functools.cache
+def _loaded_matte():
+    from ..face.matte import PersonMatte
+
+    return PersonMatte()
+
+
 def expected_id(job: RowJob) -> str:
     from ..pipeline.generate import generation_id
 
@@ -96,7 +108,10 @@ def render_row(job: RowJob) -> RowResult:
                     seconds=round(time.perf_counter() - started, 3),
                 )  # fmt: skip
         remove_parts(job.output)
-        result = generate(job.portrait, job.audio, job.output, job.options, landmarker=worker_landmarker())
+        result = generate(
+            job.portrait, job.audio, job.output, job.options,
+            landmarker=worker_landmarker(), matte=worker_matte(job.options),
+        )  # fmt: skip
     except TalkingFaceError as exc:
         error = str(exc)
     except OSError as exc:

@@ -12,9 +12,37 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..core import topology as T
 from ..models import MATTE_MODEL, model_path
+from .landmarker import FaceObservation
 
 REF_SIDE = 512  # MODNet's training resolution (short side)
+#: a matte that covers less of the found face than this (on average) missed the person (line art
+#: on white paper, say): moving only what it covers would leave the head where it is
+MIN_FACE_COVER = 0.6
+
+
+def matte_of_person(
+    model: PersonMatte, image: np.ndarray, face: FaceObservation
+) -> tuple[np.ndarray | None, str | None]:
+    """The matte of the person whose ``face`` was found, or None and a note saying why not: a
+    matte that missed the face would keep the head still, so the picture moves as without one."""
+    alpha = model(image)
+    cover = face_cover(alpha, face)
+    if cover < MIN_FACE_COVER:
+        return None, (
+            f"the person matte covers only {cover:.0%} of the face (its model knows photographed "
+            "people, not every drawing): the background moves a little with the head, as with --no-matte"
+        )
+    return alpha, None
+
+
+def face_cover(alpha: np.ndarray, face: FaceObservation) -> float:
+    """Mean matte inside the face's oval: how much of the face the matte says is the person."""
+    oval = np.round(face.landmarks[list(T.FACE_OVAL), :2]).astype(np.int32)
+    inside = np.zeros(alpha.shape, np.uint8)
+    cv2.fillPoly(inside, [oval], 1)
+    return float(alpha[inside > 0].mean()) if inside.any() else 0.0
 
 
 class PersonMatte:

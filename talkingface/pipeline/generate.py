@@ -17,6 +17,7 @@ from ..audio.features import AudioFeatures, audio_features
 from ..core.track import MotionTrack
 from ..errors import AudioTooLongError, NoSpeechError, UnreadableAudioError
 from ..face.landmarker import FaceLandmarker
+from ..face.matte import PersonMatte
 from ..face.portrait import check_full_size
 from ..io.audio import ANALYSIS_RATE, iter_audio, load_audio, probe_audio
 from ..io.image import check_image_header, load_portrait
@@ -240,13 +241,15 @@ def generate(
     options: GenerateOptions | None = None,
     reporter: Reporter | None = None,
     landmarker: FaceLandmarker | None = None,
+    matte: PersonMatte | None = None,
     **option_overrides,
 ) -> GenerateResult:
     """Make ``output`` (MP4) of the portrait speaking ``audio``. The keywords are the
     ``talkingface generate`` flags (``motion_scale=0`` for ``--motion-scale 0``), see
     :class:`GenerateOptions`; every input and option is checked before any work.
 
-    ``landmarker``: a face model already loaded (a batch worker renders many rows with one)."""
+    ``landmarker``, ``matte``: the face and matting models already loaded (a batch worker renders
+    many rows with one of each)."""
     started = time.perf_counter()
     if options is None or option_overrides:
         options = GenerateOptions.build(options, **option_overrides)
@@ -267,7 +270,7 @@ def generate(
     with ThreadPoolExecutor(max_workers=1) as pool:
         face = pool.submit(
             prepare_face, rgb, landmarker, mode=options.mode, size=options.size, name=str(portrait),
-            face=options.face, matte=options.matte,
+            face=options.face, matte=(matte or True) if options.matte else False,
         )  # fmt: skip
         features = analyse_audio(audio, options)
 

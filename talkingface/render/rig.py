@@ -14,8 +14,13 @@ import cv2
 import numpy as np
 
 from ..core import topology as T
+from ..core.track import CHANNEL_INDEX
 from ..face.landmarker import FaceObservation
+from ..motion.driver import POSE_LIMITS, SCALE_LIMITS
+from ..motion.ranges import HEAD_DISTANCE_RANGE
 from .bases import build_bases
+
+_JAW = CHANNEL_INDEX["jawOpen"]
 
 N_LANDMARKS = 478
 HEAD_RING_SCALE = 1.35  # ring radius relative to the face oval, around the oval's centre
@@ -24,7 +29,19 @@ CHIN_RING_SCALE = 1.4  # under the jaw it stays close: the neck does not turn wi
 OUTER_RING_SCALE = 2.3  # still anchors: the falloff between the rings absorbs the motion
 MAX_HAIR_SCALE = 2.4  # with a person matte, the ring reaches out to the hair's edge, at most this far
 HAIR_MARGIN = 0.08  # ring this far (in oval radii) beyond the matte's edge, so all the hair rides along
-OUTER_GAP = 0.5  # still anchors at least this far beyond the ring
+MAX_RING_STEP = 0.25  # neighbouring ring points differ by at most this much (oval radii): no slivers
+OUTER_GAP = 0.25  # still anchors at least this far (oval radii) beyond where the ring can go
+BORDER_POINTS = 16  # pinned points per side of the region's border
+WIDEN_STEP = 0.1  # where the mesh would fold, ring or anchors move out this much (oval radii) …
+MAX_WIDENINGS = 24  # … at most this many times
+#: the head poses every rig holds without a fold: the head-turn target (±20° yaw, ±15° pitch), the
+#: driver's turn and size limits, and ``--head-distance``'s. Not the driver's sideways shifts (up
+#: to 0.6 eye distances): holding those would unpin the picture's edge at every pose
+ENVELOPE_DEG = np.maximum([20.0, 15.0, 0.0], POSE_LIMITS)
+ENVELOPE_SCALE = (
+    min(SCALE_LIMITS[0], 1.0 / HEAD_DISTANCE_RANGE[1]),
+    max(SCALE_LIMITS[1], 1.0 / HEAD_DISTANCE_RANGE[0]),
+)
 
 
 @dataclass(frozen=True)
@@ -66,8 +83,12 @@ def _ring(oval: np.ndarray, centre: np.ndarray, scales: np.ndarray) -> np.ndarra
 def build_rig(image: np.ndarray, face: FaceObservation, alpha: np.ndarray | None = None) -> FaceRig:
     """The rig of one portrait. With a person matte ``alpha`` the head ring reaches out to the
     hair's silhouette, so big hair moves (and scales) with the head as one piece instead of being
-    squeezed against the still anchors; the background it uncovers comes from the plate."""
-    h, w = image.shape[:2]
+    squeezed against the still anchors; the background it uncovers comes from the plate.
+
+    The rig is checked at the corners of its pose envelope (:func:`envelope_poses`, with the jaw
+    shut and wide open): where a triangle of the outer mesh would turn over there (a tear: hair
+    or collar in shards), the ring or the still anchors behind it are moved out, until none does.
+    """
     lm = face.landmarks.astype(np.float64)
     oval = lm[list(T.FACE_OVAL), :2]
     centre2 = (oval.min(0) + oval.max(0)) / 2
@@ -82,22 +103,61 @@ def build_rig(image: np.ndarray, face: FaceObservation, alpha: np.ndarray | None
         + (HAIR_RING_SCALE - HEAD_RING_SCALE) * hair
         - (HEAD_RING_SCALE - CHIN_RING_SCALE) * chin
     )
-    outer_scales = np.full(len(oval), OUTER_RING_SCALE)
     if alpha is not None:
         reach = (1.0 - chin) * (rel < mouth_y)  # above the mouth only: below it the body goes on
         edge = _silhouette_scales(alpha, oval, centre2) + HAIR_MARGIN
         scales = np.where(reach > 0, np.maximum(scales, np.minimum(edge, MAX_HAIR_SCALE)), scales)
-        outer_scales = np.maximum(outer_scales, scales + OUTER_GAP)
-    ring = _ring(oval, centre2, scales)
-    outer = _ring(oval, centre2, outer_scales)
-    ring_z = float(lm[list(T.FACE_OVAL), 2].mean())
+        scales = _no_steps(scales, MAX_RING_STEP)
+    ring_follow = 1.0 - 0.5 * chin  # the neck follows half-way
+    gaps = np.full(len(oval), OUTER_GAP)
+    bases = build_bases(face.landmarks)
+    unpinned: set[tuple[int, int]] = set()
+    for _ in range(MAX_WIDENINGS):
+        rig = _assemble(image, face, bases, _ring(oval, centre2, scales), ring_follow, gaps, unpinned)
+        inner, outer, unpin = _folds_at_envelope(rig)
+        if not (inner.any() or outer.any() or unpin):
+            break
+        scales = scales + WIDEN_STEP * inner
+        gaps = gaps + WIDEN_STEP * outer
+        unpinned |= unpin
+    return rig
 
+
+def _assemble(
+    image: np.ndarray,
+    face: FaceObservation,
+    bases: np.ndarray,
+    ring: np.ndarray,
+    ring_follow: np.ndarray,
+    gaps: np.ndarray,
+    unpinned: set[tuple[int, int]],
+) -> FaceRig:
+    """The rig with this ring; the still anchors ``gaps`` oval radii beyond where it can go, the
+    region's border pinned except at ``unpinned`` points (where the ring would fold onto them)."""
+    h, w = image.shape[:2]
+    lm = face.landmarks.astype(np.float64)
+    oval = lm[list(T.FACE_OVAL), :2]
+    centre2 = (oval.min(0) + oval.max(0)) / 2
+    ring_z = float(lm[list(T.FACE_OVAL), 2].mean())
+    furthest = _envelope_reach(ring, ring_z, ring_follow, centre2, face.inter_ocular)
+    radius = np.maximum(np.linalg.norm(oval - centre2, axis=1), 1.0)
+    outer = _ring(oval, centre2, np.maximum(OUTER_RING_SCALE, furthest / radius + gaps))
+
+    # only what the picture shows can move; ring and anchors may lie beyond its edges (a face at
+    # the edge). The region's border stays pinned (the picture's edge does not slide) except
+    # inside the ring and where the ring would fold onto it.
     x0, y0 = np.floor(np.minimum(outer.min(0), ring.min(0))).astype(int) - 2
     x1, y1 = np.ceil(np.maximum(outer.max(0), ring.max(0))).astype(int) + 2
     x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
-    ring = np.clip(ring, [x0, y0], [x1 - 1, y1 - 1])
-    outer = np.clip(outer, [x0, y0], [x1 - 1, y1 - 1])
-    border = _border_points(x0, y0, x1 - 1, y1 - 1, per_side=6)
+    border = _border_points(x0, y0, x1 - 1, y1 - 1, per_side=BORDER_POINTS)
+    contour = ring.astype(np.float32).reshape(-1, 1, 2)
+    border = border[
+        [
+            cv2.pointPolygonTest(contour, (float(x), float(y)), False) < 0
+            and (round(x), round(y)) not in unpinned
+            for x, y in border
+        ]
+    ]
 
     still = np.concatenate([outer, border])
     vertices = np.concatenate(
@@ -109,7 +169,7 @@ def build_rig(image: np.ndarray, face: FaceObservation, alpha: np.ndarray | None
     ).astype(np.float32)
     follow = np.zeros(len(vertices), np.float32)
     follow[:N_LANDMARKS] = 1.0
-    follow[N_LANDMARKS : N_LANDMARKS + len(ring)] = 1.0 - 0.5 * chin  # neck follows half-way
+    follow[N_LANDMARKS : N_LANDMARKS + len(ring)] = ring_follow
 
     outer_tris = _outer_triangles(vertices[:, :2], oval)
     centre = np.array([centre2[0], centre2[1], 0.0], np.float32)  # MediaPipe z: origin ≈ head centre
@@ -119,13 +179,103 @@ def build_rig(image: np.ndarray, face: FaceObservation, alpha: np.ndarray | None
         follow=follow,
         face_triangles=T.face_triangles(),
         outer_triangles=outer_tris,
-        bases=build_bases(face.landmarks),
+        bases=bases,
         centre=centre,
         roi=(int(x0), int(y0), int(x1), int(y1)),
         iod=face.inter_ocular,
         down=_down_axis(lm),
         rest_smile=float(np.mean([face.blendshape("mouthSmileLeft"), face.blendshape("mouthSmileRight")])),
     )
+
+
+def folded_triangles(rig: FaceRig, pose: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Indices into ``rig.outer_triangles`` of the moving triangles turned over at this frame.
+
+    The face's own triangles may turn away (a far cheek hides behind the nose, drawn far to
+    near); the outer mesh has no such order, so a turned triangle there is a tear."""
+    from .deform import deform  # deform needs this module's rig
+
+    return _turned(rig, deform(rig, pose, weights)[:, :2])
+
+
+def _turned(rig: FaceRig, xy: np.ndarray) -> np.ndarray:
+    tris = rig.outer_triangles
+    rest = rig.vertices[:, :2].astype(np.float64)
+    moving = rig.follow[tris].max(1) > 0
+    return np.flatnonzero(moving & (_signed_area(xy[tris]) * np.sign(_signed_area(rest[tris])) <= 0))
+
+
+def _folds_at_envelope(rig: FaceRig) -> tuple[np.ndarray, np.ndarray, set[tuple[int, int]]]:
+    """Per ring point: does a triangle turn over at an envelope corner between it and the face
+    (move the ring out), or between it and the still anchors (move the anchors out)? And the
+    border points a turned triangle holds (unpin them)."""
+    from .deform import deform, head_transform
+
+    n = len(T.FACE_OVAL)
+    inner, outer, unpin = np.zeros(n, bool), np.zeros(n, bool), set()
+    jaw = np.zeros(len(rig.bases))
+    jaw[_JAW] = 1.0
+    still = np.array([0, 0, 0, 0, 0, 1.0])
+    follow = rig.follow[:, None].astype(np.float64)
+    for weights in (np.zeros(len(rig.bases)), jaw):
+        shaped = deform(rig, still, weights)  # the blendshapes once; each corner only moves them
+        for pose in envelope_poses():
+            xy = (shaped + follow * (head_transform(rig, pose, shaped) - shaped))[:, :2]
+            for tri in rig.outer_triangles[_turned(rig, xy)]:
+                ray = tri[tri >= N_LANDMARKS] - N_LANDMARKS  # ring points, then still anchors
+                if (tri < N_LANDMARKS).any():
+                    inner[ray[ray < n]] = True
+                elif (ray < n).all():  # three ring points: the ring dents in; push out its middle
+                    middle = [r for r in ray if {(r - 1) % n, (r + 1) % n} <= set(ray)]
+                    inner[middle or ray] = True
+                elif (ray >= 2 * n).any():  # a border point in the ring's way
+                    unpin |= {
+                        (round(x), round(y)) for x, y in rig.vertices[ray[ray >= 2 * n] + N_LANDMARKS, :2]
+                    }
+                else:  # the anchors of both rays: a ring edge swept over the one between them
+                    outer[ray % n] = True
+    return inner, outer, unpin
+
+
+def _signed_area(tris: np.ndarray) -> np.ndarray:
+    e1, e2 = tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0]
+    return e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+
+
+def envelope_poses() -> np.ndarray:
+    """(16, 6) the corners of the pose envelope (yaw, pitch, roll, tx = ty = 0, scale)."""
+    yaw, pitch, roll = ENVELOPE_DEG
+    turns = np.array(np.meshgrid((-yaw, yaw), (-pitch, pitch), (-roll, roll), ENVELOPE_SCALE, indexing="ij"))
+    corners = turns.reshape(4, -1).T
+    return np.column_stack([corners[:, :3], np.zeros((len(corners), 2)), corners[:, 3]])
+
+
+def _envelope_reach(
+    ring: np.ndarray, ring_z: float, follow: np.ndarray, centre: np.ndarray, iod: float
+) -> np.ndarray:
+    """How far from ``centre`` each ring point gets at the envelope's corners (pixels)."""
+    from .deform import rotation  # deform needs this module's rig
+
+    pts = np.column_stack([ring - centre, np.full(len(ring), ring_z)])
+    furthest = np.zeros(len(ring))
+    for yaw, pitch, roll, tx, ty, scale in envelope_poses():
+        moved = pts @ rotation(yaw, pitch, roll).T * scale + [tx * iod, ty * iod, 0.0]
+        at = pts[:, :2] + follow[:, None] * (moved[:, :2] - pts[:, :2])
+        furthest = np.maximum(furthest, np.linalg.norm(at, axis=1))
+    return furthest
+
+
+def _no_steps(scales: np.ndarray, step: float) -> np.ndarray:
+    """Raise the lower of neighbouring ring scales (a closed ring) until no two differ by more
+    than ``step``: a ring that jumps from the hair's edge in to the cheek makes sliver triangles
+    that a small turn turns over."""
+    out = scales.copy()
+    for _ in range(len(out)):
+        lifted = np.maximum(out, np.maximum(np.roll(out, 1), np.roll(out, -1)) - step)
+        if np.array_equal(lifted, out):
+            break
+        out = lifted
+    return out
 
 
 def _silhouette_scales(alpha: np.ndarray, oval: np.ndarray, centre: np.ndarray) -> np.ndarray:

@@ -8,34 +8,41 @@ of the same portrait come from the same renderer.
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 
 import numpy as np
 
 from ..face.choice import FaceChoice
 from ..face.landmarker import FaceLandmarker
-from ..face.matte import PersonMatte
+from ..face.matte import PersonMatte, matte_of_person
 from ..face.portrait import Portrait, prepare_portrait
 from .layers import background_layer
 from .renderer import Renderer
 from .rig import build_rig
 
 
-def person_alpha(image: np.ndarray, matte: bool | PersonMatte) -> np.ndarray | None:
-    """The person's soft alpha (None when matting is off); ``matte`` may be an open model to reuse."""
+def person_alpha(framed: Portrait, matte: bool | PersonMatte) -> tuple[np.ndarray | None, str | None]:
+    """The person's soft alpha (None when matting is off), and a note when the matting model
+    missed the person (then None too: the picture moves as with ``--no-matte``). ``matte`` may be
+    an open model to reuse (a batch worker or a server renders many portraits with one)."""
     if matte is False:
-        return None
+        return None, None
     if isinstance(matte, PersonMatte):
-        return matte(image)
+        return matte_of_person(matte, framed.image, framed.face)
     with PersonMatte() as model:
-        return model(image)
+        return matte_of_person(model, framed.image, framed.face)
+
+
+def layered_renderer(framed: Portrait, alpha: np.ndarray | None) -> Renderer:
+    """The renderer of a framed portrait; with a matte the person moves as a layer over a
+    background that stays still (:mod:`talkingface.render.layers`)."""
+    background = None if alpha is None else background_layer(framed.image, alpha)
+    return Renderer(build_rig(framed.image, framed.face, alpha), background)
 
 
 def renderer_for(framed: Portrait, matte: bool | PersonMatte = True) -> Renderer:
-    """The renderer of a framed portrait; with the matte the person moves as a layer over a
-    background that stays still (:mod:`talkingface.render.layers`)."""
-    alpha = person_alpha(framed.image, matte)
-    background = None if alpha is None else background_layer(framed.image, alpha)
-    return Renderer(build_rig(framed.image, framed.face, alpha), background)
+    """The renderer of a framed portrait, matted unless ``matte`` is False."""
+    return layered_renderer(framed, person_alpha(framed, matte)[0])
 
 
 def prepare_face(
@@ -52,4 +59,7 @@ def prepare_face(
     is given). Raises the face errors of :func:`~talkingface.face.portrait.prepare_portrait`."""
     with contextlib.nullcontext(landmarker) if landmarker else FaceLandmarker() as model:
         framed = prepare_portrait(rgb, model, mode, size, name=name, face=face)
-    return framed, renderer_for(framed, matte)
+    alpha, note = person_alpha(framed, matte)
+    if note:
+        framed = replace(framed, notes=(*framed.notes, note))
+    return framed, layered_renderer(framed, alpha)
