@@ -22,6 +22,22 @@ DIP_DB = 10.0
 DIP_WINDOW_S = 0.08
 #: Smoothing kernel (s): a raised cosine this wide gives ≈ half of it as attack/release.
 SMOOTH_S = 0.12
+#: Pauses, as a real speaker makes them (psychopy's testMovie, self-reenactment): an audible breath
+#: parts the lips (he inhales through the mouth, lip gap 0.2–0.3 of the eye distance, as wide as
+#: his vowels) and after a phrase the mouth settles over a third of a second rather than snapping
+#: shut. A pause frame this many dB over the clip's noise floor starts to open the jaw …
+BREATH_DB = 5.0
+#: … reaching BREATH_JAW this many dB further up …
+BREATH_RANGE_DB = 6.0
+BREATH_JAW = 0.4
+#: … provided it stays this far under the speech's median loudness (louder is speech, not breath).
+BREATH_UNDER_SPEECH_DB = 15.0
+#: The noise floor: this percentile of the audible frames (digital silence excluded).
+FLOOR_PERCENTILE = 10
+AUDIBLE_DB = -90.0
+#: Jaw change per second in a pause: a breath opens at this rate, the mouth settles at this one.
+BREATH_OPEN_PER_S = 3.0
+SETTLE_PER_S = 1.6
 
 
 def _norm(x: np.ndarray, mask: np.ndarray, lo_q: float = 5, hi_q: float = 95) -> np.ndarray:
@@ -43,6 +59,31 @@ def stop_closures(cues: AcousticFrames, dip_db: float = DIP_DB) -> np.ndarray:
     padded = np.pad(cues.loudness_db, half, mode="edge")
     local_max = np.max(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=1)
     return cues.speech & (cues.loudness_db < local_max - dip_db)
+
+
+def pause_jaw(loudness_db: np.ndarray, rest: np.ndarray, jaw: np.ndarray, fps: float) -> np.ndarray:
+    """The jaw in pauses (``rest`` frames; ``jaw`` elsewhere): it settles from the last sound at
+    SETTLE_PER_S and opens for an audible breath (see BREATH_DB), frame by frame and causally, so a
+    file and a live window give the same frames. A sealed frame (jaw 0 in speech) stays sealed."""
+    db = np.asarray(loudness_db, np.float64)
+    audible = db > AUDIBLE_DB
+    out = np.asarray(jaw, np.float32).copy()
+    if not rest.any() or audible.sum() < 2:
+        return out
+    floor = float(np.percentile(db[audible], FLOOR_PERCENTILE))
+    talk = ~rest & audible
+    ceiling = float(np.median(db[talk])) - BREATH_UNDER_SPEECH_DB if talk.any() else floor
+    breath = BREATH_JAW * np.clip((db - floor - BREATH_DB) / BREATH_RANGE_DB, 0.0, 1.0) * (db < ceiling)
+    up, down = BREATH_OPEN_PER_S / fps, SETTLE_PER_S / fps
+    y = 0.0
+    for i in range(len(out)):
+        if not rest[i]:
+            y = float(out[i])
+            continue
+        target = float(breath[i])
+        y = min(target, y + up) if target > y else max(target, y - down)
+        out[i] = max(out[i], y)
+    return out
 
 
 def close_lips(values: np.ndarray, closed: np.ndarray) -> np.ndarray:
@@ -96,5 +137,14 @@ def acoustic_mouth_frames(cues: AcousticFrames) -> np.ndarray:
         out = np.stack([np.convolve(out[:, c], kernel, mode="same") for c in range(out.shape[1])], 1)
         out[closed_rows] = keep  # closures stay crisp
     out = rules.seal_lips(out)
+    out = with_pauses(out, cues.loudness_db, ~speech, fps)
     out[np.abs(out) < 1e-6] = 0.0
     return out.astype(np.float32)
+
+
+def with_pauses(values: np.ndarray, loudness_db: np.ndarray, rest: np.ndarray, fps: float) -> np.ndarray:
+    """Sealed mouth values with :func:`pause_jaw` on the ``rest`` frames the lips do not seal."""
+    jaw = MOUTH_INDEX["jawOpen"]
+    values = values.copy()
+    values[:, jaw] = pause_jaw(loudness_db, rest & (rules.closure(values) < 0.5), values[:, jaw], fps)
+    return values
