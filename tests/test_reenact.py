@@ -45,7 +45,9 @@ def test_reenactment_follows_the_real_speaker(reenacted):
         and report["face_found"]["ours"] > 0.95
     )
     assert abs(report["gap_lag_frames"]) <= 8
-    assert report["gap_r"] >= 0.42  # the loudness envelope alone reaches 0.42; the issue asks 0.5
+    # measured 0.54 (breaths, slow settling, p/b/m sealed with the sound); the loudness envelope
+    # alone reaches 0.42; the issue asks 0.5
+    assert report["gap_r"] >= 0.5
     assert 0.75 <= report["gap_p95"]["ratio"] <= 1.33
     assert 0.8 <= report["interior"]["ratio"] <= 1.25
     assert report["teeth"]["ratio"] >= 0.6

@@ -3,7 +3,9 @@
 No phones here, so no p/b/m knowledge: the jaw follows loudness (JALI's JA) scaled by F1-region
 energy, voiced sound with a low spectral centroid rounds the lips, a high one spreads them,
 unvoiced hiss narrows the jaw, and a sharp loudness dip inside speech (a stop closure) closes
-the lips. Pauses follow the same three bands as the phone path, so silence is neutral.
+the lips. Pauses follow the same three bands as the phone path, so silence is neutral; in every
+path (phones or cues, file or live) an audible breath in a pause parts the lips and the mouth
+settles slowly after a phrase, as a real speaker's does (:func:`pause_jaw`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ SMOOTH_S = 0.12
 BREATH_DB = 5.0
 #: … reaching BREATH_JAW this many dB further up …
 BREATH_RANGE_DB = 6.0
-BREATH_JAW = 0.4
+BREATH_JAW = 0.5
 #: … provided it stays this far under the speech's median loudness (louder is speech, not breath).
 BREATH_UNDER_SPEECH_DB = 15.0
 #: The noise floor: this percentile of the audible frames (digital silence excluded).
