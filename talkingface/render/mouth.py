@@ -50,6 +50,18 @@ CAVITY_RIM = 0.4
 CAVITY_BACK = 0.12
 #: the tongue's luminance (in the mouth's shade), share of the skin's
 TONGUE = 0.45
+#: the photo's light across the mouth: the interior is this much brighter (share) at the corner on the
+#: side the face is lit from, and as much darker at the other, at full side light (see _light_side)
+LIGHT_GAIN = 0.4
+#: … read on the cheeks under the eyes (landmarks), squares of this half side (share of their distance)
+CHEEKS = (50, 280)
+CHEEK_RADIUS = 0.08
+#: the wet inner edge of the lower lip: a thin sheen this strong (share of the way from the lip's
+#: colour to the skin's highlight), this far (pixels) inside the lip line, this wide (pixels)
+WET = 0.45
+WET_OFFSET = 1.0
+WET_WIDTH = 0.9
+_WET_ROWS = np.arange(-3, 4)  # rows around the wet line drawn (its Gaussian is negligible further out)
 _GAUSS = 0.7  # soft edges (pixels) before the photo's own blur
 _UPPER, _LOWER, _HOLE = list(T.LIPS_INNER_UPPER), list(T.LIPS_INNER_LOWER), list(T.MOUTH_HOLE)
 
@@ -73,6 +85,8 @@ class MouthStyle:
     grain: np.ndarray  # (GRAIN, GRAIN) float32 noise texture with the photo's own amplitude
     keep_opening: bool = False  # see KEEP_OPEN_AREA
     own: OwnTeeth | None = None  # the photo's own teeth, when it shows them
+    light: float = 0.0  # where the face is lit from, −1 (image left) … 1 (image right)
+    wet: np.ndarray | None = None  # the lower lip's wet inner edge (RGB); None: no sheen
     # per-portrait constants, made once here rather than in every frame
     palette: np.ndarray = field(init=False, repr=False)  # (3, 4): RGB of cavity, tongue, teeth, gum
     grain_tile: np.ndarray = field(init=False, repr=False)
@@ -152,6 +166,22 @@ def _split_rows(img: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return us, ts
 
 
+def _light_side(img: np.ndarray, landmarks: np.ndarray) -> float:
+    """Where the face is lit from, from its own skin: the median luminance of the cheek under the
+    right eye (image right) against the left one, (R − L) ÷ (R + L) × 2, in [−1, 1] (head-on: 0)."""
+    iod = float(np.linalg.norm(landmarks[CHEEKS[1], :2] - landmarks[CHEEKS[0], :2]))
+    sides = []
+    for k in CHEEKS:
+        centre = landmarks[k, :2]
+        square = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]]) * CHEEK_RADIUS * iod + centre
+        skin = pixels_inside(img, square)
+        if len(skin) < 9:
+            return 0.0
+        sides.append(float(np.median(skin @ np.array([0.299, 0.587, 0.114]))))
+    left, right = sides if landmarks[CHEEKS[0], 0] < landmarks[CHEEKS[1], 0] else sides[::-1]
+    return float(np.clip(2 * (right - left) / max(right + left, 1.0), -1.0, 1.0))
+
+
 def mouth_style(image: np.ndarray, landmarks: np.ndarray) -> MouthStyle:
     """Colours, blur and grain for the interior, from this portrait's own lips, skin, teeth and light.
 
@@ -200,7 +230,10 @@ def mouth_style(image: np.ndarray, landmarks: np.ndarray) -> MouthStyle:
             own = OwnTeeth(np.ascontiguousarray(image), hole.astype(np.float32), us, ts)
     f32 = np.float32
     colours = (teeth.astype(f32), cavity.astype(f32), tongue.astype(f32), gum.astype(f32))
-    return MouthStyle(*colours, blur, grain, own is None and _open_area(landmarks) > KEEP_OPEN_AREA, own)
+    light = _light_side(img, landmarks)
+    wet = (lip + WET * (highlight * tint - lip)).astype(f32)
+    keep = own is None and _open_area(landmarks) > KEEP_OPEN_AREA
+    return MouthStyle(*colours, blur, grain, keep, own, light, wet)
 
 
 def _rows(hole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -346,7 +379,8 @@ def _interior(
     # cavity: lit near the lips, dark at the back and in the buccal corridors
     rim = np.minimum(ys - top, bottom - ys) / np.maximum(opening / 2, 1.0)
     depth = _smooth(rim / 0.9) ** f32(0.7)
-    corridor = 1.0 - 0.45 * _smooth((au - 0.55) / 0.5)
+    lit = 1.0 + LIGHT_GAIN * style.light * u  # the side the face is lit from is lit inside too
+    corridor = (1.0 - 0.45 * _smooth((au - 0.55) / 0.5)) * lit
     weights = np.zeros((h, w, 4), f32)  # per pixel: how much of each palette colour
     weights[..., 0] = (1.0 - (1.0 - CAVITY_BACK / CAVITY_RIM) * depth) * corridor
 
@@ -356,7 +390,7 @@ def _interior(
     t = ys[r0:] - tongue_top
     into = t / np.maximum(0.25 * opening, 1.0)
     tongue_light = 0.62 + 0.38 * np.exp(-((into - 0.25) ** 2) / 0.18) - 0.25 * au
-    _over(weights[r0:], _clip01(t + 0.5) * inside, {1: tongue_light})
+    _over(weights[r0:], _clip01(t + 0.5) * inside, {1: tongue_light * lit})
 
     # tooth index and position across each tooth (0 edge, 1 middle): soft gaps between teeth
     edges = np.asarray(TOOTH_EDGES, f32)
@@ -366,7 +400,7 @@ def _interior(
     tooth_px = (hi - lo) * width / 2  # this tooth's width in pixels
     to_gap = np.minimum(across, 1.0 - across) * tooth_px  # pixels to the nearest gap between teeth
     gaps = 1.0 - 0.35 * np.exp(-((to_gap / 0.8) ** 2))
-    light = np.asarray(TOOTH_LIGHT, f32)[k] * (1.0 - 0.35 * au**2) * gaps
+    light = np.asarray(TOOTH_LIGHT, f32)[k] * (1.0 - 0.35 * au**2) * gaps * lit
     corner = (2 * across - 1) ** 4
 
     # lower teeth ride the jaw: their edges show just above the lower lip once the mouth is open
@@ -391,8 +425,21 @@ def _interior(
         edge_glass = 1.0 - 0.12 * _smooth((y - incisal + 0.018 * width) / 2.0)
         gum_a = _clip01((gum_line - y) + 0.5)
         teeth = light * lip_shadow * edge_glass * (1.0 - gum_a)
-        _over(weights[:r1], _clip01((incisal - y) + 0.5) * inside, {2: teeth, 3: lip_shadow * gum_a})
-    return cv2.transform(weights, style.palette)
+        _over(weights[:r1], _clip01((incisal - y) + 0.5) * inside, {2: teeth, 3: lip_shadow * gum_a * lit})
+    patch = cv2.transform(weights, style.palette)
+    if style.wet is not None:  # the lower lip's wet inner edge, lit as the teeth are
+        line = bottom[0] - WET_OFFSET - y0 - 0.5  # its row in the patch, per column
+        rows = np.floor(line).astype(np.int32)[None, :] + _WET_ROWS[:, None]
+        cols = np.broadcast_to(np.arange(w), rows.shape)
+        ok = (rows >= 0) & (rows < h)
+        rows, cols = rows[ok], cols[ok]
+        sheen = (
+            np.exp(-(((rows - line[cols]) / WET_WIDTH) ** 2))
+            * ((1.0 - au[0] ** 2) * inside[0] * _clip01(lit[0]))[cols]
+        )
+        block = patch[rows, cols]
+        patch[rows, cols] = block + (style.wet - block) * sheen[:, None].astype(f32)
+    return patch
 
 
 def _row_from(edge: np.ndarray, y0: int, h: int) -> int:
