@@ -286,10 +286,8 @@ def draw_mouth(
     if sealed.max() > 0:
         seam = cover * sealed[None, :]
         seam = np.maximum(seam, cv2.GaussianBlur(seam, (3, 3), 0.7))  # close the sliver's pixel gaps
-        (r0, r1), (c0, c1) = _span(seam.any(1), h), _span(seam.any(0), w)
-        colour = np.round(np.minimum(style.cavity * 0.9, 255.0)).astype(np.uint8)
-        layer = np.ascontiguousarray(np.broadcast_to(colour, (r1 - r0, c1 - c0, 3)))
-        _blend(frame, x0 + c0, y0 + r0, layer, np.ascontiguousarray(seam[r0:r1, c0:c1]))
+        if seam.any():
+            _seal(frame, x0, y0, seam, style)
     if gap.max() < 0.7:
         return
     alpha = cover * _clip01(gap - 0.7)[None, :]
@@ -321,6 +319,15 @@ def draw_mouth(
         patch = _own_teeth(patch, bx, by, r0, xs[cols], bottom[cols], rest_top[cols], rest_bottom[cols],
                            rest_hole, rest_upper, rest_cover, style)  # fmt: skip
     _blend(frame, bx, by, patch, alpha[r0:r1, cols])
+
+
+def _seal(frame: np.ndarray, x0: int, y0: int, seam: np.ndarray, style: MouthStyle) -> None:
+    """The dark seam between sealed lips (coverage ``seam`` over the box at (x0, y0))."""
+    h, w = seam.shape
+    (r0, r1), (c0, c1) = _span(seam.any(1), h), _span(seam.any(0), w)
+    colour = np.round(np.minimum(style.cavity * 0.9, 255.0)).astype(np.uint8)
+    layer = np.ascontiguousarray(np.broadcast_to(colour, (r1 - r0, c1 - c0, 3)))
+    _blend(frame, x0 + c0, y0 + r0, layer, np.ascontiguousarray(seam[r0:r1, c0:c1]))
 
 
 def _blend(frame: np.ndarray, x0: int, y0: int, layer: np.ndarray, alpha: np.ndarray) -> None:
