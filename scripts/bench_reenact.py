@@ -55,16 +55,18 @@ def appearance_only(path: Path, seconds: float) -> dict:
     }
 
 
-def render_ms(repeats: int = 100) -> tuple[float, float]:
+def render_ms(repeats: int = 100) -> tuple[float, float, float]:
     """CPU milliseconds per 512² frame (astronaut, one OpenCV thread) with the jaw shut and half
-    open: the difference is what the mouth interior costs. CPU time, not wall time, so a busy
-    machine does not inflate it."""
+    open, and of the mouth layer alone in the half-open frame (``draw_mouth`` timed on the inputs the
+    renderer gave it). CPU time, not wall time, so a busy machine does not inflate it."""
     import cv2
     from PIL import Image
 
+    import talkingface.render.renderer as renderer_module
     from talkingface.face.landmarker import FaceLandmarker
     from talkingface.face.portrait import prepare_portrait
     from talkingface.motion.track import CHANNEL_INDEX, MotionTrack
+    from talkingface.render.mouth import draw_mouth
     from talkingface.render.renderer import Renderer
     from talkingface.render.rig import build_rig
 
@@ -84,8 +86,25 @@ def render_ms(repeats: int = 100) -> tuple[float, float]:
         for _ in range(repeats):
             renderer.render(pose, w)
         out.append(1000 * (time.process_time() - started) / repeats)
+    calls = []
+    renderer_module.draw_mouth = lambda *args: calls.append(
+        [a.copy() if hasattr(a, "copy") else a for a in args]
+    )
+    try:
+        renderer.render(pose, w)  # the half-open frame: what the mouth layer is given
+    finally:
+        renderer_module.draw_mouth = draw_mouth
+    frame, *rest = calls[0]
+    started = time.process_time()
+    for _ in range(repeats):
+        draw_mouth(frame.copy(), *rest)
+    mouth = 1000 * (time.process_time() - started) / repeats
+    started = time.process_time()
+    for _ in range(repeats):
+        frame.copy()
+    mouth -= 1000 * (time.process_time() - started) / repeats
     cv2.setNumThreads(threads)
-    return out[0], out[1]
+    return out[0], out[1], mouth
 
 
 def main() -> None:
@@ -114,12 +133,12 @@ def main() -> None:
         f"{look['open']} open frames of {look['frames']}): interior luminance ÷ cheeks "
         f"{look['interior']:.3f}, teeth-bright share {look['teeth']:.3f}, lip gap p95 {look['p95']:.3f}."
     )
-    shut, open_ = render_ms()
+    shut, open_, mouth = render_ms()
     notes.append(
         f"Renderer at 512² (astronaut, CPU time, one thread): {shut:.2f} ms per frame with the jaw shut "
         f"({1000 / shut:.0f} fps), "
-        f"{open_:.2f} ms with it half open ({1000 / open_:.0f} fps): "
-        f"the mouth interior costs {open_ - shut:.2f} ms."
+        f"{open_:.2f} ms with it half open ({1000 / open_:.0f} fps); the mouth layer alone "
+        f"(`draw_mouth`, the photo's own teeth split into rows) {mouth:.2f} ms of it."
     )
     body = "\n".join(
         [
