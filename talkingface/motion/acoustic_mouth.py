@@ -63,14 +63,17 @@ def stop_closures(cues: AcousticFrames, dip_db: float = DIP_DB) -> np.ndarray:
     return cues.speech & (cues.loudness_db < local_max - dip_db)
 
 
-def pause_jaw(loudness_db: np.ndarray, rest: np.ndarray, jaw: np.ndarray, fps: float) -> np.ndarray:
+def pause_jaw(
+    loudness_db: np.ndarray, rest: np.ndarray, jaw: np.ndarray, fps: float, start: int = 0
+) -> np.ndarray:
     """The jaw in pauses (``rest`` frames; ``jaw`` elsewhere): it settles from the last sound at
     SETTLE_PER_S and opens for an audible breath (see BREATH_DB), frame by frame and causally, so a
-    file and a live window give the same frames. A sealed frame (jaw 0 in speech) stays sealed."""
+    file and a live window give the same frames. A sealed frame (jaw 0 in speech) stays sealed.
+    ``jaw`` holds frames ``start`` … (a frame that is not ``rest``, or 0: the state starts there)."""
     db = np.asarray(loudness_db, np.float64)
     audible = db > AUDIBLE_DB
     out = np.asarray(jaw, np.float32).copy()
-    if not rest.any() or audible.sum() < 2:
+    if not rest[start:].any() or audible.sum() < 2:
         return out
     floor = float(np.percentile(db[audible], FLOOR_PERCENTILE))
     talk = ~rest & audible
@@ -78,13 +81,14 @@ def pause_jaw(loudness_db: np.ndarray, rest: np.ndarray, jaw: np.ndarray, fps: f
     breath = BREATH_JAW * np.clip((db - floor - BREATH_DB) / BREATH_RANGE_DB, 0.0, 1.0) * (db < ceiling)
     up, down = BREATH_OPEN_PER_S / fps, SETTLE_PER_S / fps
     y = 0.0
-    for i in range(len(out)):
+    for j in range(len(out)):
+        i = start + j
         if not rest[i]:
-            y = float(out[i])
+            y = float(out[j])
             continue
         target = float(breath[i])
         y = min(target, y + up) if target > y else max(target, y - down)
-        out[i] = max(out[i], y)
+        out[j] = max(out[j], y)
     return out
 
 
@@ -144,9 +148,14 @@ def acoustic_mouth_frames(cues: AcousticFrames) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def with_pauses(values: np.ndarray, loudness_db: np.ndarray, rest: np.ndarray, fps: float) -> np.ndarray:
-    """Sealed mouth values with :func:`pause_jaw` on the ``rest`` frames the lips do not seal."""
+def with_pauses(
+    values: np.ndarray, loudness_db: np.ndarray, rest: np.ndarray, fps: float, start: int = 0
+) -> np.ndarray:
+    """Sealed mouth values (frames ``start`` …) with :func:`pause_jaw` on the ``rest`` frames the
+    lips do not seal."""
     jaw = MOUTH_INDEX["jawOpen"]
     values = values.copy()
-    values[:, jaw] = pause_jaw(loudness_db, rest & (rules.closure(values) < 0.5), values[:, jaw], fps)
+    free = rest.copy()
+    free[start:] &= rules.closure(values) < 0.5
+    values[:, jaw] = pause_jaw(loudness_db, free, values[:, jaw], fps, start)
     return values

@@ -99,12 +99,15 @@ def mouth_from_phones(
     if cues is None:  # the closures need only loudness and speech
         db = frame_loudness(samples, n_frames, fps)
         cues = AcousticFrames(fps, db, speech_mask(db, fps), *([None] * 4))
-    values = viseme_frames(phones, n_frames, fps, loudness)
+    rest = ~_phone_frames(phones, n_frames, fps)
+    start = first  # a pause's jaw runs on from the last sound before it: draw from there
+    while start > 0 and rest[start]:
+        start -= 1
+    values = viseme_frames(phones, n_frames, fps, loudness, first=start)
     # allphone misses about half the p/b/m of real speech: close the lips in stop closures too
     unsealed = _phone_frames(phones, n_frames, fps, VOWELS | NO_DIP_CLOSURE)
-    values = close_lips(values, stop_closures(cues) & ~unsealed)
-    rest = ~_phone_frames(phones, n_frames, fps)
-    return with_pauses(values, cues.loudness_db, rest, fps)[first:]
+    values = close_lips(values, (stop_closures(cues) & ~unsealed)[start:])
+    return with_pauses(values, cues.loudness_db, rest, fps, start)[first - start :]
 
 
 def mouth_frames(
