@@ -139,8 +139,8 @@ def test_pause_bands_hold_relax_and_close():
 
 def test_a_real_speakers_audible_breath_parts_the_lips_and_digital_silence_does_not():
     """psychopy's speaker inhales through his mouth between his two phrases (his lips part 0.2–0.3 of
-    the eye distance there, self-reenactment): the breath's sound opens our jaw too, and the same
-    pause made digitally silent keeps it shut once the phrase has settled."""
+    the eye distance there, self-reenactment): the breath's sound opens our jaw too, while in the
+    same pause made digitally silent the mouth only settles from the phrase before it."""
     fps = 30.0
     samples = load_audio(fetch_real_clips().psychopy)
     n = int(len(samples) / 16000 * fps)
@@ -152,10 +152,11 @@ def test_a_real_speakers_audible_breath_parts_the_lips_and_digital_silence_does_
     quiet = samples.copy()
     quiet[int(pause.start * 16000) : int(pause.end * 16000)] = 0.0
     silent = mouth_frames(quiet, n, fps, language="en")
-    inside = slice(int((pause.start + 0.2) * fps), int(pause.end * fps) - 2)
+    inside = slice(int(pause.start * fps), int(pause.end * fps) + 1)
     jaw = MOUTH_INDEX["jawOpen"]
-    assert breath.values[inside, jaw].max() > 0.3
-    assert silent.values[inside, jaw].max() < 0.05
+    opened, settled = breath.values[inside, jaw], silent.values[inside, jaw]
+    assert opened.max() > 0.4 and opened.max() > settled.max() + 0.2
+    assert np.all(np.diff(settled) <= 1e-6)  # without the breath's sound it only settles
 
 
 def _spanish_clip() -> np.ndarray:

@@ -37,9 +37,10 @@ BREATH_UNDER_SPEECH_DB = 15.0
 #: The noise floor: this percentile of the audible frames (digital silence excluded).
 FLOOR_PERCENTILE = 10
 AUDIBLE_DB = -90.0
-#: Jaw change per second in a pause: a breath opens at this rate, the mouth settles at this one.
+#: A breath opens the jaw at this rate (per second); the mouth settles from wherever it was over
+#: this long (s) (psychopy's speaker: lip gap 0.31 → 0.05 in 0.4 s after his last phrase).
 BREATH_OPEN_PER_S = 3.0
-SETTLE_PER_S = 1.6
+SETTLE_S = 0.35
 
 
 def _norm(x: np.ndarray, mask: np.ndarray, lo_q: float = 5, hi_q: float = 95) -> np.ndarray:
@@ -66,8 +67,8 @@ def stop_closures(cues: AcousticFrames, dip_db: float = DIP_DB) -> np.ndarray:
 def pause_jaw(
     loudness_db: np.ndarray, rest: np.ndarray, jaw: np.ndarray, fps: float, start: int = 0
 ) -> np.ndarray:
-    """The jaw in pauses (``rest`` frames; ``jaw`` elsewhere): it settles from the last sound at
-    SETTLE_PER_S and opens for an audible breath (see BREATH_DB), frame by frame and causally, so a
+    """The jaw in pauses (``rest`` frames; ``jaw`` elsewhere): it settles from the last sound over
+    SETTLE_S and opens for an audible breath (see BREATH_DB), frame by frame and causally, so a
     file and a live window give the same frames. A sealed frame (jaw 0 in speech) stays sealed.
     ``jaw`` holds frames ``start`` … (a frame that is not ``rest``, or 0: the state starts there)."""
     db = np.asarray(loudness_db, np.float64)
@@ -79,15 +80,19 @@ def pause_jaw(
     talk = ~rest & audible
     ceiling = float(np.median(db[talk])) - BREATH_UNDER_SPEECH_DB if talk.any() else floor
     breath = BREATH_JAW * np.clip((db - floor - BREATH_DB) / BREATH_RANGE_DB, 0.0, 1.0) * (db < ceiling)
-    up, down = BREATH_OPEN_PER_S / fps, SETTLE_PER_S / fps
-    y = 0.0
+    up, steps = BREATH_OPEN_PER_S / fps, max(SETTLE_S * fps, 1.0)
+    y = down = 0.0
     for j in range(len(out)):
         i = start + j
         if not rest[i]:
-            y = float(out[j])
+            y, down = float(out[j]), 0.0
             continue
         target = float(breath[i])
-        y = min(target, y + up) if target > y else max(target, y - down)
+        if target > y:
+            y, down = min(target, y + up), 0.0
+        else:
+            down = down or y / steps  # a settling starts: it takes SETTLE_S from here
+            y = max(target, y - down)
         out[j] = max(out[j], y)
     return out
 

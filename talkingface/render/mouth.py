@@ -56,12 +56,6 @@ LIGHT_GAIN = 0.4
 #: … read on the cheeks under the eyes (landmarks), squares of this half side (share of their distance)
 CHEEKS = (50, 280)
 CHEEK_RADIUS = 0.08
-#: the wet inner edge of the lower lip: a thin sheen this strong (share of the way from the lip's
-#: colour to the skin's highlight), this far (pixels) inside the lip line, this wide (pixels)
-WET = 0.45
-WET_OFFSET = 1.0
-WET_WIDTH = 0.9
-_WET_ROWS = np.arange(-3, 4)  # rows around the wet line drawn (its Gaussian is negligible further out)
 _GAUSS = 0.7  # soft edges (pixels) before the photo's own blur
 _UPPER, _LOWER, _HOLE = list(T.LIPS_INNER_UPPER), list(T.LIPS_INNER_LOWER), list(T.MOUTH_HOLE)
 
@@ -86,7 +80,6 @@ class MouthStyle:
     keep_opening: bool = False  # see KEEP_OPEN_AREA
     own: OwnTeeth | None = None  # the photo's own teeth, when it shows them
     light: float = 0.0  # where the face is lit from, −1 (image left) … 1 (image right)
-    wet: np.ndarray | None = None  # the lower lip's wet inner edge (RGB); None: no sheen
     # per-portrait constants, made once here rather than in every frame
     palette: np.ndarray = field(init=False, repr=False)  # (3, 4): RGB of cavity, tongue, teeth, gum
     grain_tile: np.ndarray = field(init=False, repr=False)
@@ -231,9 +224,8 @@ def mouth_style(image: np.ndarray, landmarks: np.ndarray) -> MouthStyle:
     f32 = np.float32
     colours = (teeth.astype(f32), cavity.astype(f32), tongue.astype(f32), gum.astype(f32))
     light = _light_side(img, landmarks)
-    wet = (lip + WET * (highlight * tint - lip)).astype(f32)
     keep = own is None and _open_area(landmarks) > KEEP_OPEN_AREA
-    return MouthStyle(*colours, blur, grain, keep, own, light, wet)
+    return MouthStyle(*colours, blur, grain, keep, own, light)
 
 
 def _rows(hole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -433,20 +425,7 @@ def _interior(
         gum_a = _clip01((gum_line - y) + 0.5)
         teeth = light * lip_shadow * edge_glass * (1.0 - gum_a)
         _over(weights[:r1], _clip01((incisal - y) + 0.5) * inside, {2: teeth, 3: lip_shadow * gum_a * lit})
-    patch = cv2.transform(weights, style.palette)
-    if style.wet is not None:  # the lower lip's wet inner edge, lit as the teeth are
-        line = bottom[0] - WET_OFFSET - y0 - 0.5  # its row in the patch, per column
-        rows = np.floor(line).astype(np.int32)[None, :] + _WET_ROWS[:, None]
-        cols = np.broadcast_to(np.arange(w), rows.shape)
-        ok = (rows >= 0) & (rows < h)
-        rows, cols = rows[ok], cols[ok]
-        sheen = (
-            np.exp(-(((rows - line[cols]) / WET_WIDTH) ** 2))
-            * ((1.0 - au[0] ** 2) * inside[0] * _clip01(lit[0]))[cols]
-        )
-        block = patch[rows, cols]
-        patch[rows, cols] = block + (style.wet - block) * sheen[:, None].astype(f32)
-    return patch
+    return cv2.transform(weights, style.palette)
 
 
 def _row_from(edge: np.ndarray, y0: int, h: int) -> int:
