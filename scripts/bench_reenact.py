@@ -160,6 +160,9 @@ def main() -> None:
             *[f"- {n}" for n in notes],
             "- Before the mouth work of issue #10 (commit a76bb09) this script measured on the same clip: "
             "r 0.44 at −1, median gap 0.59×, p95 0.89×, interior 0.60×, teeth-bright share 0.42×.",
+            "- Before the pauses were timed on the real speaker and the mouth layer was sped up (commit "
+            "752b3a3): r 0.44 at +0, median gap 0.80×, p95 0.98×, interior 0.97×, teeth-bright share "
+            "1.49×; the mouth interior cost 2.65 ms (half open − shut, 9.28 → 11.93 ms).",
             "- The Obama oath clip (sociaml) is fetched too, but its speakers are near-profile faces "
             "about 25 px wide that Face Landmarker does not find in frame 0 (only silent bystanders): "
             "not reenacted.",
