@@ -17,10 +17,10 @@ from talkingface.core import timeline
 from talkingface.eval import lipsync as metrics
 from talkingface.io.audio import load_audio
 from talkingface.motion.acoustic_mouth import acoustic_mouth_frames
-from talkingface.motion.lipsync import mouth_track
-from talkingface.motion.rules import MOUTH_INDEX
+from talkingface.motion.lipsync import mouth_frames, mouth_track
+from talkingface.motion.rules import MOUTH_INDEX, VOWELS
 from talkingface.motion.visemes import viseme_frames
-from talkingface.samples import Samples, fetch_samples
+from talkingface.samples import Samples, fetch_real_clips, fetch_samples
 
 FPS = 25.0
 
@@ -137,6 +137,28 @@ def test_pause_bands_hold_relax_and_close():
 
     held, relaxed, closed = run(0.1), run(0.3), run(0.8)
     assert held > 0.6 and 0.2 < relaxed < held and closed == 0.0
+
+
+def test_a_real_speakers_audible_breath_parts_the_lips_and_digital_silence_does_not():
+    """psychopy's speaker inhales through his mouth between his two phrases (his lips part 0.2–0.3 of
+    the eye distance there, self-reenactment): the breath's sound opens our jaw too, while in the
+    same pause made digitally silent the mouth only settles from the phrase before it."""
+    fps = 30.0
+    samples = load_audio(fetch_real_clips().psychopy)
+    n = int(len(samples) / 16000 * fps)
+    breath = mouth_frames(samples, n, fps, language="en")
+    vowels = [p.start for p in breath.phones if p.label in VOWELS]
+    between = [p for p in breath.phones if p.is_silence and vowels[0] < p.start and p.end < vowels[-1]]
+    pause = max(between, key=lambda p: p.duration)
+    assert 0.3 < pause.duration < 0.8
+    quiet = samples.copy()
+    quiet[int(pause.start * 16000) : int(pause.end * 16000)] = 0.0
+    silent = mouth_frames(quiet, n, fps, language="en")
+    inside = slice(int(pause.start * fps), int(pause.end * fps) + 1)
+    jaw = MOUTH_INDEX["jawOpen"]
+    opened, settled = breath.values[inside, jaw], silent.values[inside, jaw]
+    assert opened.max() > 0.4 and opened.max() > settled.max() + 0.2
+    assert np.all(np.diff(settled) <= 1e-6)  # without the breath's sound it only settles
 
 
 def _spanish_clip() -> np.ndarray:

@@ -45,7 +45,10 @@ def test_reenactment_follows_the_real_speaker(reenacted):
         and report["face_found"]["ours"] > 0.95
     )
     assert abs(report["gap_lag_frames"]) <= 8
-    assert report["gap_r"] >= 0.42  # the loudness envelope alone reaches 0.42; the issue asks 0.5
+    # measured 0.52 (breaths, settling after phrases, p/b/m sealed with the sound; the issue asks
+    # 0.5) against 0.42 for the loudness envelope alone: the bound keeps the 0.02 run-to-run spread
+    # seen across machines from failing it, and still fails the old 0.44
+    assert report["gap_r"] >= 0.48
     assert 0.75 <= report["gap_p95"]["ratio"] <= 1.33
     assert 0.8 <= report["interior"]["ratio"] <= 1.25
     assert report["teeth"]["ratio"] >= 0.6

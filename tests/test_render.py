@@ -74,3 +74,22 @@ def test_gaze_sweep_is_measured_back(renderer, landmarker):
     frame = renderer.render(REST, weights(eyeLookInLeft=1.0, eyeLookOutRight=1.0))
     face = landmarker.detect(frame)[0]
     assert face.blendshape("eyeLookInLeft") > 0.5 and face.blendshape("eyeLookOutRight") > 0.5
+
+
+def test_rounded_and_sealed_mouths_over_an_open_smile(renderer, landmarker):
+    """The astronaut smiles with parted lips: a wide rounded vowel (its opening narrower than the
+    photo's, head turned) and the lip-sync pass's p/b/m seal both render and read back as such."""
+    from talkingface.motion.rules import MOUTH_CHANNELS, Target, seal_lips
+
+    def gap(frame):
+        lm = landmarker.detect(frame)[0].landmarks
+        return lm[14, 1] - lm[13, 1]
+
+    rest = gap(renderer.render(REST, weights()))
+    turned = np.array([3.881, 0.059, -1.844, 0, 0, 1.0])  # a frame of the sonnet, aligned
+    rounded = weights(jawOpen=0.879, mouthFunnel=0.365, mouthPucker=0.219, mouthStretchLeft=0.15,
+                      mouthStretchRight=0.15, mouthUpperUpLeft=0.15, mouthUpperUpRight=0.15)  # fmt: skip
+    assert gap(renderer.render(turned, rounded)) > 2 * rest
+    sealed = seal_lips(Target(close=1.0, press=0.7).to_arkit()[None, :].copy())[0]
+    w = weights(**{name: float(v) for name, v in zip(MOUTH_CHANNELS, sealed, strict=True)})
+    assert gap(renderer.render(turned, w)) < 0.5 * rest

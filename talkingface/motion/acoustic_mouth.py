@@ -3,7 +3,9 @@
 No phones here, so no p/b/m knowledge: the jaw follows loudness (JALI's JA) scaled by F1-region
 energy, voiced sound with a low spectral centroid rounds the lips, a high one spreads them,
 unvoiced hiss narrows the jaw, and a sharp loudness dip inside speech (a stop closure) closes
-the lips. Pauses follow the same three bands as the phone path, so silence is neutral.
+the lips. Pauses follow the same three bands as the phone path, so silence is neutral; in every
+path (phones or cues, file or live) an audible breath in a pause parts the lips and the mouth
+settles slowly after a phrase, as a real speaker's does (:func:`pause_jaw`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,23 @@ DIP_DB = 10.0
 DIP_WINDOW_S = 0.08
 #: Smoothing kernel (s): a raised cosine this wide gives ≈ half of it as attack/release.
 SMOOTH_S = 0.12
+#: Pauses, as a real speaker makes them (psychopy's testMovie, self-reenactment): an audible breath
+#: parts the lips (he inhales through the mouth, lip gap 0.2–0.3 of the eye distance, as wide as
+#: his vowels) and after a phrase the mouth settles over a third of a second rather than snapping
+#: shut. A pause frame this many dB over the clip's noise floor starts to open the jaw …
+BREATH_DB = 5.0
+#: … reaching BREATH_JAW this many dB further up …
+BREATH_RANGE_DB = 6.0
+BREATH_JAW = 0.5
+#: … provided it stays this far under the speech's median loudness (louder is speech, not breath).
+BREATH_UNDER_SPEECH_DB = 15.0
+#: The noise floor: this percentile of the audible frames (digital silence excluded).
+FLOOR_PERCENTILE = 10
+AUDIBLE_DB = -90.0
+#: A breath opens the jaw at this rate (per second); the mouth settles from wherever it was over
+#: this long (s) (psychopy's speaker: lip gap 0.31 → 0.05 in 0.4 s after his last phrase).
+BREATH_OPEN_PER_S = 3.0
+SETTLE_S = 0.35
 
 
 def _norm(x: np.ndarray, mask: np.ndarray, lo_q: float = 5, hi_q: float = 95) -> np.ndarray:
@@ -43,6 +62,39 @@ def stop_closures(cues: AcousticFrames, dip_db: float = DIP_DB) -> np.ndarray:
     padded = np.pad(cues.loudness_db, half, mode="edge")
     local_max = np.max(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=1)
     return cues.speech & (cues.loudness_db < local_max - dip_db)
+
+
+def pause_jaw(
+    loudness_db: np.ndarray, rest: np.ndarray, jaw: np.ndarray, fps: float, start: int = 0
+) -> np.ndarray:
+    """The jaw in pauses (``rest`` frames; ``jaw`` elsewhere): it settles from the last sound over
+    SETTLE_S and opens for an audible breath (see BREATH_DB), frame by frame and causally, so a
+    file and a live window give the same frames. A sealed frame (jaw 0 in speech) stays sealed.
+    ``jaw`` holds frames ``start`` … (a frame that is not ``rest``, or 0: the state starts there)."""
+    db = np.asarray(loudness_db, np.float64)
+    audible = db > AUDIBLE_DB
+    out = np.asarray(jaw, np.float32).copy()
+    if not rest[start:].any() or audible.sum() < 2:
+        return out
+    floor = float(np.percentile(db[audible], FLOOR_PERCENTILE))
+    talk = ~rest & audible
+    ceiling = float(np.median(db[talk])) - BREATH_UNDER_SPEECH_DB if talk.any() else floor
+    breath = BREATH_JAW * np.clip((db - floor - BREATH_DB) / BREATH_RANGE_DB, 0.0, 1.0) * (db < ceiling)
+    up, steps = BREATH_OPEN_PER_S / fps, max(SETTLE_S * fps, 1.0)
+    y = down = 0.0
+    for j in range(len(out)):
+        i = start + j
+        if not rest[i]:
+            y, down = float(out[j]), 0.0
+            continue
+        target = float(breath[i])
+        if target > y:
+            y, down = min(target, y + up), 0.0
+        else:
+            down = down or y / steps  # a settling starts: it takes SETTLE_S from here
+            y = max(target, y - down)
+        out[j] = max(out[j], y)
+    return out
 
 
 def close_lips(values: np.ndarray, closed: np.ndarray) -> np.ndarray:
@@ -96,5 +148,19 @@ def acoustic_mouth_frames(cues: AcousticFrames) -> np.ndarray:
         out = np.stack([np.convolve(out[:, c], kernel, mode="same") for c in range(out.shape[1])], 1)
         out[closed_rows] = keep  # closures stay crisp
     out = rules.seal_lips(out)
+    out = with_pauses(out, cues.loudness_db, ~speech, fps)
     out[np.abs(out) < 1e-6] = 0.0
     return out.astype(np.float32)
+
+
+def with_pauses(
+    values: np.ndarray, loudness_db: np.ndarray, rest: np.ndarray, fps: float, start: int = 0
+) -> np.ndarray:
+    """Sealed mouth values (frames ``start`` …) with :func:`pause_jaw` on the ``rest`` frames the
+    lips do not seal."""
+    jaw = MOUTH_INDEX["jawOpen"]
+    values = values.copy()
+    free = rest.copy()
+    free[start:] &= rules.closure(values) < 0.5
+    values[:, jaw] = pause_jaw(loudness_db, free, values[:, jaw], fps, start)
+    return values

@@ -17,6 +17,10 @@ import numpy as np
 ANTICIPATION_S = 0.120
 #: … or this long for lip-rounded (lip-heavy) visemes, whose protrusion starts earlier.
 ROUNDED_ANTICIPATION_S = 0.150
+#: … but the lips seal for p/b/m with the sound's own closure: real lips meet in the acoustic
+#: silence of the stop (psychopy's speaker opens fully for the 110 ms vowel between two bilabials),
+#: so a closure's ramp is this short (self-reenactment r 0.50 → 0.52 from 0.12; p/b/m kept).
+CLOSURE_ANTICIPATION_S = 0.050
 #: The viseme holds its apex over this share of the phone, then decays …
 SUSTAIN_SHARE = 0.75
 #: … over this long (0.12 in JALI; 0.18 follows a real speaker better: self-reenactment, eval/reenact.py).

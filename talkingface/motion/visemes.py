@@ -107,7 +107,7 @@ def plan_segments(
             if target.is_closure:
                 short = max(0.0, rules.MIN_SEGMENT_S - (b - a))
                 a -= min(short, rules.MAX_CLOSURE_EXTENSION_S)
-                seg = Segment(a, b, target, rules.ANTICIPATION_S, b, rules.CLOSURE_RELEASE_S, p.label)
+                seg = Segment(a, b, target, rules.CLOSURE_ANTICIPATION_S, b, rules.CLOSURE_RELEASE_S, p.label)
             else:
                 lead = rules.ROUNDED_ANTICIPATION_S if target.is_rounded else rules.ANTICIPATION_S
                 seg = Segment(a, b, target, lead, a + rules.SUSTAIN_SHARE * (b - a), rules.RELEASE_S, p.label)

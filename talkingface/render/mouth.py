@@ -16,7 +16,7 @@ is the cavity.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -50,7 +50,23 @@ CAVITY_RIM = 0.4
 CAVITY_BACK = 0.12
 #: the tongue's luminance (in the mouth's shade), share of the skin's
 TONGUE = 0.45
+#: the photo's light across the mouth: the interior is this much brighter (share) at the corner on the
+#: side the face is lit from, and as much darker at the other, at full side light (see _light_side)
+LIGHT_GAIN = 0.4
+#: … read on the cheeks under the eyes (landmarks), squares of this half side (share of their distance)
+CHEEKS = (50, 280)
+CHEEK_RADIUS = 0.08
 _GAUSS = 0.7  # soft edges (pixels) before the photo's own blur
+_UPPER, _LOWER, _HOLE = list(T.LIPS_INNER_UPPER), list(T.LIPS_INNER_LOWER), list(T.MOUTH_HOLE)
+
+
+#: the grain texture is drawn at this size and tiled GRAIN_TILES × GRAIN_TILES once per portrait, so
+#: a frame's patch of it is a slice (it repeats with the frame's coordinates, as a sensor's would)
+GRAIN = 64
+GRAIN_TILES = 4
+#: the interior is drawn only over the rows and columns its alpha covers, this many pixels wider
+#: (so the photo's blur, reflected at the patch's edge, does not reach the visible pixels)
+CROP_MARGIN = 3
 
 
 @dataclass(frozen=True)
@@ -60,9 +76,20 @@ class MouthStyle:
     tongue: np.ndarray
     gum: np.ndarray
     blur: float  # Gaussian sigma (pixels) of the photo around the mouth
-    grain: np.ndarray  # (64, 64) float32 noise texture with the photo's own amplitude
+    grain: np.ndarray  # (GRAIN, GRAIN) float32 noise texture with the photo's own amplitude
     keep_opening: bool = False  # see KEEP_OPEN_AREA
     own: OwnTeeth | None = None  # the photo's own teeth, when it shows them
+    light: float = 0.0  # where the face is lit from, −1 (image left) … 1 (image right)
+    # per-portrait constants, made once here rather than in every frame
+    palette: np.ndarray = field(init=False, repr=False)  # (3, 4): RGB of cavity, tongue, teeth, gum
+    grain_tile: np.ndarray = field(init=False, repr=False)
+    sigma: float = field(init=False)  # the layer's blur: the photo's and the soft edges'
+
+    def __post_init__(self) -> None:
+        palette = np.stack([self.cavity, self.tongue, self.teeth, self.gum * 0.8], axis=1).astype(np.float32)
+        object.__setattr__(self, "palette", palette)
+        object.__setattr__(self, "grain_tile", np.tile(self.grain, (GRAIN_TILES, GRAIN_TILES)))
+        object.__setattr__(self, "sigma", float(np.hypot(self.blur, _GAUSS)))
 
 
 @dataclass(frozen=True)
@@ -132,6 +159,22 @@ def _split_rows(img: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return us, ts
 
 
+def _light_side(img: np.ndarray, landmarks: np.ndarray) -> float:
+    """Where the face is lit from, from its own skin: the median luminance of the cheek under the
+    right eye (image right) against the left one, (R − L) ÷ (R + L) × 2, in [−1, 1] (head-on: 0)."""
+    iod = float(np.linalg.norm(landmarks[CHEEKS[1], :2] - landmarks[CHEEKS[0], :2]))
+    sides = []
+    for k in CHEEKS:
+        centre = landmarks[k, :2]
+        square = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]]) * CHEEK_RADIUS * iod + centre
+        skin = pixels_inside(img, square)
+        if len(skin) < 9:
+            return 0.0
+        sides.append(float(np.median(skin @ np.array([0.299, 0.587, 0.114]))))
+    left, right = sides if landmarks[CHEEKS[0], 0] < landmarks[CHEEKS[1], 0] else sides[::-1]
+    return float(np.clip(2 * (right - left) / max(right + left, 1.0), -1.0, 1.0))
+
+
 def mouth_style(image: np.ndarray, landmarks: np.ndarray) -> MouthStyle:
     """Colours, blur and grain for the interior, from this portrait's own lips, skin, teeth and light.
 
@@ -169,7 +212,7 @@ def mouth_style(image: np.ndarray, landmarks: np.ndarray) -> MouthStyle:
     gum = lip * (np.ones(3) if grey else np.array([1.02, 0.82, 0.84]))
     blur, amplitude = _photo_blur_and_noise(image, landmarks)
     rng = np.random.default_rng(7)
-    grain = (rng.standard_normal((64, 64)) * amplitude).astype(np.float32)
+    grain = (rng.standard_normal((GRAIN, GRAIN)) * amplitude).astype(np.float32)
     own = None
     if shows_teeth:
         us, ts = _split_rows(np.ascontiguousarray(image), hole)
@@ -180,7 +223,9 @@ def mouth_style(image: np.ndarray, landmarks: np.ndarray) -> MouthStyle:
             own = OwnTeeth(np.ascontiguousarray(image), hole.astype(np.float32), us, ts)
     f32 = np.float32
     colours = (teeth.astype(f32), cavity.astype(f32), tongue.astype(f32), gum.astype(f32))
-    return MouthStyle(*colours, blur, grain, own is None and _open_area(landmarks) > KEEP_OPEN_AREA, own)
+    light = _light_side(img, landmarks)
+    keep = own is None and _open_area(landmarks) > KEEP_OPEN_AREA
+    return MouthStyle(*colours, blur, grain, keep, own, light)
 
 
 def _rows(hole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -188,6 +233,21 @@ def _rows(hole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     upper = hole[:n_upper]
     lower = np.concatenate([hole[:1], hole[n_upper:][::-1], hole[n_upper - 1 : n_upper]])
     return upper, lower
+
+
+def _at(xs: np.ndarray, contour: np.ndarray) -> np.ndarray:
+    """The contour's height at each of ``xs`` (float32)."""
+    return np.interp(xs, *chain(contour)).astype(np.float32)
+
+
+def _clip01(x: np.ndarray) -> np.ndarray:
+    """Clip into [0, 1] (np.clip's Python wrapper costs more than the arithmetic on these small arrays)."""
+    return np.minimum(np.maximum(x, 0.0), 1.0)
+
+
+def _span(mask: np.ndarray, n: int) -> tuple[int, int]:
+    idx = np.flatnonzero(mask)
+    return max(int(idx[0]) - CROP_MARGIN, 0), min(int(idx[-1]) + 1 + CROP_MARGIN, n)
 
 
 def draw_mouth(
@@ -198,9 +258,7 @@ def draw_mouth(
     ``lm2d``: deformed landmarks (478, 2). ``rest_hole``: the photo's own inner-lip outline moved
     rigidly with the head (the skull's frame: the upper teeth hang from it).
     """
-    upper = lm2d[list(T.LIPS_INNER_UPPER)]
-    lower = lm2d[list(T.LIPS_INNER_LOWER)]
-    hole = lm2d[list(T.MOUTH_HOLE)]
+    hole = lm2d[_HOLE]
     x0, y0 = np.floor(np.minimum(hole.min(0), rest_hole.min(0))).astype(int) - 3
     x1, y1 = np.ceil(np.maximum(hole.max(0), rest_hole.max(0))).astype(int) + 4
     x0, y0 = max(x0, 0), max(y0, 0)
@@ -208,185 +266,228 @@ def draw_mouth(
     w, h = x1 - x0, y1 - y0
     if w < 3 or h < 2:
         return
-    xs = np.arange(x0, x1) + 0.5
-    gap = np.interp(xs, *chain(lower)) - np.interp(xs, *chain(upper))
+    xs = np.arange(x0, x1, dtype=np.float32) + 0.5
     rest_upper, rest_lower = _rows(rest_hole)
-    rest_gap = np.interp(xs, *chain(rest_lower)) - np.interp(xs, *chain(rest_upper))
+    top, bottom = _at(xs, lm2d[_UPPER]), _at(xs, lm2d[_LOWER])
+    rest_top, rest_bottom = _at(xs, rest_upper), _at(xs, rest_lower)
+    gap, rest_gap = bottom - top, rest_bottom - rest_top
+    cover = coverage(hole, x0, y0, w, h)
     # lips pressed over a mouth the photo shows open: what is left of the opening is the dark seam
     # between the lips, not a jagged line of the photo's teeth
-    sealed = np.clip((rest_gap - gap - 0.5) / 1.5, 0.0, 1.0) * np.clip(1.0 - (gap - 0.5) / 2.0, 0.0, 1.0)
+    sealed = _clip01((rest_gap - gap - 0.5) / 1.5) * _clip01(1.0 - (gap - 0.5) / 2.0)
     if sealed.max() > 0:
-        seam = coverage(hole, x0, y0, w, h) * sealed[None, :]
+        seam = cover * sealed[None, :]
         seam = np.maximum(seam, cv2.GaussianBlur(seam, (3, 3), 0.7))  # close the sliver's pixel gaps
-        region = frame[y0:y1, x0:x1].astype(np.float32)
-        colour = np.minimum(style.cavity * 0.9, 255.0)
-        frame[y0:y1, x0:x1] = np.clip(
-            region * (1 - seam[..., None]) + colour * seam[..., None] + 0.5, 0, 255
-        ).astype(np.uint8)
+        if seam.any():
+            _seal(frame, x0, y0, seam, style)
     if gap.max() < 0.7:
         return
-    alpha = coverage(hole, x0, y0, w, h) * np.clip((gap - 0.7) / 1.0, 0.0, 1.0)[None, :]
+    alpha = cover * _clip01(gap - 0.7)[None, :]
     # inside the photo's own opening its own pixels stay until the lips move (the rest pose is the
     # photo, exactly): without teeth of its own until they part further, with them as soon as the
     # lower row has somewhere to go
     width = max(float(np.ptp(rest_hole[:, 0])), 1.0)
     if style.keep_opening:
-        moved = np.zeros((1, w))
+        moved = np.zeros((1, w), np.float32)
     elif style.own is None:
-        moved = np.clip((float(np.max(gap - rest_gap)) - 0.5) / (0.06 * width), 0.0, 1.0)  # the whole opening
+        moved = np.float32(np.clip((float(np.max(gap - rest_gap)) - 0.5) / (0.06 * width), 0.0, 1.0))
     else:
-        moved = np.clip((np.abs(gap - rest_gap) - 0.3) / (0.03 * width), 0.0, 1.0)[None, :]
-    alpha = np.clip(alpha - coverage(rest_hole, x0, y0, w, h) * (1.0 - moved), 0.0, 1.0)
-    if alpha.max() <= 0:
+        moved = _clip01((np.abs(gap - rest_gap) - 0.3) / np.float32(0.03 * width))[None, :]
+    rest_cover = coverage(rest_hole, x0, y0, w, h)
+    alpha = _clip01(alpha - rest_cover * (1.0 - moved))
+    shown = alpha > 0
+    if not shown.any():
         return
-    patch = _interior(x0, y0, w, h, upper, lower, rest_upper, rest_lower, jaw, style)
-    patch = _photometric(patch, x0, y0, style)
+    (r0, r1), (c0, c1) = _span(shown.any(1), h), _span(shown.any(0), w)
+    bx, by, bw, bh = x0 + c0, y0 + r0, c1 - c0, r1 - r0
+    cols = slice(c0, c1)
+    patch = _interior(bx, by, bw, bh, xs[cols], top[cols], bottom[cols], rest_top[cols], rest_bottom[cols],
+                      rest_upper, jaw, style)  # fmt: skip
+    patch = _photometric(patch, bx, by, style)
     if style.own is not None:
-        patch = _own_teeth(patch, x0, y0, w, h, lower, rest_hole, rest_upper, rest_lower, style)
-    region = frame[y0:y1, x0:x1].astype(np.float32)
-    a = alpha[..., None]
-    frame[y0:y1, x0:x1] = np.clip(region * (1 - a) + patch * a + 0.5, 0, 255).astype(np.uint8)
+        # the photo's own rows are used only where the photo shows the inside of its mouth (one
+        # pixel wider than the outline: at the rim the photo's own lip edge, never a seam)
+        rest_cover = cv2.dilate(rest_cover, np.ones((3, 3), np.uint8))[:, cols]
+        patch = _own_teeth(patch, bx, by, r0, xs[cols], bottom[cols], rest_top[cols], rest_bottom[cols],
+                           rest_hole, rest_upper, rest_cover, style)  # fmt: skip
+    _blend(frame, bx, by, patch, alpha[r0:r1, cols])
+
+
+def _seal(frame: np.ndarray, x0: int, y0: int, seam: np.ndarray, style: MouthStyle) -> None:
+    """The dark seam between sealed lips (coverage ``seam`` over the box at (x0, y0))."""
+    h, w = seam.shape
+    (r0, r1), (c0, c1) = _span(seam.any(1), h), _span(seam.any(0), w)
+    colour = np.round(np.minimum(style.cavity * 0.9, 255.0)).astype(np.uint8)
+    layer = np.ascontiguousarray(np.broadcast_to(colour, (r1 - r0, c1 - c0, 3)))
+    _blend(frame, x0 + c0, y0 + r0, layer, np.ascontiguousarray(seam[r0:r1, c0:c1]))
+
+
+def _blend(frame: np.ndarray, x0: int, y0: int, layer: np.ndarray, alpha: np.ndarray) -> None:
+    """frame ← frame × (1 − alpha) + layer × alpha over the box at (x0, y0), in place."""
+    h, w = alpha.shape
+    region = frame[y0 : y0 + h, x0 : x0 + w]
+    top = np.minimum(np.maximum(layer, 0.0), 255.0).astype(np.uint8) if layer.dtype != np.uint8 else layer
+    region[:] = cv2.blendLinear(region, top, 1.0 - alpha, alpha)
 
 
 def _photometric(patch: np.ndarray, x0: int, y0: int, style: MouthStyle) -> np.ndarray:
     """The photo's blur and grain (the grain is fixed to the frame, like a sensor's)."""
-    patch = cv2.GaussianBlur(patch, (0, 0), float(np.hypot(style.blur, _GAUSS)))
     h, w = patch.shape[:2]
-    g = style.grain
-    ys, xs = (np.arange(y0, y0 + h) % g.shape[0]), (np.arange(x0, x0 + w) % g.shape[1])
-    return patch + g[np.ix_(ys, xs)][..., None]
+    patch = cv2.GaussianBlur(patch, (0, 0), style.sigma)
+    gy, gx = y0 % GRAIN, x0 % GRAIN
+    tile = style.grain_tile
+    if gy + h <= tile.shape[0] and gx + w <= tile.shape[1]:
+        grain = tile[gy : gy + h, gx : gx + w]
+    else:  # a mouth larger than the tile (a huge frame): index the texture
+        grain = style.grain[np.ix_(np.arange(y0, y0 + h) % GRAIN, np.arange(x0, x0 + w) % GRAIN)]
+    patch += grain[..., None]
+    return patch
 
 
 def _smooth(x: np.ndarray) -> np.ndarray:
-    x = np.clip(x, 0.0, 1.0)
+    x = _clip01(x)
     return x * x * (3 - 2 * x)
 
 
 def _interior(
-    x0: int, y0: int, w: int, h: int, upper: np.ndarray, lower: np.ndarray,
-    rest_upper: np.ndarray, rest_lower: np.ndarray, jaw: float, style: MouthStyle,
+    x0: int, y0: int, w: int, h: int, xs: np.ndarray, top: np.ndarray, bottom: np.ndarray,
+    rest_top: np.ndarray, rest_bottom: np.ndarray, rest_upper: np.ndarray, jaw: float, style: MouthStyle,
 ) -> np.ndarray:  # fmt: skip
-    """Cavity, tongue, lower and upper teeth and gums over the box, before the photo's blur."""
-    xs = np.arange(x0, x0 + w, dtype=np.float32) + 0.5
-    ys = (np.arange(y0, y0 + h, dtype=np.float32) + 0.5)[:, None]
-    top = np.interp(xs, *chain(upper))[None, :]
-    bottom = np.interp(xs, *chain(lower))[None, :]
-    rest_top = np.interp(xs, *chain(rest_upper))[None, :]
-    rest_bottom = np.interp(xs, *chain(rest_lower))[None, :]
+    """Cavity, tongue, lower and upper teeth and gums over the box, before the photo's blur.
+
+    ``xs`` and the outline heights are per column of the box. The layers are composited back to
+    front as weights of the style's four colours, each only over the rows it can reach, and the
+    weights become colours in one pass.
+    """
+    f32 = np.float32
+    ys = (np.arange(y0, y0 + h, dtype=f32) + 0.5)[:, None]
+    top, bottom, rest_top, rest_bottom = (
+        top[None, :],
+        bottom[None, :],
+        rest_top[None, :],
+        rest_bottom[None, :],
+    )
     left, right = float(rest_upper[:, 0].min()), float(rest_upper[:, 0].max())
-    width = max(right - left, 1.0)
-    centre = (left + right) / 2
-    u = np.clip((xs - centre) / (width / 2), -1.2, 1.2)[None, :]
+    width = f32(max(right - left, 1.0))
+    centre = f32((left + right) / 2)
+    u = np.minimum(np.maximum((xs - centre) / (width / 2), -1.2), 1.2)[None, :]
     au = np.abs(u)
-    opening = np.maximum(bottom - top, 1e-3)
-    inside = np.clip((1.0 - au) / 0.1, 0.0, 1.0)  # the arch ends softly at the corners
+    opening = np.maximum(bottom - top, f32(1e-3))
+    inside = _clip01((1.0 - au) / 0.1)  # the arch ends softly at the corners
 
     # cavity: lit near the lips, dark at the back and in the buccal corridors
     rim = np.minimum(ys - top, bottom - ys) / np.maximum(opening / 2, 1.0)
-    depth = _smooth(rim / 0.9) ** 0.7
-    shade = (
-        (CAVITY_RIM - (CAVITY_RIM - CAVITY_BACK) * depth)
-        / CAVITY_RIM
-        * (1.0 - 0.45 * _smooth((au - 0.55) / 0.5))
-    )
-    out = style.cavity[None, None, :] * shade[..., None]
+    depth = _smooth(rim / 0.9) ** f32(0.7)
+    lit = 1.0 + LIGHT_GAIN * style.light * u  # the side the face is lit from is lit inside too
+    corridor = (1.0 - 0.45 * _smooth((au - 0.55) / 0.5)) * lit
+    weights = np.zeros((h, w, 4), f32)  # per pixel: how much of each palette colour
+    weights[..., 0] = (1.0 - (1.0 - CAVITY_BACK / CAVITY_RIM) * depth) * corridor
 
     # tongue: a low mound behind the lower teeth, its crest catching light
-    tongue_top = bottom - opening * (0.28 - 0.06 * min(jaw, 1.0)) + 0.55 * opening * au**2
-    into = (ys - tongue_top) / np.maximum(0.25 * opening, 1.0)
-    tongue_a = np.clip((ys - tongue_top) + 0.5, 0.0, 1.0) * inside
+    tongue_top = bottom - opening * f32(0.28 - 0.06 * min(jaw, 1.0)) + 0.55 * opening * au**2
+    r0 = _row_from(tongue_top, y0, h)
+    t = ys[r0:] - tongue_top
+    into = t / np.maximum(0.25 * opening, 1.0)
     tongue_light = 0.62 + 0.38 * np.exp(-((into - 0.25) ** 2) / 0.18) - 0.25 * au
-    out = _over(out, style.tongue[None, None, :] * tongue_light[..., None], tongue_a)
+    _over(weights[r0:], _clip01(t + 0.5) * inside, {1: tongue_light * lit})
 
     # tooth index and position across each tooth (0 edge, 1 middle): soft gaps between teeth
-    edges = np.asarray(TOOTH_EDGES, np.float32)
+    edges = np.asarray(TOOTH_EDGES, f32)
     k = np.clip(np.searchsorted(edges, au, side="right") - 1, 0, len(edges) - 2)
     lo, hi = edges[k], edges[k + 1]
-    across = np.clip((au - lo) / np.maximum(hi - lo, 1e-3), 0.0, 1.0)
+    across = _clip01((au - lo) / np.maximum(hi - lo, f32(1e-3)))
     tooth_px = (hi - lo) * width / 2  # this tooth's width in pixels
     to_gap = np.minimum(across, 1.0 - across) * tooth_px  # pixels to the nearest gap between teeth
     gaps = 1.0 - 0.35 * np.exp(-((to_gap / 0.8) ** 2))
-    light = np.asarray(TOOTH_LIGHT, np.float32)[k] * (1.0 - 0.35 * au**2) * gaps
+    light = np.asarray(TOOTH_LIGHT, f32)[k] * (1.0 - 0.35 * au**2) * gaps * lit
+    corner = (2 * across - 1) ** 4
 
     # lower teeth ride the jaw: their edges show just above the lower lip once the mouth is open
-    show = width * LOWER_SHOW * np.clip((jaw - 0.3) / 0.4, 0.0, 1.0) * (1.0 - 2.2 * au**2)
-    lower_edge = bottom - show + 0.02 * width * (2 * across - 1) ** 4
-    lower_a = np.clip((ys - lower_edge) / 1.0 + 0.5, 0.0, 1.0) * (show > 0.4)
-    lower_rgb = (
-        style.teeth[None, None, :] * (0.62 * light * (0.8 + 0.2 * _smooth((ys - lower_edge) / 3)))[..., None]
-    )
-    out = _over(out, lower_rgb, lower_a)
+    show = width * LOWER_SHOW * f32(np.clip((jaw - 0.3) / 0.4, 0.0, 1.0)) * (1.0 - 2.2 * au**2)
+    if (show > 0.4).any():
+        lower_edge = bottom - show + 0.02 * width * corner
+        r0 = _row_from(np.where(show > 0.4, lower_edge, np.inf), y0, h)
+        t = ys[r0:] - lower_edge
+        lower_light = 0.62 * light * (0.8 + 0.2 * _smooth(t / 3))
+        _over(weights[r0:], _clip01(t + 0.5) * (show > 0.4), {2: lower_light})
 
     # upper teeth hang from the skull where the photo's upper lip rests: the lip shadows their top,
     # a lifting lip bares more of them and, above the gum line, the gum
     rest_line = np.minimum(rest_top, rest_bottom)
     incisal = rest_line + width * (INCISAL_DROP - INCISAL_ARCH * au**2)
-    incisal = incisal - 0.025 * width * (2 * across - 1) ** 4 * (au < 0.8)  # rounded tooth corners
+    incisal = incisal - 0.025 * width * corner * (au < 0.8)  # rounded tooth corners
     gum_line = incisal - width * CROWN * (1.0 - 0.3 * au**2) + 0.02 * width * (1 - (2 * across - 1) ** 2)
-    upper_a = np.clip((incisal - ys) / 1.0 + 0.5, 0.0, 1.0) * inside
-    lip_shadow = 0.55 + 0.45 * _smooth((ys - top) / np.maximum(0.5 * (incisal - top), 1.5))
-    edge_glass = 1.0 - 0.12 * _smooth((ys - incisal + 0.18 * width * 0.1) / 2.0)
-    upper_rgb = style.teeth[None, None, :] * (light * lip_shadow * edge_glass)[..., None]
-    gum_a = np.clip((gum_line - ys) / 1.0 + 0.5, 0.0, 1.0)
-    upper_rgb = (
-        upper_rgb * (1 - gum_a[..., None])
-        + (style.gum * 0.8)[None, None, :] * lip_shadow[..., None] * gum_a[..., None]
-    )
-    return _over(out, upper_rgb, upper_a).astype(np.float32)
+    r1 = _row_to(incisal, y0, h)
+    if r1 > 0:
+        y = ys[:r1]
+        lip_shadow = 0.55 + 0.45 * _smooth((y - top) / np.maximum(0.5 * (incisal - top), 1.5))
+        edge_glass = 1.0 - 0.12 * _smooth((y - incisal + 0.018 * width) / 2.0)
+        gum_a = _clip01((gum_line - y) + 0.5)
+        teeth = light * lip_shadow * edge_glass * (1.0 - gum_a)
+        _over(weights[:r1], _clip01((incisal - y) + 0.5) * inside, {2: teeth, 3: lip_shadow * gum_a * lit})
+    return cv2.transform(weights, style.palette)
 
 
-def _over(base: np.ndarray, layer: np.ndarray, a: np.ndarray) -> np.ndarray:
-    return base * (1 - a[..., None]) + layer * a[..., None]
+def _row_from(edge: np.ndarray, y0: int, h: int) -> int:
+    """The first row of the box a layer below ``edge`` (per column) can reach."""
+    return int(np.clip(np.floor(float(np.min(edge)) - y0) - 1, 0, h))
+
+
+def _row_to(edge: np.ndarray, y0: int, h: int) -> int:
+    """The row of the box after the last one a layer above ``edge`` (per column) can reach."""
+    return int(np.clip(np.ceil(float(np.max(edge)) - y0) + 1, 0, h))
+
+
+def _over(block: np.ndarray, a: np.ndarray, colours: dict[int, np.ndarray]) -> None:
+    """A layer over palette weights, in place: block × (1 − a) + a × its colours' weights."""
+    block *= (1.0 - a)[..., None]
+    for k, value in colours.items():
+        block[..., k] += value * a
 
 
 def _own_teeth(
-    patch: np.ndarray, x0: int, y0: int, w: int, h: int, lower: np.ndarray, rest_hole: np.ndarray,
-    rest_upper: np.ndarray, rest_lower: np.ndarray, style: MouthStyle,
+    patch: np.ndarray, x0: int, y0: int, row0: int, xs: np.ndarray, bottom: np.ndarray, rest_top: np.ndarray,
+    rest_bottom: np.ndarray, rest_hole: np.ndarray, rest_upper: np.ndarray, rest_cover: np.ndarray,
+    style: MouthStyle,
 ) -> np.ndarray:  # fmt: skip
     """The photo's own teeth over the synthetic interior: the upper row rigid with the skull, the
-    lower row moved as the lower lip moves, the cavity showing in the gap that opens between them."""
+    lower row moved as the lower lip moves, the cavity showing in the gap that opens between them.
+
+    ``rest_cover``: the photo's opening (dilated) over the patch's columns and every row of the
+    mouth's box, which starts ``row0`` rows above the patch (the lower row moves down from there)."""
     own = style.own
+    h, w = patch.shape[:2]
     # photo → frame by the rigid head motion (least squares over the resting outline)
-    frame_to_photo, *_ = np.linalg.lstsq(
-        np.column_stack([rest_hole, np.ones(len(rest_hole))]), own.hole, rcond=None
-    )
-    xs = np.arange(x0, x0 + w, dtype=np.float32) + 0.5
+    a = np.column_stack([rest_hole, np.ones(len(rest_hole))])
+    frame_to_photo = np.linalg.solve(a.T @ a, a.T @ own.hole)
     ys = (np.arange(y0, y0 + h, dtype=np.float32) + 0.5)[:, None]
-    rest_top = np.interp(xs, *chain(rest_upper))
-    rest_bottom = np.interp(xs, *chain(rest_lower))
     left, right = float(rest_upper[:, 0].min()), float(rest_upper[:, 0].max())
     u = (xs - (left + right) / 2) / max((right - left) / 2, 1.0)
-    split = rest_top + np.interp(u, own.split_u, own.split_t) * np.maximum(rest_bottom - rest_top, 0.0)
-    drop = np.interp(xs, *chain(lower)) - rest_bottom  # how far the lower lip (and jaw) moved
+    split = rest_top + np.interp(u, own.split_u, own.split_t).astype(np.float32) * np.maximum(
+        rest_bottom - rest_top, 0.0
+    )
+    drop = bottom - rest_bottom  # how far the lower lip (and jaw) moved
     split, drop = split[None, :], drop[None, :]
     in_upper = ys < split
     source_y = np.where(in_upper, ys, ys - drop)
     in_lower = ~in_upper & (source_y >= split)
-    valid = (in_upper | in_lower) * np.clip((1.0 - np.abs(u)[None, :]) / 0.15, 0.0, 1.0)
-    gx = np.broadcast_to(xs[None, :], (h, w))
-    map_x = (gx * frame_to_photo[0, 0] + source_y * frame_to_photo[1, 0] + frame_to_photo[2, 0]).astype(
-        np.float32
-    )
-    map_y = (gx * frame_to_photo[0, 1] + source_y * frame_to_photo[1, 1] + frame_to_photo[2, 1]).astype(
-        np.float32
-    )
-    photo = cv2.remap(own.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(
-        np.float32
-    )
-    # the photo's own rows are used only where the photo shows the inside of its mouth
-    # (one pixel wider than the outline: at the rim the photo's own lip edge, never a seam)
-    rest_cov = cv2.dilate(coverage(rest_hole, x0, y0, w, h), np.ones((3, 3), np.uint8))
-    photo_cov = np.where(in_upper, 1.0, _shift_rows(rest_cov, drop))
-    a = np.clip(photo_cov, 0.0, 1.0) * valid
-    # the lower row's top edge softly, as a real edge is
-    a = a * np.where(in_lower, np.clip((source_y - split) / 1.5, 0.0, 1.0), 1.0)
-    return _over(patch, photo, a)
+    (m00, m01), (m10, m11), (m20, m21) = frame_to_photo.astype(np.float32)
+    gx = xs[None, :]
+    photo = cv2.remap(
+        own.image, gx * m00 + source_y * m10 + m20, gx * m01 + source_y * m11 + m21, cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )  # fmt: skip
+    # the upper row wherever the photo's opening is; the lower row where its opening, moved down
+    # with the jaw, is, its top edge soft, as a real edge is
+    shifted = _shift_rows(rest_cover, drop, row0, h)
+    a = np.where(in_upper, 1.0, shifted * _clip01((source_y - split) / 1.5))
+    a *= (in_upper | in_lower) * _clip01((1.0 - np.abs(u)[None, :]) / 0.15)
+    a = a[..., None]
+    return patch + (photo.astype(np.float32) - patch) * a
 
 
-def _shift_rows(cov: np.ndarray, drop: np.ndarray) -> np.ndarray:
-    """Coverage moved down by ``drop`` pixels per column (nearest row)."""
-    h = cov.shape[0]
-    rows = np.arange(h)[:, None] - np.round(drop).astype(int)
-    ok = (rows >= 0) & (rows < h)
-    cols = np.broadcast_to(np.arange(cov.shape[1])[None, :], rows.shape)
-    return np.where(ok, cov[np.clip(rows, 0, h - 1), cols], 0.0)
+def _shift_rows(cov: np.ndarray, drop: np.ndarray, row0: int, h: int) -> np.ndarray:
+    """Rows ``row0`` … ``row0 + h`` of coverage moved down by ``drop`` pixels per column (nearest row)."""
+    rows = np.arange(row0, row0 + h, dtype=np.float32)[:, None] - np.round(drop)
+    cols = np.broadcast_to(np.arange(cov.shape[1], dtype=np.float32)[None, :], rows.shape)
+    return cv2.remap(cov, cols, rows, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
