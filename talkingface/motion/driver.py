@@ -21,11 +21,12 @@ from ..face.landmarker import LEFT_EYE_CORNERS, RIGHT_EYE_CORNERS, FaceLandmarke
 from ..face.measure import RIGID, FrameMeasures, head_angles_from_landmarks, measure_frames
 from ..io.frames import iter_frames, probe_video
 from .head import soft_clamp
+from .ranges import DRIVER_POSE_LIMITS, DRIVER_SCALE_RANGE
 
 MIN_SIDE = 480  # frames smaller than this are upscaled for detection
-POSE_LIMITS = np.array([15.0, 15.0, 12.0])  # soft clamp (degrees), warp-safe
+POSE_LIMITS = np.array(DRIVER_POSE_LIMITS)  # soft clamp (degrees), warp-safe
 SHIFT_LIMIT = 0.6  # |tx|, |ty| at most this many inter-ocular distances
-SCALE_LIMITS = (0.8, 1.25)
+SCALE_LIMITS = DRIVER_SCALE_RANGE
 CHANNEL_LIMITS = (-0.5, 1.0)
 POSE_SMOOTH_FRAMES = 1.0  # Gaussian sigma
 

@@ -16,3 +16,8 @@ RANGES: dict[str, tuple[float, float]] = {
     "gaze_pitch": (-MAX_GAZE_DEG, MAX_GAZE_DEG),
 }
 HEAD_DISTANCE_RANGE = RANGES["head_distance"]
+
+#: a driving video's head is held to these (yaw, pitch, roll soft clamp in degrees; scale): the
+#: rig is built to stay tear-free over them, so render reads them here, not from the driver
+DRIVER_POSE_LIMITS = (15.0, 15.0, 12.0)
+DRIVER_SCALE_RANGE = (0.8, 1.25)

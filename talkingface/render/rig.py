@@ -16,8 +16,7 @@ import numpy as np
 from ..core import topology as T
 from ..core.track import CHANNEL_INDEX
 from ..face.landmarker import FaceObservation
-from ..motion.driver import POSE_LIMITS, SCALE_LIMITS
-from ..motion.ranges import HEAD_DISTANCE_RANGE
+from ..motion.ranges import DRIVER_POSE_LIMITS, DRIVER_SCALE_RANGE, HEAD_DISTANCE_RANGE
 from .bases import build_bases
 
 _JAW = CHANNEL_INDEX["jawOpen"]
@@ -37,10 +36,10 @@ MAX_WIDENINGS = 24  # … at most this many times
 #: the head poses every rig holds without a fold: the head-turn target (±20° yaw, ±15° pitch), the
 #: driver's turn and size limits, and ``--head-distance``'s. Not the driver's sideways shifts (up
 #: to 0.6 eye distances): holding those would unpin the picture's edge at every pose
-ENVELOPE_DEG = np.maximum([20.0, 15.0, 0.0], POSE_LIMITS)
+ENVELOPE_DEG = np.maximum([20.0, 15.0, 0.0], DRIVER_POSE_LIMITS)
 ENVELOPE_SCALE = (
-    min(SCALE_LIMITS[0], 1.0 / HEAD_DISTANCE_RANGE[1]),
-    max(SCALE_LIMITS[1], 1.0 / HEAD_DISTANCE_RANGE[0]),
+    min(DRIVER_SCALE_RANGE[0], 1.0 / HEAD_DISTANCE_RANGE[1]),
+    max(DRIVER_SCALE_RANGE[1], 1.0 / HEAD_DISTANCE_RANGE[0]),
 )
 
 
