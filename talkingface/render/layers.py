@@ -15,11 +15,12 @@ instead of stretched hair; hair strands keep their softness because ``α`` is so
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+from .scratch import ThreadArrays
 
 HOLE_ALPHA = 0.02  # the plate is filled where the matte exceeds this (the person and her fringe)
 
@@ -59,13 +60,6 @@ def fill_holes(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
     return np.clip(np.round(out), 0, 255).astype(np.uint8)
 
 
-class _Scratch(threading.local):
-    """One thread's work arrays (a renderer may serve several live sessions at once): fresh big
-    arrays every frame cost more in page faults than the arithmetic done in them."""
-
-    arrays: dict
-
-
 class WarpSource:
     """The picture as one four-channel image, so each frame is one ``cv2.remap`` (OpenCV's
     four-channel remap is about twice as fast as its three-channel one) and a cheap finish.
@@ -92,7 +86,7 @@ class WarpSource:
         x0, y0, x1, y1 = roi
         bx0, by0, bx1, by1 = box
         self._shape = (y1 - y0, x1 - x0)
-        self._local = _Scratch()
+        self._work = ThreadArrays()
         self._layered = layer is not None
         crop = image[by0:by1, bx0:bx1]
         if layer is None:
@@ -106,12 +100,7 @@ class WarpSource:
         self._source = np.ascontiguousarray(np.dstack([person, behind[..., 0]]))
 
     def _scratch(self, name: str, channels: int, dtype: type) -> np.ndarray:
-        work = self._local
-        if not hasattr(work, "arrays"):
-            work.arrays = {}
-        if name not in work.arrays:
-            work.arrays[name] = np.empty((*self._shape, channels), dtype)
-        return work.arrays[name]
+        return self._work.get(name, (*self._shape, channels), dtype)
 
     def warp(self, map_x: np.ndarray, map_y: np.ndarray, out: np.ndarray) -> None:
         """Write the warped picture into ``out`` (the frame's ROI) from relative maps into the box

@@ -15,10 +15,10 @@ decides) and along edges where the affines' slopes differ a lot (the lips' and l
 
 from __future__ import annotations
 
-import threading
-
 import cv2
 import numpy as np
+
+from .scratch import ThreadArrays
 
 _SHIFT = 4  # sub-pixel bits for rasterisation
 _ONE = 1 << _SHIFT
@@ -200,16 +200,6 @@ def cover(tris: np.ndarray, order: np.ndarray, height: int, width: int) -> np.nd
     return ids_at(sums, pixels, spans, order).reshape(height, width)
 
 
-class _Scratch(threading.local):
-    """One thread's work arrays: a renderer may serve several live sessions at once, and big fresh
-    arrays cost a page fault per 4 KiB, more than the arithmetic done in them."""
-
-    diff: np.ndarray
-    sums: np.ndarray
-    map_x: np.ndarray
-    map_y: np.ndarray
-
-
 class MeshWarp:
     """The renderer's backward map for one rig's mesh: coarse lattice + exact where it matters.
 
@@ -236,7 +226,7 @@ class MeshWarp:
         self._tris = np.asarray(triangles)
         self._src = np.asarray(rest, np.float64)[self._tris]
         self._edges = _shared_edges(self._tris)
-        self._local = _Scratch()
+        self._work = ThreadArrays()
         x0, y0, x1, y1 = roi
         self._w, self._h = x1 - x0, y1 - y0
         gw, gh = -(-self._w // step), -(-self._h // step)
@@ -258,15 +248,6 @@ class MeshWarp:
         self._cell_x = np.tile(block, step)
         self._cell_y = np.repeat(block, step)
 
-    def _scratch(self) -> _Scratch:
-        work = self._local
-        if not hasattr(work, "diff"):
-            work.diff = np.empty((self._ph + 1, self._pw + 1), np.float32)
-            work.sums = np.empty((self._ph + 2, self._pw + 2), np.float32)
-            work.map_x = np.empty((self._ph, self._pw), np.float32)
-            work.map_y = np.empty((self._ph, self._pw), np.float32)
-        return work
-
     def _to_lattice(self, pts: np.ndarray) -> np.ndarray:
         x0, y0 = self.roi[:2]
         return (pts - (x0, y0) + 0.5) / self.step - 0.5
@@ -286,9 +267,13 @@ class MeshWarp:
         # as offsets from the ROI pixel into the source: [a − 1, b, c + x0 − ox, d, e − 1, f + y0 − oy]
         ox, oy = self.origin
         lut = _lut(coefs, holes) - np.array([1, 0, ox - x0, 0, 1, oy - y0], np.float32)
-        work = self._scratch()
+        work = self._work
         spans = _spans(dst - (x0, y0), self._ph, self._pw)
-        sums = span_sums(spans, self._ph, self._pw, (work.diff, work.sums))
+        buffers = (
+            work.get("diff", (self._ph + 1, self._pw + 1), np.float32),
+            work.get("sums", (self._ph + 2, self._pw + 2), np.float32),
+        )
+        sums = span_sums(spans, self._ph, self._pw, buffers)
         for k, (poly, _) in enumerate(holes):  # on top of everything, one cover each
             pts = np.round((poly - (x0 - 1, y0 - 1)) * _ONE).astype(np.int32)
             cv2.fillPoly(sums, [pts], _COUNT + len(coefs) + k + 1, lineType=cv2.LINE_8, shift=_SHIFT)
@@ -297,8 +282,12 @@ class MeshWarp:
         c = lut[ids_at(sums, self._sample, spans, order)].reshape(gh, gw, 6)
         gx, gy = self._gx[None, :], self._gy[:, None]
         size = (self._pw, self._ph)
-        map_x = cv2.resize(c[..., 0] * gx + c[..., 1] * gy + c[..., 2], size, work.map_x)
-        map_y = cv2.resize(c[..., 3] * gx + c[..., 4] * gy + c[..., 5], size, work.map_y)
+        map_x = cv2.resize(
+            c[..., 0] * gx + c[..., 1] * gy + c[..., 2], size, work.get("x", size[::-1], np.float32)
+        )
+        map_y = cv2.resize(
+            c[..., 3] * gx + c[..., 4] * gy + c[..., 5], size, work.get("y", size[::-1], np.float32)
+        )
 
         # where bilinear upsampling is not good enough: every pixel of the marked cells, exact
         cells = np.flatnonzero(self._marks(dst, coefs, holes)) if self.tolerance > 0 else np.arange(gw * gh)
