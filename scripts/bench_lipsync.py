@@ -206,7 +206,7 @@ PocketSphinx phone recognition (no transcript, `--language en`), **acoustic** = 
 language-agnostic path (`--language fr/de/es/it…`), **align** = forced alignment to the transcript
 (`--transcript`), **live** = the live engine streaming the file at real-time pace
 (`talkingface stream PORTRAIT --audio FILE -o out.mp4`: phones recognised as the audio arrives,
-120 ms look-ahead; dropped frames repeat the last one).
+80 ms look-ahead; dropped frames repeat the last one).
 
 Columns: **offset** = audio–video offset in frames by cross-correlation over ±10 (confidence =
 peak − median correlation); target 0 ± 1. **agreement** = THEval lip–loudness agreement over

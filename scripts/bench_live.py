@@ -4,10 +4,11 @@ at 512², and REST throughput for N concurrent short jobs. Writes a section of B
 The server runs as its own process (the real CLI), so its CPU share is read from /proc without
 counting the client. Latency is measured by the client, end to end over the WebSocket:
 
-* per chunk: a 20 ms PCM chunk sent → the first frame that shows it received (decodable JPEG).
-  This includes waiting for the audio the frame's loudness window needs (the look-ahead), the
-  motion, rendering, JPEG encoding and the loopback transport. A microphone adds its own 20 ms
-  buffer before the chunk exists; that is stated, not hidden.
+* voice to lips, per frame: the 20 ms PCM chunk holding the sound at the frame's centre sent →
+  that frame received (decodable JPEG). This includes waiting for the audio the frame's loudness
+  window and the motion passes' look-ahead need, the motion, rendering, JPEG encoding and the
+  loopback transport. A microphone adds its own 20 ms buffer before the chunk exists; that is
+  stated, not hidden.
 * sustained fps: frames received per second of wall time over the whole run, at real-time pace.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import socket
@@ -133,11 +135,19 @@ def bench_live(server: Server, portrait: Path, audio: np.ndarray, fps: float = 2
         if k < len(frame_heard):
             per_chunk.append(frame_time[k] - sent_at[end])
     per_frame = [t - sent_at[round(p.heard, 4)] for t, p in received if round(p.heard, 4) in sent_at]
+    # voice to lips: the chunk holding the sound at a frame's centre was sent → that frame arrived
+    chunk_s = step / 32000
+    voice = [
+        t - sent_at[key]
+        for t, p in received
+        if (key := round(math.ceil((p.index + 0.5) / fps / chunk_s - 1e-9) * chunk_s, 4)) in sent_at
+    ]
     idx = [p.index for _, p in received]
     expected = len(audio) / 16000 * fps
     return {
         "seconds": len(audio) / 16000,
-        "budget_ms": ready["latency_budget_ms"],
+        "wait_ms": ready["latency_budget_ms"] + 500 / fps,  # audio past the frame's centre
+        "voice_ms": np.percentile(np.array(voice) * 1000, [50, 95, 99]),
         "chunk_ms": np.percentile(np.array(per_chunk) * 1000, [50, 95, 99]),
         "frame_ms": np.percentile(np.array(per_frame) * 1000, [50, 95]),
         "fps": len(received) / wall,
@@ -207,6 +217,7 @@ def section(
 ) -> list[str]:
     cores = os.cpu_count() or 1
     c50, c95, c99 = live["chunk_ms"]
+    v50, v95, v99 = live["voice_ms"]
     f50, f95 = live["frame_ms"]
     lines = [
         "## Live streaming (`talkingface serve`, WebSocket)",
@@ -219,12 +230,14 @@ def section(
         "",
         "| measure | value | target |",
         "|---|---:|---:|",
-        f"| latency, chunk sent → first frame showing it received (median / p95 / p99) | "
-        f"{c50:.0f} / {c95:.0f} / {c99:.0f} ms | p95 ≤ 170 ms |",
-        "| latency, chunk that completed a frame → that frame received (median / p95) | "
-        f"{f50:.0f} / {f95:.0f} ms | |",
-        f"| of which audio look-ahead (loudness window + the mouth's co-articulation look-ahead) | "
-        f"{live['budget_ms']:.0f} ms | |",
+        f"| **latency, voice to lips**: the chunk holding the sound at a frame's centre sent → that "
+        f"frame received (median / p95 / p99) | {v50:.0f} / {v95:.0f} / {v99:.0f} ms | p95 ≤ 170 ms |",
+        f"| of which waiting for audio past the frame's centre (50 ms loudness window + the passes' "
+        f"look-ahead) | {live['wait_ms']:.0f} ms | |",
+        "| latency, chunk that completed a frame → that frame received (motion, render, JPEG, "
+        f"transport; median / p95) | {f50:.0f} / {f95:.0f} ms | |",
+        f"| latency, chunk sent → first frame made with it in hand received (median / p95 / p99) | "
+        f"{c50:.0f} / {c95:.0f} / {c99:.0f} ms | |",
         f"| server render + JPEG per frame (mean) → capacity | {live['render_ms']:.1f} ms → "
         f"{1000 / live['render_ms']:.0f} fps | |",
         f"| sustained frame rate | {live['fps']:.1f} fps ({live['frames']} of {live['expected']:.0f} frames, "
@@ -239,7 +252,7 @@ def section(
         "",
         "A microphone adds its own buffer (20 ms chunks in the page) before a chunk exists. Motion is",
         "the engine files use (motion/engine.py): the mouth from phones recognised as the audio arrives",
-        "(PocketSphinx allphone, 120 ms look-ahead), blinks, gaze, brows and head from the same passes;",
+        "(PocketSphinx allphone, 80 ms look-ahead), blinks, gaze, brows and head from the same passes;",
         "the client changes emotion, gaze and head distance mid-stream. Frames are numbered on the audio",
         "timeline, so audio and video cannot drift apart.",
         "",

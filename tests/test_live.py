@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 import tracemalloc
+from dataclasses import replace
 
 import av
 import cv2
@@ -29,6 +30,7 @@ from .server_helpers import running_server
 
 FPS = 25
 JAW = CHANNEL_INDEX["jawOpen"]
+AHEAD = round(LIVE_LOOKAHEAD_S * FPS)  # frames the engine waits for
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +70,7 @@ def test_engine_is_causal_and_in_step_with_the_offline_mouth(speech):
 
 def test_engine_latency_budget_and_pluggable_lookahead(speech):
     engine = StreamEngine(FPS)
-    for k in range(5):  # frame k is made once audio up to its end + 10 ms + the mouth's 120 ms has arrived
+    for k in range(5):  # frame k is made once audio up to its end + 10 ms + the look-ahead has arrived
         assert engine.frame_needs(k) == pytest.approx((k + 1) / FPS + 0.010 + LIVE_LOOKAHEAD_S)
     seen = []
 
@@ -93,7 +95,7 @@ def test_idle_is_still_mouth_blinks_and_sways():
     frames = engine.pad_silence(20.0)
     w = np.array([f.weights for f in frames])
     pose = np.array([f.pose for f in frames])
-    assert len(frames) == 20 * FPS - 1 - 3 and w[:, JAW].max() == 0
+    assert len(frames) == 20 * FPS - 1 - AHEAD and w[:, JAW].max() == 0
     blinks = np.flatnonzero(np.diff((w[:, CHANNEL_INDEX["eyeBlinkRight"]] > 0.45).astype(int)) == 1)
     assert 3 <= len(blinks) <= 25  # ≈ 22/min, more in pauses
     assert 0.3 < pose[:, 0].std() < 3 and np.abs(np.diff(pose[:, 0])).max() < 0.5  # slow, small sway
@@ -111,7 +113,7 @@ def test_engine_memory_is_constant(speech):
     grown = tracemalloc.get_traced_memory()[0] - first
     tracemalloc.stop()
     assert grown < 64 * 1024, f"{grown} bytes more after another minute"
-    assert engine.frames_out == 4 * 30 * FPS - 1 - 3  # and no drift in 40 ms chunks
+    assert engine.frames_out == 4 * 30 * FPS - 1 - AHEAD  # and no drift in 40 ms chunks
 
 
 def test_live_frames_keep_the_background_still_behind_the_moving_head(samples, speech, landmarker, tmp_path):
@@ -269,3 +271,54 @@ def test_stream_command_plays_a_file_and_explains_a_missing_microphone(
     assert result.exit_code == 1
     assert "no audio input" in result.output and "--audio FILE" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_frames_know_when_the_sound_they_show_arrived(speech):
+    engine = StreamEngine(FPS)
+    frames = []
+    for j, start in enumerate(range(0, 2 * 16000, 320)):  # chunk j arrives at 100 + j s
+        frames += [(m, j) for m in engine.push(speech[start : start + 320], arrived=100.0 + j)]
+    assert len(frames) > 40
+    for m, j in frames:
+        # the sound at the frame's centre is sample 640·index + 320: the first of chunk 2·index + 1
+        assert m.spoken_at == 100.0 + 2 * m.index + 1
+        assert m.ready_at == 100.0 + j  # made when the chunk completing its look-ahead arrived
+        waited = (m.ready_at - m.spoken_at + 1) * 0.020  # chunks from the centre's to this one
+        assert 0.5 / FPS + LIVE_LOOKAHEAD_S <= waited <= 0.5 / FPS + LIVE_LOOKAHEAD_S + 0.045
+
+
+def test_late_frames_are_skipped_for_newer_ones_but_a_hiccup_costs_none():
+    import asyncio
+
+    from talkingface.server.live import _Frames
+
+    made = StreamEngine(FPS).pad_silence(1.0)
+
+    def frame(index: int, age: float):
+        return replace(made[index], ready_at=time.perf_counter() - age)
+
+    async def drain(queue) -> list:
+        got = []
+        while (m := await queue.get()) is not None:
+            got.append(m.index)
+        return got
+
+    hiccup = _Frames(100, late=0.25)  # five frames piled up during a 100 ms stall: all shown
+    for k in range(5):
+        hiccup.put(frame(k, 0.1))
+    hiccup.put(None)
+    assert asyncio.run(drain(hiccup)) == [0, 1, 2, 3, 4] and hiccup.dropped == 0
+
+    behind = _Frames(100, late=0.25)  # half a second behind: skip to the newest
+    for k in range(5):
+        behind.put(frame(k, 0.5))
+    behind.put(frame(5, 0.0))
+    behind.put(frame(6, 0.6))  # late, but nothing newer waits: shown
+    behind.put(None)
+    assert asyncio.run(drain(behind)) == [5, 6] and behind.dropped == 5
+
+    full = _Frames(3, late=None)  # not real time: only the cap drops, the oldest first
+    for k in range(5):
+        full.put(frame(k, 9.0))
+    full.put(None)
+    assert asyncio.run(drain(full)) == [3, 4] and full.dropped == 3

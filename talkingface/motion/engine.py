@@ -82,6 +82,7 @@ class MotionFrame:
     weights: np.ndarray  # (51,)
     features: FeatureFrame
     ready_at: float  # time.perf_counter() when the audio it needed had arrived
+    spoken_at: float  # time.perf_counter() when the audio at the frame's centre arrived
     heard: float = -1.0  # the caller's own audio clock when it was made (see stream/protocol.py)
 
     @property
@@ -123,6 +124,8 @@ class MotionEngine:
         self._next_feature = 0
         self.frames_out = 0
         self.samples_in = 0
+        # (samples in after a push, when): when the audio a frame shows arrived, for its latency
+        self._arrivals: deque[tuple[int, float]] = deque()
 
     @property
     def audio_seconds(self) -> float:
@@ -142,19 +145,24 @@ class MotionEngine:
         self.controls = replace(self.controls, **changes)
         return self.controls
 
-    def push(self, samples: np.ndarray) -> list[MotionFrame]:
+    def push(self, samples: np.ndarray, arrived: float | None = None) -> list[MotionFrame]:
+        """``arrived``: when these samples arrived (``time.perf_counter()``; default now), for the
+        frames' latency when the caller reads audio later than it came (a file paced in real time)."""
         samples = np.asarray(samples, np.float32).reshape(-1)
         step = int(PUSH_SECONDS * self.sample_rate)
         if len(samples) > step:  # any size gives the same frames; small pieces keep the rings small
-            return [m for i in range(0, len(samples), step) for m in self.push(samples[i : i + step])]
+            return [
+                m for i in range(0, len(samples), step) for m in self.push(samples[i : i + step], arrived)
+            ]  # fmt: skip
         self.samples_in += len(samples)
+        now = time.perf_counter() if arrived is None else arrived
+        self._arrivals.append((self.samples_in, now))
         self._hops.push(samples)
         self._pitch.push(samples)
         self._accents.pitch(self._pitch.take())
         for p in self.passes:
             if hasattr(p, "audio"):
                 p.audio(samples)
-        now = time.perf_counter()
         out = []
         while self._hops.ready((self._next_feature + 0.5) / self.fps):
             centre = (self._next_feature + 0.5) / self.fps
@@ -186,6 +194,13 @@ class MotionEngine:
             return []
         return [m for m in self.pad_silence(tail) if m.index < total]
 
+    def _spoken_at(self, index: int) -> float:
+        """When the audio at frame ``index``'s centre arrived (older arrivals are let go)."""
+        centre = (index + 0.5) / self.fps * self.sample_rate
+        while len(self._arrivals) > 1 and self._arrivals[0][0] <= centre:
+            self._arrivals.popleft()
+        return self._arrivals[0][1]
+
     def _motion(self, now: float) -> MotionFrame:
         frame = self._pending.popleft()
         later = tuple(self._pending)
@@ -197,7 +212,7 @@ class MotionEngine:
             p.step(frame, pose, weights)
         frame.ahead = ()
         self.frames_out += 1
-        return MotionFrame(frame.index, frame.time, pose, weights, frame, now)
+        return MotionFrame(frame.index, frame.time, pose, weights, frame, now, self._spoken_at(frame.index))
 
 
 def run_clip(engine: MotionEngine, blocks: Iterable[np.ndarray], n_frames: int) -> MotionTrack:

@@ -35,8 +35,9 @@ F0_MEMORY_S = 8.0
 #: smoothing taps each side, and frames from an accent to its confirmation
 SMOOTH_TAPS = 2
 CONFIRM_FRAMES = SMOOTH_TAPS + 2
-#: look-ahead of the behaviour passes (s): they learn of an accent about when it happens
-BEHAVIOUR_LOOKAHEAD_S = 0.12
+#: look-ahead of the behaviour passes (s): they learn of an accent about when it happens. No more
+#: than the mouth's (lipsync.LIVE_LOOKAHEAD_S): the engine waits for the longest look-ahead
+BEHAVIOUR_LOOKAHEAD_S = 0.08
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..cache import cache_dir
+from ..stream.protocol import LIVE_LATE_S
 
 
 def default_data_dir() -> Path:
@@ -40,7 +41,7 @@ class ServerConfig:
     max_audio_seconds: float = 600.0  # read from the container header, refused before any decoding
     decode_slots: int = 2  # portraits/audio analysed at once (each can take ~100 MB); the rest wait
     max_live: int = 2  # concurrent live WebSocket sessions
-    live_backlog: int = 2  # frames a live session may fall behind before it drops to the newest
+    live_late_seconds: float = LIVE_LATE_S  # a live frame this late is skipped when a newer one waits
     ray_address: str | None = None  # render REST jobs on this Ray cluster instead of local threads
     live_idle_seconds: float = 30.0  # a live client that sends nothing for this long is disconnected
     live_burst_seconds: float = 1.0  # audio a live client may send ahead of real time; more is dropped
@@ -63,7 +64,7 @@ class ServerConfig:
             raise ValueError("workers and max_live must be ≥ 0, max_queue and decode_slots ≥ 1")
         numbers = (self.max_portrait_mb, self.max_portrait_megapixels, self.max_audio_mb,
                    self.max_audio_seconds, self.live_idle_seconds, self.live_burst_seconds,
-                   self.cleanup_minutes)  # fmt: skip
+                   self.live_late_seconds, self.cleanup_minutes)  # fmt: skip
         if not all(math.isfinite(x) and x > 0 for x in numbers):
             raise ValueError("size, length, time limits and the cleanup interval must be positive numbers")
         if not (math.isfinite(self.keep_hours) and self.keep_hours >= 0 and self.max_storage_mb >= 0):

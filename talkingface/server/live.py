@@ -8,8 +8,9 @@ clock. Everything a client can do is bounded:
 - audio is held to real time: the session's timeline may run at most ``burst`` seconds ahead of
   the wall clock (and one message may carry at most that much); what arrives faster is dropped
   and counted (``audio_dropped_seconds`` in the stats), so a flood costs nothing;
-- frames wait in a bounded queue: when rendering (or a client that does not read) falls behind,
-  the oldest frames are dropped (the motion state still advanced through them);
+- frames wait in a queue: when rendering (or a client that does not read) falls behind by more
+  than ``late`` seconds, the late frames are skipped for the newest (the motion state still
+  advanced through them), so a moment's hiccup costs no frame and a slow machine no latency;
 - a client that sends nothing for ``idle_timeout`` seconds is disconnected;
 - every text message is validated (:func:`~talkingface.stream.protocol.parse_message`).
 
@@ -30,6 +31,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections import deque
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
@@ -40,7 +42,15 @@ from ..errors import ProtocolError
 from ..provenance import FrameMarker, ProvenanceOptions, new_generation_id
 from ..stream.engine import LiveRenderer, MotionFrame, StreamEngine
 from ..stream.pcm import PcmDecoder
-from ..stream.protocol import LiveParams, SetControls, Stop, controls_message, pack_frame, parse_text
+from ..stream.protocol import (
+    LIVE_LATE_S,
+    LiveParams,
+    SetControls,
+    Stop,
+    controls_message,
+    pack_frame,
+    parse_text,
+)
 
 __all__ = ["IDLE_AFTER", "LiveParams", "Limits", "run_session"]
 
@@ -59,7 +69,7 @@ class SessionEnd(Exception):
 
 @dataclass(frozen=True)
 class Limits:
-    backlog: int = 2  # frames the render loop may fall behind (real-time mode)
+    late: float = LIVE_LATE_S  # s a frame may wait before a newer one replaces it (real-time mode)
     idle_timeout: float = 30.0  # seconds without any client message before the session is closed
     burst: float = 1.0  # seconds of audio the timeline may run ahead of the wall clock
 
@@ -85,20 +95,38 @@ def _render_outcome(ws: WebSocket, task: asyncio.Task) -> None:
 
 
 class _Frames:
-    """A bounded frame queue: putting into a full one drops the oldest frame (counted)."""
+    """Frames waiting to be rendered, in order. With ``late`` (real-time mode), a frame whose audio
+    arrived more than ``late`` s ago is skipped when a newer one waits: a hiccup (a busy moment of
+    the machine) is absorbed and caught up at the renderer's full speed, while a machine too slow
+    for real time keeps a bounded latency. Beyond ``size`` waiting frames the oldest goes. Skipped
+    frames are counted; the end marker (None) is never skipped."""
 
-    def __init__(self, size: int) -> None:
-        self.queue: asyncio.Queue[MotionFrame | None] = asyncio.Queue(max(1, size))
+    def __init__(self, size: int, late: float | None) -> None:
+        self.items: deque[MotionFrame | None] = deque()
+        self.size = max(1, size)
+        self.late = late
         self.dropped = 0
+        self._ready = asyncio.Event()
 
     def put(self, item: MotionFrame | None) -> None:
-        while self.queue.full():
-            old = self.queue.get_nowait()
-            if old is None:  # never drop the end marker
-                self.queue.put_nowait(old)
-                return
+        self.items.append(item)
+        while len(self.items) > self.size and self.items[0] is not None:
+            self.items.popleft()
             self.dropped += 1
-        self.queue.put_nowait(item)
+        self._ready.set()
+
+    async def get(self) -> MotionFrame | None:
+        while not self.items:
+            self._ready.clear()
+            await self._ready.wait()
+        if self.late is not None:
+            now = time.perf_counter()
+            while (
+                len(self.items) > 1 and self.items[1] is not None and now - self.items[0].ready_at > self.late
+            ):
+                self.items.popleft()
+                self.dropped += 1
+        return self.items.popleft()
 
 
 async def run_session(
@@ -107,7 +135,8 @@ async def run_session(
     """Drive one accepted WebSocket until the client stops, disconnects, misbehaves or rendering fails."""
     loop = asyncio.get_running_loop()
     decoder = PcmDecoder(params.format, params.sample_rate)
-    engine = StreamEngine(params.fps, params.seed, params.controls)
+    # off the event loop: loading the phone recogniser takes ≈ 0.13 s (other sessions keep streaming)
+    engine = await loop.run_in_executor(executor, StreamEngine, params.fps, params.seed, params.controls)
     h, w = renderer.rig.image.shape[:2]
     generation = new_generation_id()  # a stream has no file to sign; every frame is watermarked
     live = LiveRenderer(
@@ -121,7 +150,7 @@ async def run_session(
              "controls": controls_message(engine.controls)}
         )
     )  # fmt: skip
-    frames = _Frames(limits.backlog + 1 if params.realtime else int(4 * params.fps))
+    frames = _Frames(int(4 * params.fps), limits.late if params.realtime else None)
     stats = {"sent": 0, "render_ms": 0.0, "audio_dropped": 0.0}
     t0 = time.perf_counter()
     bytes_per_second = decoder.dtype.itemsize * decoder.rate
@@ -142,7 +171,7 @@ async def run_session(
 
     async def render_loop() -> None:
         last_stats = time.perf_counter()
-        while (m := await frames.queue.get()) is not None:
+        while (m := await frames.get()) is not None:
             await ws.send_bytes(await loop.run_in_executor(executor, render, m))
             stats["sent"] += 1
             if time.perf_counter() - last_stats > 1.0:

@@ -2,10 +2,10 @@
 
 Audio arrives in chunks of any size (20–40 ms from a microphone). Frame k shows the display
 interval ``[k/fps, (k+1)/fps)`` of the audio timeline and is made as soon as the audio its
-loudness window and the passes' look-ahead need has arrived (the mouth sees 120 ms ahead, JALI's
-anticipation). The passes are the ones a file runs through (blinks, gaze, head, brows, emotion);
-only the mouth reads phones recognised as the audio arrives. With the same seed a file and a live
-stream of it give the same blinks and head motion.
+loudness window and the passes' look-ahead need has arrived (the mouth sees 80 ms ahead: see
+``lipsync.LIVE_LOOKAHEAD_S``). The passes are the ones a file runs through (blinks, gaze, head,
+brows, emotion); only the mouth reads phones recognised as the audio arrives. With the same seed a
+file and a live stream of it give the same blinks and head motion.
 
 When no audio arrives at all (a client that only sends while someone speaks), the caller pads
 silence with :meth:`StreamEngine.pad_silence` and the portrait idles: blinks, slow sway, mouth

@@ -19,7 +19,8 @@ import numpy as np
 
 from ..errors import AudioDeviceError
 from ..io.audio import iter_audio
-from .engine import SAMPLE_RATE, LiveRenderer, MotionFrame, StreamEngine
+from .engine import SAMPLE_RATE, LiveRenderer, StreamEngine
+from .protocol import LIVE_LATE_S
 
 CHUNK_SECONDS = 0.02
 
@@ -130,7 +131,7 @@ class FileSink:
 class StreamStats:
     frames: int = 0
     dropped: int = 0
-    latencies: list[float] = field(default_factory=list)  # s: audio arrived → frame shown
+    latencies: list[float] = field(default_factory=list)  # s: the frame's audio arrived → frame shown
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -139,7 +140,7 @@ class StreamStats:
         return (
             f"{self.frames} frames in {self.seconds:.1f} s ({fps:.1f} fps), {self.dropped} dropped; "
             f"latency median {np.median(lat):.0f} ms, p95 {np.percentile(lat, 95):.0f} ms "
-            "(chunk arrived → frame shown)"
+            "(voice to lips: the audio at a frame's centre arrived → the frame shown)"
         )
 
 
@@ -149,30 +150,31 @@ def run_stream(
     live: LiveRenderer,
     sink,
     duration: float | None = None,
-    backlog: int = 2,
     realtime: bool = True,
+    late: float = LIVE_LATE_S,
 ) -> StreamStats:
     """Drive ``chunks`` through the engine into ``sink`` until the audio ends, ``duration`` passes
-    or the sink closes."""
+    or the sink closes. ``realtime``: the chunks come at the pace of speech (a microphone, a file
+    played in real time), so a chunk arrived when its last sample was spoken, and a frame later than
+    ``late`` s is skipped (the file repeats the previous one) so latency stays bounded."""
     stats = StreamStats()
     start = time.perf_counter()
-    pending: list[MotionFrame] = []
     ended = object()
     for chunk in itertools.chain(chunks, [ended]):
         if chunk is ended:  # the audio ended: its last frames need look-ahead past the end
-            pending += engine.flush()
+            pending = engine.flush()
         else:
-            pending += engine.push(chunk)
-        if realtime and chunk is not ended and len(pending) > backlog:
-            stats.dropped += len(pending) - 1
-            if isinstance(sink, FileSink):
-                sink.fill(len(pending) - 1)
-            pending = pending[-1:]
+            spoken = start + (engine.samples_in + len(chunk)) / SAMPLE_RATE if realtime else None
+            pending = engine.push(chunk, spoken)
         for m in pending:
+            if realtime and chunk is not ended and time.perf_counter() - m.ready_at > late:
+                stats.dropped += 1
+                if isinstance(sink, FileSink):
+                    sink.fill(1)
+                continue
             sink.write(live.rgb(m))
             stats.frames += 1
-            stats.latencies.append(time.perf_counter() - m.ready_at)
-        pending = []
+            stats.latencies.append(time.perf_counter() - m.spoken_at)
         if sink.closed or (duration is not None and engine.audio_seconds >= duration):
             break
     stats.seconds = time.perf_counter() - start

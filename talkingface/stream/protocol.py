@@ -61,6 +61,9 @@ from ..motion.controls import Controls
 MAGIC = b"TFv1"
 HEADER = struct.Struct("<4sIdffd")
 SIZES = (256, 384, 512, 640, 768)
+#: in real time, a frame whose audio arrived this long ago (s) is skipped when a newer one waits:
+#: long enough to absorb a busy moment of the machine, short enough to bound latency on a slow one
+LIVE_LATE_S = 0.25
 #: query parameter → (low, high) for numbers
 QUERY_RANGES = {"fps": (1, 60), "sample_rate": (8000, 192000), "quality": (10, 100), "seed": (0, 2**32 - 1)}
 FORMATS = ("s16le", "f32le")

@@ -44,7 +44,7 @@ async def live(ws: WebSocket) -> None:
             await end_with(ws, CLOSE_ERROR, f"preparing the portrait failed ({exc.__class__.__name__})")
             return
         c = svc.config
-        limits = Limits(c.live_backlog, c.live_idle_seconds, c.live_burst_seconds)
+        limits = Limits(c.live_late_seconds, c.live_idle_seconds, c.live_burst_seconds)
         await run_session(ws, params, renderer, _pool(ws), limits)
     finally:
         svc.live.give()

@@ -203,7 +203,7 @@ function openLive(ctx, timing, onReady) {
   state.ws = ws;
   const sent = []; // [client audio seconds at end of chunk, performance.now() when sent]
   const waiting = []; // frames waiting for their sound (file mode)
-  let heard = 0, ready = false, frames = 0, t0 = performance.now(), drawnIndex = -1;
+  let heard = 0, ready = false, frames = 0, t0 = performance.now(), drawnIndex = -1, waitS = 0;
   const tf = window.talkingface;
   const draw = (bmp, index, jaw) => {
     if (index > drawnIndex) {
@@ -241,6 +241,7 @@ function openLive(ctx, timing, onReady) {
       const m = JSON.parse(e.data);
       if (m.type === "ready") {
         ready = true; tf.live = true; tf.controls = m.controls;
+        waitS = m.latency_budget_ms / 1000 + 0.5 / m.fps;
         status(timing === null ? "Live: speak now." : "Streaming the file live…");
         if (onReady) onReady();
       }
@@ -254,7 +255,10 @@ function openLive(ctx, timing, onReady) {
     const index = dv.getUint32(4, true), pts = dv.getFloat64(8, true), jaw = dv.getFloat32(16, true);
     const frameHeard = dv.getFloat64(24, true);
     if (frameHeard >= 0) {
-      const hit = sent.find((s) => Math.abs(s[0] - frameHeard) < 1e-4);
+      // voice to lips: the frame was made once the audio `waitS` past its centre had been sent,
+      // so the sound it shows left in the chunk ending at or after frameHeard − waitS
+      const centre = frameHeard - waitS - 1e-4;
+      const hit = sent.find((s) => s[0] >= centre);
       if (hit) {
         const ms = now - hit[1];
         tf.latencyMs = tf.latencyMs === null ? ms : 0.9 * tf.latencyMs + 0.1 * ms;
