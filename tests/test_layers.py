@@ -96,3 +96,29 @@ def test_hair_keeps_its_shape_when_the_head_comes_closer_or_goes_away(samples, l
         face_only = top_of_head_iou(build_rig(framed.image, framed.face))
     assert with_hair > 0.9
     assert with_hair > face_only
+
+
+def test_a_hat_the_matting_model_misses_moves_with_the_head(samples, landmarker):
+    """MODNet leaves out the left of Grace Hopper's white crown: left in the background plate, it
+    stayed put as a pale ghost beside the turned head. The matte we use closes the head above
+    the eyes (convex there), and leaves the neck and shoulders below them as the model drew them."""
+    from talkingface.face.matte import matte_of_person
+
+    framed = prepare_portrait(load_portrait(samples.grace_hopper), landmarker, "crop", 512)
+    with PersonMatte() as model:
+        raw = model(framed.image)
+        alpha, note = matte_of_person(model, framed.image, framed.face)
+    assert note is None, note
+    eyes = framed.face.landmarks[[33, 133, 362, 263], 1]
+    top, bottom = int(eyes.min()), int(np.ceil(eyes.max())) + 10  # her eye line tilts a little
+    ys, xs = np.nonzero(raw[:top] > 0.5)
+    hull = np.zeros(raw.shape, np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(np.column_stack([xs, ys]).astype(np.int32)), 1)
+    hull[top:] = 0
+    missed_raw = int(((raw <= 0.5) & (hull > 0)).sum())
+    missed = int(((alpha <= 0.5) & (hull > 0)).sum())
+    assert missed_raw > 1000  # the crown
+    assert missed < 0.1 * missed_raw
+    assert np.array_equal(alpha[bottom:], raw[bottom:])
+    # what it adds beyond the head's hull is a thin margin, not the flag
+    assert ((alpha > 0.5) & (raw <= 0.5) & (hull == 0)).sum() < 2 * missed_raw
