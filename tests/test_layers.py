@@ -115,10 +115,14 @@ def test_a_hat_the_matting_model_misses_moves_with_the_head(samples, landmarker)
     hull = np.zeros(raw.shape, np.uint8)
     cv2.fillConvexPoly(hull, cv2.convexHull(np.column_stack([xs, ys]).astype(np.int32)), 1)
     hull[top:] = 0
-    missed_raw = int(((raw <= 0.5) & (hull > 0)).sum())
-    missed = int(((alpha <= 0.5) & (hull > 0)).sum())
+    # the notch: what the hull adds, less the slivers along the soft edge
+    gap = ((raw <= 0.5) & (hull > 0)).astype(np.uint8)
+    notch = cv2.morphologyEx(gap, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
+    missed_raw = int(notch.sum())
     assert missed_raw > 1000  # the crown
-    assert missed < 0.1 * missed_raw
+    assert (alpha[notch] <= 0.5).sum() < 0.1 * missed_raw
     assert np.array_equal(alpha[bottom:], raw[bottom:])
-    # what it adds beyond the head's hull is a thin margin, not the flag
-    assert ((alpha > 0.5) & (raw <= 0.5) & (hull == 0)).sum() < 2 * missed_raw
+    # what it adds is a piece of hat (and a thin margin past the hull), not the flag
+    added = int(((alpha > 0.5) & (raw <= 0.5)).sum())
+    assert added < 0.5 * framed.face.inter_ocular**2
+    assert np.array_equal(alpha[:top, :100], raw[:top, :100])  # the flag at the left
