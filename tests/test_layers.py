@@ -96,3 +96,33 @@ def test_hair_keeps_its_shape_when_the_head_comes_closer_or_goes_away(samples, l
         face_only = top_of_head_iou(build_rig(framed.image, framed.face))
     assert with_hair > 0.9
     assert with_hair > face_only
+
+
+def test_a_hat_the_matting_model_misses_moves_with_the_head(samples, landmarker):
+    """MODNet leaves out the left of Grace Hopper's white crown: left in the background plate, it
+    stayed put as a pale ghost beside the turned head. The matte we use closes the head above
+    the eyes (convex there), and leaves the neck and shoulders below them as the model drew them."""
+    from talkingface.face.matte import matte_of_person
+
+    framed = prepare_portrait(load_portrait(samples.grace_hopper), landmarker, "crop", 512)
+    with PersonMatte() as model:
+        raw = model(framed.image)
+        alpha, note = matte_of_person(model, framed.image, framed.face)
+    assert note is None, note
+    eyes = framed.face.landmarks[[33, 133, 362, 263], 1]
+    top, bottom = int(eyes.min()), int(np.ceil(eyes.max())) + 10  # her eye line tilts a little
+    ys, xs = np.nonzero(raw[:top] > 0.5)
+    hull = np.zeros(raw.shape, np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(np.column_stack([xs, ys]).astype(np.int32)), 1)
+    hull[top:] = 0
+    # the notch: what the hull adds, less the slivers along the soft edge
+    gap = ((raw <= 0.5) & (hull > 0)).astype(np.uint8)
+    notch = cv2.morphologyEx(gap, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
+    missed_raw = int(notch.sum())
+    assert missed_raw > 1000  # the crown
+    assert (alpha[notch] <= 0.5).sum() < 0.1 * missed_raw
+    assert np.array_equal(alpha[bottom:], raw[bottom:])
+    # what it adds is a piece of hat (and a thin margin past the hull), not the flag
+    added = int(((alpha > 0.5) & (raw <= 0.5)).sum())
+    assert added < 0.5 * framed.face.inter_ocular**2
+    assert np.array_equal(alpha[:top, :100], raw[:top, :100])  # the flag at the left

@@ -66,9 +66,11 @@ def test_motion_scale_zero_keeps_the_head_still(features, audio):
     assert track.channel("jawOpen").max() > 0.3  # lips still alive
 
 
-def test_head_angles_stay_small(features, audio):
+def test_head_angles_stay_within_a_speakers_reach(features, audio):
+    """Real speakers turn with a yaw std of 3–7°: a few seconds of speech stay within about twice
+    that, well inside the ±16° soft clamp."""
     pose = motion_from_audio(audio, FPS, len(features), seed=3).pose
-    assert np.abs(pose[:, :3]).max() < 6.0
+    assert np.abs(pose[:, :3]).max() < 12.0
     assert 0.01 < np.abs(np.diff(pose[:, :3], axis=0)).mean() < 0.5  # degrees per frame: alive, not jittery
 
 

@@ -29,7 +29,7 @@ from .measure import FrameMeasures
 #: reference ranges shown next to measured numbers (anchors.md §1, procedural.md §4)
 REFERENCES = {
     "delta_p": (0.405, 0.505, "real video (VASA-1 Tables 1–2; VASA-1 itself 0.30–0.32)"),
-    "pose_std_deg": (1.0, 5.0, "recipe: sway ±1–2°, nods 2–5°, clamp ≈ 8° (procedural §4.1, judgement)"),
+    "pose_std_deg": (3.0, 7.0, "yaw of real speakers talking or reading, re-measured from real clips"),
     "blinks_per_min": (10.5, 32.5, "conversation 95 % range, mean 26 (Bentivoglio 1997, Doughty 2001)"),
     "blink_duration_s": (0.15, 0.40, "≈ 100 ms close + hold + 150–240 ms open (Stern 1984, VanderWerf 2003)"),
     "gaze_shifts_per_min": (15.0, 45.0, "talking: holds ≈ 3.1 s, aversions ≈ 0.93 s (Lee et al. 2002)"),

@@ -21,11 +21,11 @@ from ..face.landmarker import LEFT_EYE_CORNERS, RIGHT_EYE_CORNERS, FaceLandmarke
 from ..face.measure import RIGID, FrameMeasures, head_angles_from_landmarks, measure_frames
 from ..io.frames import iter_frames, probe_video
 from .head import soft_clamp
-from .ranges import DRIVER_POSE_LIMITS, DRIVER_SCALE_RANGE
+from .ranges import DRIVER_POSE_LIMITS, DRIVER_SCALE_RANGE, DRIVER_SHIFT_LIMIT
 
 MIN_SIDE = 480  # frames smaller than this are upscaled for detection
 POSE_LIMITS = np.array(DRIVER_POSE_LIMITS)  # soft clamp (degrees), warp-safe
-SHIFT_LIMIT = 0.6  # |tx|, |ty| at most this many inter-ocular distances
+SHIFT_LIMIT = DRIVER_SHIFT_LIMIT  # |tx|, |ty| soft clamp, in inter-ocular distances
 SCALE_LIMITS = DRIVER_SCALE_RANGE
 CHANNEL_LIMITS = (-0.5, 1.0)
 POSE_SMOOTH_FRAMES = 1.0  # Gaussian sigma
@@ -86,7 +86,7 @@ def track_from_measures(m: FrameMeasures, fps: float, name: str = "video") -> Mo
 
     pose = gaussian_filter1d(pose, POSE_SMOOTH_FRAMES, axis=0, mode="nearest")
     pose[:, :3] = soft_clamp(pose[:, :3], POSE_LIMITS)
-    pose[:, 3:5] = np.clip(pose[:, 3:5], -SHIFT_LIMIT, SHIFT_LIMIT)
+    pose[:, 3:5] = soft_clamp(pose[:, 3:5], SHIFT_LIMIT)
     pose[:, 5] = np.clip(pose[:, 5], *SCALE_LIMITS)
     blend = _fill(m.blendshapes - m.blendshapes[first], ok)
     blend = np.clip(blend, *CHANNEL_LIMITS)

@@ -16,7 +16,7 @@ import numpy as np
 from ..core import topology as T
 from ..core.track import CHANNEL_INDEX
 from ..face.landmarker import FaceObservation
-from ..motion.ranges import DRIVER_POSE_LIMITS, DRIVER_SCALE_RANGE, HEAD_DISTANCE_RANGE
+from ..motion.ranges import DRIVER_POSE_LIMITS, DRIVER_SCALE_RANGE, DRIVER_SHIFT_LIMIT, HEAD_DISTANCE_RANGE
 from .bases import build_bases
 
 _JAW = CHANNEL_INDEX["jawOpen"]
@@ -34,9 +34,11 @@ BORDER_POINTS = 16  # pinned points per side of the region's border
 WIDEN_STEP = 0.1  # where the mesh would fold, ring or anchors move out this much (oval radii) …
 MAX_WIDENINGS = 24  # … at most this many times
 #: the head poses every rig holds without a fold: the head-turn target (±20° yaw, ±15° pitch), the
-#: driver's turn and size limits, and ``--head-distance``'s. Not the driver's sideways shifts (up
-#: to 0.6 eye distances): holding those would unpin the picture's edge at every pose
+#: driver's turn and size limits, and ``--head-distance``'s; a rig with a person matte also holds the
+#: driver's shifts. Holding those pushes the ring onto the picture's edge, which then gives way:
+#: with a matte only the person slides there (the plate stays), without one the background would
 ENVELOPE_DEG = np.maximum([20.0, 15.0, 0.0], DRIVER_POSE_LIMITS)
+ENVELOPE_SHIFT = DRIVER_SHIFT_LIMIT
 ENVELOPE_SCALE = (
     min(DRIVER_SCALE_RANGE[0], 1.0 / HEAD_DISTANCE_RANGE[1]),
     max(DRIVER_SCALE_RANGE[1], 1.0 / HEAD_DISTANCE_RANGE[0]),
@@ -65,6 +67,7 @@ class FaceRig:
     iod: float
     down: np.ndarray  # (2,) unit vector down the face (image axes): the face's own vertical
     rest_smile: float = 0.0  # the photo's own smile (Face Landmarker's mouthSmile, 0–1)
+    envelope_shift: float = 0.0  # the head shift (eye distances) its pose envelope holds
 
     @property
     def height(self) -> int:
@@ -108,11 +111,12 @@ def build_rig(image: np.ndarray, face: FaceObservation, alpha: np.ndarray | None
         scales = np.where(reach > 0, np.maximum(scales, np.minimum(edge, MAX_HAIR_SCALE)), scales)
         scales = _no_steps(scales, MAX_RING_STEP)
     ring_follow = 1.0 - 0.5 * chin  # the neck follows half-way
+    shift = ENVELOPE_SHIFT if alpha is not None else 0.0
     gaps = np.full(len(oval), OUTER_GAP)
     bases = build_bases(face.landmarks)
     unpinned: set[tuple[int, int]] = set()
     for _ in range(MAX_WIDENINGS):
-        rig = _assemble(image, face, bases, _ring(oval, centre2, scales), ring_follow, gaps, unpinned)
+        rig = _assemble(image, face, bases, _ring(oval, centre2, scales), ring_follow, gaps, unpinned, shift)
         inner, outer, unpin = _folds_at_envelope(rig)
         if not (inner.any() or outer.any() or unpin):
             break
@@ -130,6 +134,7 @@ def _assemble(
     ring_follow: np.ndarray,
     gaps: np.ndarray,
     unpinned: set[tuple[int, int]],
+    shift: float,
 ) -> FaceRig:
     """The rig with this ring; the still anchors ``gaps`` oval radii beyond where it can go, the
     region's border pinned except at ``unpinned`` points (where the ring would fold onto them)."""
@@ -138,7 +143,7 @@ def _assemble(
     oval = lm[list(T.FACE_OVAL), :2]
     centre2 = (oval.min(0) + oval.max(0)) / 2
     ring_z = float(lm[list(T.FACE_OVAL), 2].mean())
-    furthest = _envelope_reach(ring, ring_z, ring_follow, centre2, face.inter_ocular)
+    furthest = _envelope_reach(ring, ring_z, ring_follow, centre2, face.inter_ocular, shift)
     radius = np.maximum(np.linalg.norm(oval - centre2, axis=1), 1.0)
     outer = _ring(oval, centre2, np.maximum(OUTER_RING_SCALE, furthest / radius + gaps))
 
@@ -184,6 +189,7 @@ def _assemble(
         iod=face.inter_ocular,
         down=_down_axis(lm),
         rest_smile=float(np.mean([face.blendshape("mouthSmileLeft"), face.blendshape("mouthSmileRight")])),
+        envelope_shift=shift,
     )
 
 
@@ -218,7 +224,7 @@ def _folds_at_envelope(rig: FaceRig) -> tuple[np.ndarray, np.ndarray, set[tuple[
     follow = rig.follow[:, None].astype(np.float64)
     for weights in (np.zeros(len(rig.bases)), jaw):
         shaped = deform(rig, still, weights)  # the blendshapes once; each corner only moves them
-        for pose in envelope_poses():
+        for pose in envelope_poses(rig.envelope_shift):
             xy = (shaped + follow * (head_transform(rig, pose, shaped) - shaped))[:, :2]
             for tri in rig.outer_triangles[_turned(rig, xy)]:
                 ray = tri[tri >= N_LANDMARKS] - N_LANDMARKS  # ring points, then still anchors
@@ -241,23 +247,27 @@ def _signed_area(tris: np.ndarray) -> np.ndarray:
     return e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
 
 
-def envelope_poses() -> np.ndarray:
-    """(16, 6) the corners of the pose envelope (yaw, pitch, roll, tx = ty = 0, scale)."""
+def envelope_poses(shift: float = 0.0) -> np.ndarray:
+    """(16 or 64, 6) the corners of the pose envelope (yaw, pitch, roll, tx, ty, scale), the head
+    shifted by ±``shift`` eye distances (a rig's own: ``rig.envelope_shift``).
+
+    For a fixed turn, a triangle's signed area is linear in the shift (every vertex moves by its
+    ``follow`` times the same vector), so no fold at the shift box's corners means none inside."""
     yaw, pitch, roll = ENVELOPE_DEG
-    turns = np.array(np.meshgrid((-yaw, yaw), (-pitch, pitch), (-roll, roll), ENVELOPE_SCALE, indexing="ij"))
-    corners = turns.reshape(4, -1).T
-    return np.column_stack([corners[:, :3], np.zeros((len(corners), 2)), corners[:, 3]])
+    moves = (-shift, shift) if shift > 0 else (0.0,)
+    grid = np.meshgrid((-yaw, yaw), (-pitch, pitch), (-roll, roll), moves, moves, ENVELOPE_SCALE)
+    return np.array(grid).reshape(6, -1).T
 
 
 def _envelope_reach(
-    ring: np.ndarray, ring_z: float, follow: np.ndarray, centre: np.ndarray, iod: float
+    ring: np.ndarray, ring_z: float, follow: np.ndarray, centre: np.ndarray, iod: float, shift: float
 ) -> np.ndarray:
     """How far from ``centre`` each ring point gets at the envelope's corners (pixels)."""
     from .deform import rotation  # deform needs this module's rig
 
     pts = np.column_stack([ring - centre, np.full(len(ring), ring_z)])
     furthest = np.zeros(len(ring))
-    for yaw, pitch, roll, tx, ty, scale in envelope_poses():
+    for yaw, pitch, roll, tx, ty, scale in envelope_poses(shift):
         moved = pts @ rotation(yaw, pitch, roll).T * scale + [tx * iod, ty * iod, 0.0]
         at = pts[:, :2] + follow[:, None] * (moved[:, :2] - pts[:, :2])
         furthest = np.maximum(furthest, np.linalg.norm(at, axis=1))
