@@ -40,9 +40,10 @@ The mark
 
   The same :class:`Watermarker` marks files and live frames (``FrameMarker``). Per frame size
   it precomputes two uint8 tables (|pattern| in quarter steps, split by sign); per frame it
-  computes the mask on the working copy (8-bit operations and two 256-entry look-ups), expands
-  it to the frame (a k × k block repeat done as an integer-width trick), and applies it with one
-  uint8 multiply, a rounding shift, and a saturating add and subtract (see BENCHMARKS.md).
+  computes the mask on the working copy (8-bit OpenCV operations only, the power cap read
+  through one 256-entry look-up per try), expands it to the frame (a k × k block repeat done as
+  an integer-width trick), and applies it with one uint8 multiply, a rounding shift, and one
+  saturating signed add on the frame XOR 128 (see BENCHMARKS.md).
 
 Detection (per window of frames, 2 s by default)
 ------------------------------------------------
@@ -117,6 +118,15 @@ chips (2 or 1.5 tiles per side: more survives, 0.83 with a perfect host, but 0.6
 motion compensation), a lower spectral taper, ECC-refined alignment, and building each frame's
 host only from frames a chip or more away.
 
+Where it is lost (measured, half size + CRF 28): the *still* 600×400 photo decodes in every
+window (strength 0.77) and so does the key frame of the swaying one on its own (0.71), while
+the mean of a window of P-frames of the swaying one is at chance (0.55): the loss is the P-frames
+(the encoder predicts the mark from the previous frame along the picture's motion and drops the
+small residual that would put it back). Aligning the window on the picture instead (the dragged
+mark is then still) finds only the window that holds the key frame: each sub-pixel prediction
+blurs the dragged copy further. The flat-colour cartoon fails even *still* (0.53): with no mark
+in its fills, what it carries sits on edges, which half size + CRF 28 re-quantise.
+
 What it is not
 --------------
 The spreading sequences are public (fixed seed): this is a disclosure mark that honest tools
@@ -176,7 +186,8 @@ PEAKS = 3  # sync peaks per coarse scale ranked by the data-energy test
 #: Motion-compensated host removal (second hypothesis): frames are aligned with a similarity
 #: transform found by tracking corners; below MC_MIN_MOTION px of motion the window is static.
 MC_MIN_MOTION = 0.75
-MC_CORNERS = 400
+MC_CORNERS = 200  # 400 gave the same decoding strengths (±0.001) at twice the tracking time
+MC_MASK_STEP = 5
 HYPOTHESES = 2
 #: Probability that one decoding attempt on unmarked content passes the magic + CRC check.
 P_FALSE_DECODE = 2.0**-24
@@ -254,9 +265,12 @@ def _trellis() -> tuple[np.ndarray, np.ndarray]:
     return outputs, next_state
 
 
+_TRELLIS = _trellis()
+
+
 def conv_encode(bits: np.ndarray) -> np.ndarray:
-    """Rate-1/3 K=7 convolutional code with a zero tail → 0/1 array of coded bits."""
-    outputs, next_state = _trellis()
+    """Rate-1/3 K=9 convolutional code with a zero tail → 0/1 array of coded bits."""
+    outputs, next_state = _TRELLIS
     state, out = 0, []
     for b in list(bits.astype(int)) + [0] * (_K - 1):
         out.extend((1 - outputs[state, b]) / 2)
@@ -266,7 +280,7 @@ def conv_encode(bits: np.ndarray) -> np.ndarray:
 
 def viterbi_decode(soft: np.ndarray) -> np.ndarray:
     """Soft-decision Viterbi. ``soft``: one value per coded bit, positive means 0."""
-    outputs, _ = _trellis()
+    outputs, _ = _TRELLIS
     n_states, n_out = outputs.shape[0], outputs.shape[2]
     steps = len(soft) // n_out
     y = soft[: steps * n_out].reshape(steps, n_out).astype(np.float64)
@@ -634,11 +648,16 @@ class WatermarkDetector:
             weight = self._weight(mean)
         white = _whiten(base, cv2.resize(weight, base_size, interpolation=cv2.INTER_LINEAR))
 
+        surfaces: dict[float, tuple[np.ndarray, np.ndarray, float, float]] = {}
+
         def surface(ratio: float) -> tuple[np.ndarray, np.ndarray, float, float]:
-            g = (CANON_TILE / (ratio * short)) / np.array([fx, fy])  # base → canonical, per axis
-            fold_hat = np.fft.rfft2(_fold(white, g))
-            corr = np.fft.irfft2(fold_hat * self._sync_hat, s=(CANON_TILE, CANON_TILE))
-            return fold_hat, corr, float(corr.mean()), float(corr.std() + 1e-12)
+            """Fold at ``ratio`` and its sync correlation (candidates of one scale share theirs)."""
+            if ratio not in surfaces:
+                g = (CANON_TILE / (ratio * short)) / np.array([fx, fy])  # base → canonical, per axis
+                fold_hat = np.fft.rfft2(_fold(white, g))
+                corr = np.fft.irfft2(fold_hat * self._sync_hat, s=(CANON_TILE, CANON_TILE))
+                surfaces[ratio] = (fold_hat, corr, float(corr.mean()), float(corr.std() + 1e-12))
+            return surfaces[ratio]
 
         def score(
             ratio: float, fold_hat, corr, mean, std, idx: int
@@ -684,12 +703,7 @@ class WatermarkDetector:
 
     def _soft_bits(self, fold_hat: np.ndarray, shift: tuple[float, float]) -> tuple[np.ndarray, float]:
         """Despread soft bits at ``shift`` and the z-score of their energy against chance."""
-        size = CANON_TILE
-        ky = np.fft.fftfreq(size)[:, None]
-        kx = np.fft.rfftfreq(size)[None, :]
-        phase = np.exp(2j * np.pi * (ky * shift[0] + kx * shift[1]))
-        aligned = np.fft.irfft2(fold_hat * phase, s=(size, size))
-        chips = _downsample_to_chips(aligned)
+        chips = _chips_at(fold_hat, shift)
         lay = self._layout
         data = lay.bit_of_chip >= 0
         soft = np.bincount(lay.bit_of_chip[data], weights=(chips * lay.sign)[data], minlength=CODED_BITS)
@@ -752,22 +766,29 @@ def host_residual(frames: Sequence[np.ndarray], mean: np.ndarray) -> tuple[np.nd
     if travel < MC_MIN_MOTION:
         return None
     aligned = np.zeros((h, w), np.float32)
-    flags = cv2.INTER_LANCZOS4 | cv2.WARP_INVERSE_MAP  # Lanczos: a sharper host, less left over
+    # Bicubic to align (3× faster than Lanczos, and the mean of 50 frames hides its softness);
+    # Lanczos to move the host back, where softness would leave host edges in the residual
+    # (measured: bicubic there too costs up to 0.05 of decoding strength, bicubic here ≤ 0.01).
+    flags = cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP
     for frame, a in zip(frames, motion, strict=True):
         moved = cv2.warpAffine(np.float32(frame), a, (w, h), flags=flags, borderMode=cv2.BORDER_REFLECT)
         cv2.accumulate(moved, aligned)
     aligned /= len(frames)
     host = np.zeros((h, w), np.float32)
-    weight = np.zeros((h, w), np.float32)
-    mask = mask_at(aligned)  # the mask of the sharp picture, moved with it: where the mark went
     for a in motion:
         back = cv2.warpAffine(aligned, a, (w, h), flags=cv2.INTER_LANCZOS4, borderMode=cv2.BORDER_REFLECT)
         cv2.accumulate(back, host)
-        cv2.accumulate(cv2.warpAffine(mask, a, (w, h), borderMode=cv2.BORDER_REFLECT), weight)
     residual = mean - host / len(motion)
     edge = int(np.ceil(2 * travel)) + 2  # where the warps reached outside the picture
     residual[:edge], residual[-edge:], residual[:, :edge], residual[:, -edge:] = 0, 0, 0, 0
-    return residual, weight / len(motion)
+    # The mask of the sharp picture, moved with it: where the mark went (a smooth weight: every
+    # MC_MASK_STEP-th frame's position is enough).
+    mask = mask_at(aligned)
+    weight = np.zeros((h, w), np.float32)
+    moves = motion[MC_MASK_STEP // 2 :: MC_MASK_STEP]
+    for a in moves:
+        cv2.accumulate(cv2.warpAffine(mask, a, (w, h), borderMode=cv2.BORDER_REFLECT), weight)
+    return residual, weight / len(moves)
 
 
 def _top_peaks(corr: np.ndarray, n: int) -> list[int]:
@@ -802,12 +823,11 @@ def _fold(img: np.ndarray, g: np.ndarray) -> np.ndarray:
     m = np.array([[g[0], 0.0, 0.5 * g[0] - 0.5], [0.0, g[1], 0.5 * g[1] - 0.5]], dtype=np.float64)
     out_w, out_h = tw * CANON_TILE, th * CANON_TILE
     scaled = cv2.warpAffine(img, m, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-    valid = np.zeros((out_h, out_w), np.float32)
     vw, vh = min(out_w, int(np.floor(w * g[0]))), min(out_h, int(np.floor(h * g[1])))
-    valid[:vh, :vw] = 1.0
-    s = scaled.reshape(th, CANON_TILE, tw, CANON_TILE).sum(axis=(0, 2))
-    c = valid.reshape(th, CANON_TILE, tw, CANON_TILE).sum(axis=(0, 2))
-    fold = s / np.maximum(c, 1.0)
+    s = scaled.reshape(th, CANON_TILE, out_w).sum(axis=0).reshape(CANON_TILE, tw, CANON_TILE).sum(axis=1)
+    pos = np.arange(CANON_TILE)  # how many tiles of the picture cover each fold row / column
+    rows, cols = np.maximum(0, -(-(vh - pos) // CANON_TILE)), np.maximum(0, -(-(vw - pos) // CANON_TILE))
+    fold = s / np.maximum(np.outer(rows, cols), 1.0)
     return (fold - fold.mean()).astype(np.float64)
 
 
@@ -824,15 +844,26 @@ def _subpixel_peak(corr: np.ndarray, idx: int) -> tuple[float, float]:
     return (y + dy, x + dx)
 
 
-def _downsample_to_chips(aligned: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`_upsample_chips` (keep the lowest CHIPS×CHIPS frequencies)."""
-    spec = np.fft.fft2(aligned)
+#: Rows of the fold's half spectrum that hold its lowest CHIPS × CHIPS frequencies: ky = 0 … 16 and
+#: −16 … −1 (ky = +16 too, whose conjugate gives the (−16, −kx) corner); where each chip-spectrum row
+#: ky reads ky and −ky.
+_LOW_ROWS = np.r_[0 : CHIPS // 2 + 1, CANON_TILE - CHIPS // 2 : CANON_TILE]
+_LOW_KY = np.fft.fftfreq(CANON_TILE)[_LOW_ROWS][:, None]
+_LOW_KX = np.fft.rfftfreq(CANON_TILE)[None, : CHIPS // 2 + 1]
+_KY_ROW = np.r_[0 : CHIPS // 2, CHIPS // 2 + 1 : CHIPS + 1]
+_MINUS_KY_ROW = np.r_[
+    0, CHIPS + 1 - np.arange(1, CHIPS // 2), CHIPS // 2, CHIPS - np.arange(CHIPS // 2 + 1, CHIPS)
+]
+
+
+def _chips_at(fold_hat: np.ndarray, shift: tuple[float, float]) -> np.ndarray:
+    """The fold shifted by ``shift`` (sub-pixel) and reduced to CHIPS × CHIPS chip values: the
+    inverse of :func:`_upsample_chips`, i.e. the lowest CHIPS × CHIPS frequencies of the shifted
+    fold, read straight from its half spectrum (no 128² transforms)."""
     h = CHIPS // 2
-    small = np.zeros((CHIPS, CHIPS), dtype=np.complex128)
-    small[:h, :h], small[:h, -h:], small[-h:, :h], small[-h:, -h:] = (
-        spec[:h, :h],
-        spec[:h, -h:],
-        spec[-h:, :h],
-        spec[-h:, -h:],
-    )
+    low = fold_hat[_LOW_ROWS, : h + 1] * np.exp(2j * np.pi * (_LOW_KY * shift[0] + _LOW_KX * shift[1]))
+    small = np.empty((CHIPS, CHIPS), dtype=np.complex128)
+    small[:, :h] = low[_KY_ROW, :h]
+    # columns kx = −h … −1: the conjugate of (−ky, h … 1) (a real image's spectrum is Hermitian)
+    small[:, h:] = np.conj(low[_MINUS_KY_ROW, h:0:-1])
     return np.fft.ifft2(small).real
