@@ -171,14 +171,20 @@ MASK_GAIN = (0.0, 1.0)
 #: A cell's mean luma → gain factor (less in the dark).
 MASK_LUMA = (0.0, 60.0)
 MASK_LUMA_GAIN = (0.7, 1.0)
-#: Fixed point of the embedder: |pattern| in steps of PAT_STEP (0–14: the unit-RMS pattern clipped
-#: at ±3.5) times the gain map in steps of GAIN_STEP grey levels (0–17: up to 4.25), divided by 16
-#: with rounding; 14 × 17 + 8 < 256, so it all stays in uint8.
+#: Fixed point of the embedder: the pattern in signed steps of PAT_STEP (±14: the unit-RMS pattern
+#: clipped at ±3.5) times the gain map in steps of GAIN_STEP grey levels (0–34: up to 4.25), divided
+#: by PRODUCT_DIV with rounding: at most ±15 grey levels, so the delta is int8. (Eighth-grey gain
+#: steps let a capped frame come within 0.04 dB of its cap; quarter steps left up to 0.9 dB unused.)
 PAT_STEP = 0.25
 PAT_MAX = 14
-GAIN_STEP = 1.0 / (16 * PAT_STEP)
-GAIN_MAX = 17
-GAIN_SUBSTEPS = 15  # the mask's working map resolves a GAIN_STEP in 15 (GAIN_MAX × 15 ≤ 255)
+GAIN_STEP = 0.125
+GAIN_MAX = 34
+PRODUCT_DIV = round(1.0 / (PAT_STEP * GAIN_STEP))  # 32
+#: 1/PRODUCT_DIV a hair larger: OpenCV rounds halves to even, which would round the commonest
+#: product (a 1-RMS chip at full gain, 2.5 grey levels) down and cost 11 % of the mark's power;
+#: this rounds halves away from zero (the 1e-4 moves no other value across a half).
+_ROUND_SCALE = (1.0 + 1e-4) / PRODUCT_DIV
+GAIN_SUBSTEPS = 7  # the mask's working map resolves a GAIN_STEP in 7 (GAIN_MAX × 7 ≤ 255)
 #: Observed tile size / short side searched by the detector: 1/3 untouched, 0.417 after a 10 %/side crop.
 RATIO_RANGE = (0.315, 0.445)
 RATIO_STEP = 1.005
@@ -480,16 +486,16 @@ class Watermarker:
         self.width, self.height, self.payload = width, height, payload
         self.strength, self.max_rms = strength, max_rms
         unit = pattern(width, height, payload, key)
-        # Per-size tables, once: |pattern| in steps of PAT_STEP, split by sign, so that a frame
-        # costs a uint8 multiply by the gain map, a rounding shift, and a saturating add and
-        # subtract (numpy's uint8 multiply cannot overflow: PAT_MAX × GAIN_MAX + 8 < 256).
-        mag = np.clip(np.rint(np.abs(unit) / PAT_STEP), 0, PAT_MAX).astype(np.uint8)
-        self._tables = np.stack([np.where(unit > 0, mag, 0), np.where(unit > 0, 0, mag)]).astype(np.uint8)
+        # Per-size table, once: the pattern in signed steps of PAT_STEP (int8), so that a frame
+        # costs one int8 multiply by the gain map, scaled by 1/PRODUCT_DIV and rounded.
+        mag = np.clip(np.rint(np.abs(unit) / PAT_STEP), 0, PAT_MAX)
+        self._table = np.where(unit > 0, mag, -mag).astype(np.int8)
         # mean square the frame gains where the gain map is g: exact, rounding included
-        share = np.bincount(mag.ravel(), minlength=PAT_MAX + 1) / mag.size
+        share = np.bincount(mag.astype(np.int64).ravel(), minlength=PAT_MAX + 1) / mag.size
         levels = np.arange(PAT_MAX + 1)
         lut = np.zeros(256, np.float32)
-        lut[: GAIN_MAX + 1] = [share @ (((levels * g + 8) >> 4) ** 2) for g in range(GAIN_MAX + 1)]
+        rounded = [(levels * g + PRODUCT_DIV // 2) // PRODUCT_DIV for g in range(GAIN_MAX + 1)]
+        lut[: GAIN_MAX + 1] = [share @ (r**2) for r in rounded]
         self._power_lut = lut.reshape(1, 256)
 
     def gain(self, frame: np.ndarray) -> np.ndarray:
@@ -522,14 +528,10 @@ class Watermarker:
                 f"got shape {frame.shape} {frame.dtype}"
             )
         full = to_frame(self.gain(frame), self.width, self.height)
-        delta = np.multiply(self._tables, full)  # |pattern| × gain in 1/16 grey levels, (2, h, w)
-        rows = delta.reshape(-1, self.width)
-        cv2.add(rows, 8, dst=rows)
-        np.right_shift(delta, 4, out=delta)
-        # One signed add instead of an add and a subtract: the two parts never overlap, so
-        # positive − negative wraps to the int8 delta; frame XOR 128 is the frame as int8 − 128,
-        # where a saturating int8 add is the saturating uint8 add of the signed delta.
-        signed = cv2.cvtColor(np.subtract(delta[0], delta[1]), cv2.COLOR_GRAY2RGB).view(np.int8)
+        delta = cv2.multiply(self._table, full.view(np.int8), scale=_ROUND_SCALE)  # grey levels, int8
+        # frame XOR 128 is the frame as int8 − 128, where a saturating int8 add is the saturating
+        # uint8 add of the signed delta: one add instead of an add and a subtract.
+        signed = cv2.cvtColor(delta.view(np.uint8), cv2.COLOR_GRAY2RGB).view(np.int8)
         src = np.ascontiguousarray(frame)
         out = src if inplace and src is frame else None
         out = cv2.bitwise_xor(src, _FLIP, dst=out)
