@@ -107,6 +107,27 @@ def test_no_mark_on_flat_colour(source):
     assert changed[busy].mean() > 0.5
 
 
+def test_mark_saturates_at_black_and_white_and_is_grey():
+    """Near black and white the mark clips instead of wrapping round, leaves the frame as a copy
+    (or in place) alike, and changes R, G and B by the same amount wherever nothing clipped."""
+    rng = np.random.default_rng(3)
+    grain = rng.integers(-6, 7, (512, 512, 1))
+    ramp = np.linspace(0, 255, 512)[None, :, None]  # black on the left, white on the right
+    frame = np.ascontiguousarray(np.clip(ramp + grain, 0, 255).astype(np.uint8).repeat(3, axis=2))
+    frame[:, :, 0] = np.clip(frame[:, :, 0].astype(int) + 3, 0, 255)  # a hint of colour
+    marker = wm.Watermarker(512, 512, wm.Payload(generation_id=0xB1AC))
+    marked = marker.apply(frame)
+    diff = marked.astype(int) - frame
+    assert np.abs(diff).max() <= 15  # ±15 grey levels at most: no wrap-round (that would be ~250)
+    assert np.abs(diff).mean() > 1.0  # the grain carries the mark
+    assert (marked[frame == 255] < 255).any() and (marked[frame == 0] > 0).any()  # both ends marked
+    unclipped = ((marked > 0) & (marked < 255)).all(axis=2)
+    assert (diff[unclipped] == diff[unclipped][:, :1]).all()  # a luma-only change
+    copy = frame.copy()
+    assert marker.apply(copy, inplace=True) is copy
+    np.testing.assert_array_equal(copy, marked)
+
+
 def test_marks_a_single_still_frame():
     det = wm.WatermarkDetector()
     p = wm.Payload(generation_id=0x5EED5EED)
