@@ -10,6 +10,9 @@ counting the client. Latency is measured by the client, end to end over the WebS
   loopback transport. A microphone adds its own 20 ms buffer before the chunk exists; that is
   stated, not hidden.
 * sustained fps: frames received per second of wall time over the whole run, at real-time pace.
+
+To see where frames were dropped, set BENCH_LIVE_DEBUG=1 (dropped frame indices and the worst
+latencies, with their times, on stderr) and BENCH_LIVE_SERVER_LOG=FILE (the server's stderr).
 """
 
 from __future__ import annotations
@@ -63,9 +66,10 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         exe = Path(sys.executable).with_name("talkingface")
+        self.log = open(os.environ.get("BENCH_LIVE_SERVER_LOG", os.devnull), "w")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [str(exe), "serve", "--port", str(self.port), "--data-dir", str(data), "--workers", str(workers)],
-            stderr=subprocess.DEVNULL,
+            stderr=self.log,
         )
         deadline = time.time() + 60
         while True:
@@ -81,6 +85,7 @@ class Server:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(30)
+        self.log.close()
 
 
 def bench_live(server: Server, portrait: Path, audio: np.ndarray, fps: float = 25) -> dict:
@@ -137,12 +142,23 @@ def bench_live(server: Server, portrait: Path, audio: np.ndarray, fps: float = 2
     per_frame = [t - sent_at[round(p.heard, 4)] for t, p in received if round(p.heard, 4) in sent_at]
     # voice to lips: the chunk holding the sound at a frame's centre was sent → that frame arrived
     chunk_s = step / 32000
-    voice = [
-        t - sent_at[key]
+    voice_of = [
+        (t - sent_at[key], p.index)
         for t, p in received
         if (key := round(math.ceil((p.index + 0.5) / fps / chunk_s - 1e-9) * chunk_s, 4)) in sent_at
     ]
+    voice = [v for v, _ in voice_of]
     idx = [p.index for _, p in received]
+    if os.environ.get("BENCH_LIVE_DEBUG"):
+        got = set(idx)
+        gaps = [k for k in range(max(idx) + 1) if k not in got]
+        print("dropped frames (index, s):", [(k, round(k / fps, 2)) for k in gaps], file=sys.stderr)
+        worst = sorted(voice_of, reverse=True)[:15]
+        print(
+            "worst voice latency (ms, s):",
+            [(round(v * 1000), round(k / fps, 2)) for v, k in worst],
+            file=sys.stderr,
+        )
     expected = len(audio) / 16000 * fps
     return {
         "seconds": len(audio) / 16000,
