@@ -106,9 +106,14 @@ def _spans(
     ``needed`` (height,) bool: only those rows, and a span's row is then its rank among them (the
     rows of a compact image). A span may be empty (end = first column).
     """
-    sort = np.argsort(tris[:, :, 1], axis=1)
-    v = np.take_along_axis(tris, sort[:, :, None], axis=1)  # corners top to bottom
-    x, y = np.ascontiguousarray(v[:, :, 0]), np.ascontiguousarray(v[:, :, 1])
+    # corners top to bottom (three compare-and-swaps; how ties fall does not matter: an edge
+    # with both ends on one row is never crossed, and each edge is computed from its top end)
+    x, y = tris[:, :, 0].T.copy(), tris[:, :, 1].T.copy()  # (3, T)
+    for i, j in ((0, 1), (1, 2), (0, 1)):
+        swap = y[j] < y[i]
+        for c in (x, y):
+            c[i], c[j] = np.where(swap, c[j], c[i]), np.where(swap, c[i], c[j])
+    x, y = np.ascontiguousarray(x.T), np.ascontiguousarray(y.T)
     top = np.clip(np.ceil(y[:, 0]), 0, height).astype(np.int64)
     bottom = np.maximum(np.clip(np.ceil(y[:, 2]), 0, height).astype(np.int64), top)
     if needed is None:
@@ -118,8 +123,10 @@ def _spans(
         np.cumsum(needed, out=before[1:])
         first, rows = before[top], before[bottom] - before[top]
     # per triangle, each edge as x = x_a + (y − y_a)·k: the long edge 0→2, the short ones 0→1, 1→2
+    k = np.empty_like(x)
     with np.errstate(divide="ignore", invalid="ignore"):
-        k = (x[:, [2, 1, 2]] - x[:, [0, 0, 1]]) / (y[:, [2, 1, 2]] - y[:, [0, 0, 1]])
+        for edge, (a, b) in enumerate(((0, 2), (0, 1), (1, 2))):
+            np.divide(x[:, b] - x[:, a], y[:, b] - y[:, a], out=k[:, edge])
     k[~np.isfinite(k)] = 0.0  # flat edges: never crossed (their rows are empty)
     n = int(rows.sum())
     tri = np.repeat(np.arange(len(tris)), rows)
@@ -128,10 +135,14 @@ def _spans(
     ry = row.astype(np.float64)
     x, y, k = x.reshape(-1), y.reshape(-1), k.reshape(-1)  # flat: corner c of triangle t at 3t + c
     at = tri * 3
-    long = x[at] + (ry - y[at]) * k[at]
+    long = ry - np.take(y, at)
+    long *= np.take(k, at)
+    long += np.take(x, at)
     # the short edge 0→1 above the middle corner, 1→2 from it down: gather each span's own
-    at += ry >= y[at + 1]  # the edge's first corner: 0 for 0→1, 1 for 1→2 (its slope: one more)
-    short = x[at] + (ry - y[at]) * k[at + 1]
+    at += ry >= np.take(y, at + 1)  # the edge's first corner: 0 for 0→1, 1 for 1→2
+    short = ry - np.take(y, at)
+    short *= np.take(k, at + 1)  # (its slope is the next one)
+    short += np.take(x, at)
     c0, c1 = np.minimum(long, short), np.maximum(long, short, out=long)
     for c in (c0, c1):
         np.clip(np.ceil(c, out=c), 0, width, out=c)
@@ -323,10 +334,10 @@ class MeshWarp:
         size = (pw, ph)
         maps = []
         for name, a, b, c in (("x", 0, 1, 2), ("y", 3, 4, 5)):
-            lattice = lut[a][found].reshape(gh, gw)
+            lattice = np.take(lut[a], found).reshape(gh, gw)
             lattice *= gx
-            lattice += lut[b][found].reshape(gh, gw) * gy
-            lattice += lut[c][found].reshape(gh, gw)
+            lattice += np.take(lut[b], found).reshape(gh, gw) * gy
+            lattice += np.take(lut[c], found).reshape(gh, gw)
             maps.append(cv2.resize(lattice, size, work.get(name, size[::-1], np.float32)))
         map_x, map_y = maps
 
@@ -334,10 +345,10 @@ class MeshWarp:
         fx = ((left + x0).astype(np.float32)[:, None] + self._cell_x).reshape(-1)
         fy = ((row + y0).astype(np.float32)[:, None] + self._cell_y).reshape(-1)
         for out, a, b, c in ((map_x, 0, 1, 2), (map_y, 3, 4, 5)):
-            value = lut[a][exact]
+            value = np.take(lut[a], exact)
             value *= fx
-            value += lut[b][exact] * fy
-            value += lut[c][exact]
+            value += np.take(lut[b], exact) * fy
+            value += np.take(lut[c], exact)
             out.reshape(-1)[pixels] = value
         return map_x[: self._h, : self._w], map_y[: self._h, : self._w]
 
@@ -375,7 +386,8 @@ class MeshWarp:
                 mark[ay : by + 1, ax : bx + 1] = 1
         # creases: across an edge the slope jumps by ΔJ; bilinear is off by up to ΔJ·step/4
         left, right, a, b = self._edges
-        jump = np.abs(coefs[left, :2] - coefs[right, :2]).max(axis=(1, 2))
+        slope = coefs[:, :2].reshape(-1, 4)
+        jump = np.abs(slope[left] - slope[right]).max(1)
         sharp = np.flatnonzero(jump * s / 4 > self.tolerance)
         if len(sharp):
             start = self._to_lattice(dst[left[sharp], a[sharp]])
