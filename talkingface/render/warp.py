@@ -382,12 +382,13 @@ class MeshWarp:
             box = self._to_lattice(dst[folded])
             lo = np.clip(np.floor(box.min(1)).astype(np.int64), 0, [gw - 1, gh - 1])
             hi = np.clip(np.ceil(box.max(1)).astype(np.int64), 0, [gw - 1, gh - 1])
-            for (ax, ay), (bx, by) in zip(lo, hi, strict=True):
-                mark[ay : by + 1, ax : bx + 1] = 1
+            for corner, far in zip(lo.tolist(), hi.tolist(), strict=True):
+                cv2.rectangle(mark, corner, far, 1, cv2.FILLED)
         # creases: across an edge the slope jumps by ΔJ; bilinear is off by up to ΔJ·step/4
         left, right, a, b = self._edges
         slope = coefs[:, :2].reshape(-1, 4)
-        jump = np.abs(slope[left] - slope[right]).max(1)
+        jump = np.abs(slope[left] - slope[right])
+        jump = np.maximum(np.maximum(jump[:, 0], jump[:, 1]), np.maximum(jump[:, 2], jump[:, 3]))
         sharp = np.flatnonzero(jump * s / 4 > self.tolerance)
         if len(sharp):
             start = self._to_lattice(dst[left[sharp], a[sharp]])
