@@ -11,6 +11,8 @@ evaluated exactly on a coarse lattice (every ``step`` pixels), upsampled bilinea
 exactly per pixel only where bilinear upsampling would be off by more than ``tolerance`` pixels:
 along the hole outlines (where the map jumps), over folded triangles (where the painter's order
 decides) and along edges where the affines' slopes differ a lot (the lips' and lids' creases).
+Which triangle covers a pixel is read from scanline spans summed into an integral image, built
+only for the rows those reads fall on (the lattice's sample rows and the rows of marked cells).
 """
 
 from __future__ import annotations
