@@ -47,6 +47,34 @@ def test_where_triangles_overlap_the_one_drawn_last_wins():
         assert ids[39, 0] == -1
 
 
+def test_a_pile_of_overlapping_triangles_shows_the_painters_order():
+    """Triangles piled up to eight deep: every pixel shows the one drawn last, as painting them one
+    by one in that order does, and as OpenCV's fills do away from edges (where the two
+    rasterisations differ)."""
+    rng = np.random.default_rng(3)
+    size = 200
+    tris = rng.uniform(70, 130, (25, 1, 2)) + rng.uniform(-60, 60, (25, 3, 2))
+    order = rng.permutation(len(tris))
+    ids = cover(tris, order, size, size)
+    fixed = np.round(tris * 16).astype(np.int32)
+    ref = np.full((size, size), -1, np.int32)
+    depth = np.zeros((size, size), np.int32)  # how many triangles cover each pixel
+    for i in order:
+        cv2.fillConvexPoly(ref, fixed[i], int(i), lineType=cv2.LINE_8, shift=4)
+        depth += cv2.fillConvexPoly(np.zeros_like(depth), fixed[i], 1, lineType=cv2.LINE_8, shift=4)
+    edges = np.zeros((size, size), np.uint8)
+    cv2.polylines(edges, list(fixed), True, 1, lineType=cv2.LINE_8, shift=4)
+    piled = (depth >= 2) & (cv2.dilate(edges, np.ones((3, 3), np.uint8)) == 0)
+    assert depth.max() >= 5 and piled.sum() > 500
+    assert (ids[piled] == ref[piled]).all()
+    # and exactly the painter's algorithm with the same rasterisation: each triangle alone, in order
+    painted = np.full((size, size), -1)
+    for i in order:
+        alone = cover(tris[i : i + 1], np.zeros(1, int), size, size) == 0
+        painted[alone] = i
+    assert (ids == painted).all()
+
+
 @pytest.fixture(scope="module")
 def frames(renderer):
     """This rig's vertices, draw order and holes for poses and expressions speech produces."""

@@ -11,6 +11,8 @@ evaluated exactly on a coarse lattice (every ``step`` pixels), upsampled bilinea
 exactly per pixel only where bilinear upsampling would be off by more than ``tolerance`` pixels:
 along the hole outlines (where the map jumps), over folded triangles (where the painter's order
 decides) and along edges where the affines' slopes differ a lot (the lips' and lids' creases).
+Which triangle covers a pixel is read from scanline spans summed into an integral image, built
+only for the rows those reads fall on (the lattice's sample rows and the rows of marked cells).
 """
 
 from __future__ import annotations
@@ -94,37 +96,59 @@ def backward_map(
     return map_x, map_y
 
 
-def _spans(tris: np.ndarray, height: int, width: int) -> tuple[np.ndarray, ...]:
+def _spans(
+    tris: np.ndarray, height: int, width: int, needed: np.ndarray | None = None
+) -> tuple[np.ndarray, ...]:
     """Scanline spans (row, first column, end column, triangle) of triangles (T, 3, 2) in pixels.
 
     Pixel centres are integer points. A triangle covers the rows ``y_top ≤ y < y_bottom`` and on
     each the columns ``ceil(x_left) ≤ x < ceil(x_right)``, where an edge's crossing is computed
     from its endpoints in the same order for both triangles that share it: a pixel inside a mesh
     belongs to exactly one triangle, with no cracks and no double cover except where it folds.
+    ``needed`` (height,) bool: only those rows, and a span's row is then its rank among them (the
+    rows of a compact image). A span may be empty (end = first column).
     """
-    sort = np.argsort(tris[:, :, 1], axis=1)
-    v = np.take_along_axis(tris, sort[:, :, None], axis=1)  # corners top to bottom
-    x, y = v[:, :, 0], v[:, :, 1]
+    # corners top to bottom (three compare-and-swaps; how ties fall does not matter: an edge
+    # with both ends on one row is never crossed, and each edge is computed from its top end)
+    x, y = tris[:, :, 0].T.copy(), tris[:, :, 1].T.copy()  # (3, T)
+    for i, j in ((0, 1), (1, 2), (0, 1)):
+        swap = y[j] < y[i]
+        for c in (x, y):
+            c[i], c[j] = np.where(swap, c[j], c[i]), np.where(swap, c[i], c[j])
+    x, y = np.ascontiguousarray(x.T), np.ascontiguousarray(y.T)
     top = np.clip(np.ceil(y[:, 0]), 0, height).astype(np.int64)
-    rows = np.maximum(np.clip(np.ceil(y[:, 2]), 0, height).astype(np.int64) - top, 0)
+    bottom = np.maximum(np.clip(np.ceil(y[:, 2]), 0, height).astype(np.int64), top)
+    if needed is None:
+        first, rows = top, bottom - top
+    else:  # the needed rows in [top, bottom): a prefix count of them says which and how many
+        before = np.zeros(height + 1, np.int64)
+        np.cumsum(needed, out=before[1:])
+        first, rows = before[top], before[bottom] - before[top]
     # per triangle, each edge as x = x_a + (y − y_a)·k: the long edge 0→2, the short ones 0→1, 1→2
+    k = np.empty_like(x)
     with np.errstate(divide="ignore", invalid="ignore"):
-        k = (x[:, [2, 1, 2]] - x[:, [0, 0, 1]]) / (y[:, [2, 1, 2]] - y[:, [0, 0, 1]])
+        for edge, (a, b) in enumerate(((0, 2), (0, 1), (1, 2))):
+            np.divide(x[:, b] - x[:, a], y[:, b] - y[:, a], out=k[:, edge])
     k[~np.isfinite(k)] = 0.0  # flat edges: never crossed (their rows are empty)
     n = int(rows.sum())
     tri = np.repeat(np.arange(len(tris)), rows)
-    row = np.arange(n) - np.repeat(np.cumsum(rows) - rows - top, rows)
+    slot = np.arange(n) - np.repeat(np.cumsum(rows) - rows - first, rows)
+    row = slot if needed is None else np.flatnonzero(needed)[slot]
     ry = row.astype(np.float64)
-    long = x[tri, 0] + (ry - y[tri, 0]) * k[tri, 0]
+    x, y, k = x.reshape(-1), y.reshape(-1), k.reshape(-1)  # flat: corner c of triangle t at 3t + c
+    at = tri * 3
+    long = ry - np.take(y, at)
+    long *= np.take(k, at)
+    long += np.take(x, at)
     # the short edge 0→1 above the middle corner, 1→2 from it down: gather each span's own
-    lower = ry >= y[tri, 1]
-    edge = lower.astype(np.int64) + 1
-    corner = lower.astype(np.int64)  # the edge's first corner: 0 for 0→1, 1 for 1→2
-    short = x[tri, corner] + (ry - y[tri, corner]) * k[tri, edge]
-    c0 = np.clip(np.ceil(np.minimum(long, short)), 0, width).astype(np.int64)
-    c1 = np.clip(np.ceil(np.maximum(long, short)), 0, width).astype(np.int64)
-    keep = c1 > c0
-    return row[keep], c0[keep], c1[keep], tri[keep]
+    at += ry >= np.take(y, at + 1)  # the edge's first corner: 0 for 0→1, 1 for 1→2
+    short = ry - np.take(y, at)
+    short *= np.take(k, at + 1)  # (its slope is the next one)
+    short += np.take(x, at)
+    c0, c1 = np.minimum(long, short), np.maximum(long, short, out=long)
+    for c in (c0, c1):
+        np.clip(np.ceil(c, out=c), 0, width, out=c)
+    return slot, c0.astype(np.int64), c1.astype(np.int64), tri
 
 
 #: coverage count weight in the summed id image: ids stay below it, so a sum tells how many
@@ -144,7 +168,7 @@ def span_sums(
     ``buffers``: (height + 1, width + 1) and (height + 2, width + 2) float32 arrays to reuse.
     """
     row, c0, c1, tri = spans
-    value = (tri + (1 + _COUNT)).astype(np.float32)
+    value = (tri + (1 + _COUNT)).astype(np.float64)
     stride = width + 1
     above, below = row * stride, (row + 1) * stride
     index = np.concatenate([above + c0, below + c1, above + c1, below + c0])
@@ -172,10 +196,13 @@ def ids_at(
         row, c0, c1, tri = spans
         sort = np.argsort(pixels[over])
         where = pixels[over][sort]
-        # only the spans on rows that hold such a pixel can cover one
-        on = np.zeros(sums.shape[0], bool)
-        on[where // sums.shape[1] - 1] = True
-        near = np.flatnonzero(on[row])
+        # only the spans that reach into a row's doubly covered pixels (from its first to its last)
+        # can cover one
+        line, column = np.divmod(where, sums.shape[1])
+        rows, first = np.unique(line - 1, return_index=True)
+        lo, hi = np.full(sums.shape[0], sums.shape[1]), np.full(sums.shape[0], -1)
+        lo[rows], hi[rows] = column[first] - 1, column[np.append(first[1:], len(where)) - 1] - 1
+        near = np.flatnonzero((c1 > lo[row]) & (c0 <= hi[row]))
         row, c0, c1, tri = row[near], c0[near], c1[near], tri[near]
         line = (row + 1) * sums.shape[1] + 1
         first = np.searchsorted(where, line + c0)
@@ -239,14 +266,17 @@ class MeshWarp:
         # which triangle's affine is evaluated there.
         gx, gy = (np.arange(gw) + 0.5) * step - 0.5, (np.arange(gh) + 0.5) * step - 0.5
         sample_y, sample_x = np.round(gy).astype(np.int64), np.round(gx).astype(np.int64)
-        self._sample = ((sample_y + 1)[:, None] * (pw + 2) + sample_x + 1).ravel()  # span_sums' layout
+        self._sample_y, self._sample_x = sample_y, sample_x
+        self._sample_rows = np.zeros(ph, bool)
+        self._sample_rows[sample_y] = True
+        self._sample_pixels = (sample_y[:, None] * pw + sample_x).reshape(-1)  # in the maps' layout
         self._gx, self._gy = (gx + x0).astype(np.float32), (gy + y0).astype(np.float32)
         block = np.arange(step)
         # a cell's pixels from its top-left one, in the maps' layout and in span_sums'
-        self._map_offset = (block[:, None] * pw + block).ravel()
-        self._sums_offset = (block[:, None] * (pw + 2) + block).ravel() + pw + 3
-        self._cell_x = np.tile(block, step)
-        self._cell_y = np.repeat(block, step)
+        self._map_offset = (block[:, None] * pw + block).reshape(-1)
+        self._sums_offset = (block[:, None] * (pw + 2) + block).reshape(-1)
+        self._cell_x = np.tile(block, step).astype(np.float32)
+        self._cell_y = np.repeat(block, step).astype(np.float32)
 
     def _to_lattice(self, pts: np.ndarray) -> np.ndarray:
         x0, y0 = self.roi[:2]
@@ -261,45 +291,67 @@ class MeshWarp:
         this frame's vertices, ``order`` the triangles' draw order (far first), ``holes``
         (polygon (k, 2), coef (3, 2)) drawn on top. Valid until this thread's next call."""
         x0, y0 = self.roi[:2]
-        s, gw, gh = self.step, self._gw, self._gh
+        s, gw, gh, pw, ph = self.step, self._gw, self._gh, self._pw, self._ph
         dst = xy[self._tris]
         coefs = affines(dst, self._src)
         # as offsets from the ROI pixel into the source: [a − 1, b, c + x0 − ox, d, e − 1, f + y0 − oy]
         ox, oy = self.origin
         lut = _lut(coefs, holes) - np.array([1, 0, ox - x0, 0, 1, oy - y0], np.float32)
+        lut = np.ascontiguousarray(lut.T)  # (6, ids): each coefficient's column gathers contiguously
         work = self._work
-        spans = _spans(dst - (x0, y0), self._ph, self._pw)
-        buffers = (
-            work.get("diff", (self._ph + 1, self._pw + 1), np.float32),
-            work.get("sums", (self._ph + 2, self._pw + 2), np.float32),
-        )
-        sums = span_sums(spans, self._ph, self._pw, buffers)
-        for k, (poly, _) in enumerate(holes):  # on top of everything, one cover each
-            pts = np.round((poly - (x0 - 1, y0 - 1)) * _ONE).astype(np.int32)
-            cv2.fillPoly(sums, [pts], _COUNT + len(coefs) + k + 1, lineType=cv2.LINE_8, shift=_SHIFT)
+        # the cells where bilinear upsampling of the lattice would be off: computed per pixel
+        mark = self._marks(dst, coefs, holes) if self.tolerance > 0 else np.ones((gh, gw), np.uint8)
+        # the triangles' cover is needed only on the lattice's sample rows and the marked cells' rows:
+        # a compact integral image of just those rows (row r of the ROI at ``slot[r]``)
+        needed = self._sample_rows.copy()
+        needed.reshape(gh, s)[mark.any(1)] = True
+        slot = np.cumsum(needed) - 1
+        height = int(slot[-1]) + 1
+        spans = _spans(dst - (x0, y0), ph, pw, needed)
+        diff = work.get("diff", (ph + 1, pw + 1), np.float32).reshape(-1)[: (height + 1) * (pw + 1)]
+        sums = work.get("sums", (ph + 2, pw + 2), np.float32).reshape(-1)[: (height + 2) * (pw + 2)]
+        buffers = diff.reshape(height + 1, pw + 1), sums.reshape(height + 2, pw + 2)
+        sums = span_sums(spans, height, pw, buffers)
+        # the holes on top of everything, one cover each: an id image of the ROI (0: no hole)
+        hole = work.get("holes", (ph, pw), np.uint8)
+        hole.fill(0)
+        for k, (poly, _) in enumerate(holes):
+            pts = np.round((poly - (x0 - 1, y0 - 1)) * _ONE).astype(np.int32) - _ONE
+            cv2.fillPoly(hole, [pts], k + 1, lineType=cv2.LINE_8, shift=_SHIFT)
+
+        # the pixels whose triangle is needed: the lattice's samples, then the marked cells' pixels
+        cells = np.flatnonzero(mark)
+        row, left = cells // gw * s, cells % gw * s
+        pixels = ((row * pw + left)[:, None] + self._map_offset).reshape(-1)  # in the maps' layout
+        at = ((slot[row] + 1) * (pw + 2) + left + 1)[:, None] + self._sums_offset  # in the sums'
+        sample = (slot[self._sample_y] + 1)[:, None] * (pw + 2) + self._sample_x + 1
+        found = ids_at(sums, np.concatenate([sample.reshape(-1), at.reshape(-1)]), spans, order)
+        on = hole.reshape(-1)[np.concatenate([self._sample_pixels, pixels])]
+        inside = np.flatnonzero(on)
+        found[inside] = on[inside].astype(np.int64) + (len(coefs) - 1)
+        found, exact = found[: gh * gw], found[gh * gw :]
 
         # the exact map on the lattice, upsampled: bilinear is exact wherever the map is affine
-        c = lut[ids_at(sums, self._sample, spans, order)].reshape(gh, gw, 6)
         gx, gy = self._gx[None, :], self._gy[:, None]
-        size = (self._pw, self._ph)
-        map_x = cv2.resize(
-            c[..., 0] * gx + c[..., 1] * gy + c[..., 2], size, work.get("x", size[::-1], np.float32)
-        )
-        map_y = cv2.resize(
-            c[..., 3] * gx + c[..., 4] * gy + c[..., 5], size, work.get("y", size[::-1], np.float32)
-        )
+        size = (pw, ph)
+        maps = []
+        for name, a, b, c in (("x", 0, 1, 2), ("y", 3, 4, 5)):
+            lattice = np.take(lut[a], found).reshape(gh, gw)
+            lattice *= gx
+            lattice += np.take(lut[b], found).reshape(gh, gw) * gy
+            lattice += np.take(lut[c], found).reshape(gh, gw)
+            maps.append(cv2.resize(lattice, size, work.get(name, size[::-1], np.float32)))
+        map_x, map_y = maps
 
-        # where bilinear upsampling is not good enough: every pixel of the marked cells, exact
-        cells = np.flatnonzero(self._marks(dst, coefs, holes)) if self.tolerance > 0 else np.arange(gw * gh)
-        if len(cells):
-            top, left = cells // gw * s, cells % gw * s
-            at = ((top * (self._pw + 2) + left)[:, None] + self._sums_offset).ravel()
-            c = lut[ids_at(sums, at, spans, order)]
-            fx = ((left + x0)[:, None] + self._cell_x).ravel().astype(np.float32)
-            fy = ((top + y0)[:, None] + self._cell_y).ravel().astype(np.float32)
-            pixels = ((top * self._pw + left)[:, None] + self._map_offset).ravel()
-            map_x.reshape(-1)[pixels] = c[:, 0] * fx + c[:, 1] * fy + c[:, 2]
-            map_y.reshape(-1)[pixels] = c[:, 3] * fx + c[:, 4] * fy + c[:, 5]
+        # and every pixel of the marked cells exactly
+        fx = ((left + x0).astype(np.float32)[:, None] + self._cell_x).reshape(-1)
+        fy = ((row + y0).astype(np.float32)[:, None] + self._cell_y).reshape(-1)
+        for out, a, b, c in ((map_x, 0, 1, 2), (map_y, 3, 4, 5)):
+            value = np.take(lut[a], exact)
+            value *= fx
+            value += np.take(lut[b], exact) * fy
+            value += np.take(lut[c], exact)
+            out.reshape(-1)[pixels] = value
         return map_x[: self._h, : self._w], map_y[: self._h, : self._w]
 
     def reference(
@@ -332,11 +384,13 @@ class MeshWarp:
             box = self._to_lattice(dst[folded])
             lo = np.clip(np.floor(box.min(1)).astype(np.int64), 0, [gw - 1, gh - 1])
             hi = np.clip(np.ceil(box.max(1)).astype(np.int64), 0, [gw - 1, gh - 1])
-            for (ax, ay), (bx, by) in zip(lo, hi, strict=True):
-                mark[ay : by + 1, ax : bx + 1] = 1
+            for corner, far in zip(lo.tolist(), hi.tolist(), strict=True):
+                cv2.rectangle(mark, corner, far, 1, cv2.FILLED)
         # creases: across an edge the slope jumps by ΔJ; bilinear is off by up to ΔJ·step/4
         left, right, a, b = self._edges
-        jump = np.abs(coefs[left, :2] - coefs[right, :2]).max(axis=(1, 2))
+        slope = coefs[:, :2].reshape(-1, 4)
+        jump = np.abs(slope[left] - slope[right])
+        jump = np.maximum(np.maximum(jump[:, 0], jump[:, 1]), np.maximum(jump[:, 2], jump[:, 3]))
         sharp = np.flatnonzero(jump * s / 4 > self.tolerance)
         if len(sharp):
             start = self._to_lattice(dst[left[sharp], a[sharp]])
