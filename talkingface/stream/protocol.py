@@ -39,8 +39,10 @@ little-endian header followed by the JPEG::
     jaw    f32  the jawOpen the frame shows (0 = closed)
     db     f32  loudness of the audio it shows, dBFS
     heard  f64  seconds of the client's audio received when the frame was made: the frame was
-                made the moment the chunk ending there arrived (latency = frame received − that
-                chunk sent); −1 for idle frames made from padded silence
+                made the moment the chunk ending there arrived; −1 for idle frames made from
+                padded silence. The frame shows the sound ``latency_budget_ms`` + half a frame
+                before ``heard``, so voice-to-lips latency = frame received − the chunk holding
+                that sound sent (what the page shows and ``scripts/bench_live.py`` measures)
 
 A page plays the audio it sent on the same timeline: frame ``index`` is shown when the audio
 clock reaches ``pts`` (see the page's script). Text messages ``{"type": "stats", …}`` come about
