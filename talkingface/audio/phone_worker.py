@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import struct
 import subprocess
@@ -38,14 +37,18 @@ class PhoneWorker:
     parent a few milliseconds, the child's start-up runs on another core."""
 
     def __init__(self) -> None:
-        root = str(Path(__file__).resolve().parents[2])  # the child imports this very package
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
+        # the child imports this very package: its folder is appended to the child's path (never
+        # put first, where it could shadow the standard library)
+        root = str(Path(__file__).resolve().parents[2])
+        start = (
+            f"import sys; sys.path.append({root!r}); from talkingface.audio.phone_worker import main; main()"
+        )
         try:
             self._proc: subprocess.Popen | None = subprocess.Popen(
-                [sys.executable, "-m", "talkingface.audio.phone_worker"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+                [sys.executable, "-c", start], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
             )  # fmt: skip
-        except OSError:
+        except (OSError, ValueError):  # no interpreter to start: recognition stays here
             self._proc = None
 
     @property
@@ -118,7 +121,3 @@ def main() -> None:
             sink.flush()
         except OSError:  # the parent is gone
             break
-
-
-if __name__ == "__main__":
-    main()
