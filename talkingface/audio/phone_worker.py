@@ -2,8 +2,8 @@
 
 PocketSphinx holds the GIL for the whole of an utterance: in a thread it starves every other
 Python thread (face landmarks, matting, imports) for as long as it runs. A child process
-(``python -m talkingface.audio.phone_worker``, not multiprocessing, which would re-import the
-user's ``__main__``) loads its models while the parent starts up, then answers each block of
+(``python -c`` calling :func:`main` here; not multiprocessing, which would re-import the user's
+``__main__``) loads its models while the parent starts up, then answers each block of
 audio with exactly the phones :func:`~talkingface.audio.phones.recognize_phones` gives here.
 
 Protocol on the child's stdin/stdout: a request is the sample count (8 bytes, little-endian)
