@@ -114,3 +114,21 @@ def test_errors_say_which_file(tmp_path):
 
 def test_the_package_says_it_is_typed():
     assert resources.files("talkingface").joinpath("py.typed").is_file()
+
+
+def test_the_face_model_loads_without_matplotlib_yet_mediapipe_can_still_plot(samples):
+    """MediaPipe's package imports matplotlib.pyplot and sounddevice for helpers we never call:
+    they stay unloaded while we find a face, and load for real when MediaPipe's helper is used."""
+    code = (
+        "import sys\n"
+        "from talkingface.face.landmarker import FaceLandmarker\n"
+        "from talkingface.io.image import load_portrait\n"
+        f"faces = FaceLandmarker().detect(load_portrait({str(samples.astronaut)!r}))\n"
+        "loaded = [m for m in ('matplotlib', 'matplotlib.pyplot', 'sounddevice') if m in sys.modules]\n"
+        "from mediapipe.tasks.python.vision import drawing_utils\n"
+        "import matplotlib.figure\n"
+        "figure = drawing_utils.plt.figure()\n"
+        "print(len(faces), loaded, isinstance(figure, matplotlib.figure.Figure))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[-2] == "1 [] True"

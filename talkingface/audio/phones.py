@@ -9,6 +9,9 @@ frames × states table, which would grow quadratically on one hour-long utteranc
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,11 +116,12 @@ def _fill_gaps(phones: list[Phone], duration: float) -> list[Phone]:
     return merged
 
 
-def recognize_phones(samples: np.ndarray, lw: float = ALLPHONE_LW) -> list[Phone]:
-    """Allphone recognition (English acoustic model, phone bigram LM) of any 16 kHz float32 audio."""
+def allphone_decoder(lw: float = ALLPHONE_LW):
+    """A fresh PocketSphinx decoder for :func:`recognize_phones` (loading its models takes ~0.2 s,
+    so a worker makes the next one while it waits for audio)."""
     from pocketsphinx import Decoder, get_model_path
 
-    decoder = Decoder(
+    return Decoder(
         allphone=get_model_path("en-us/en-us-phone.lm.bin"),
         allphone_ci=True,
         lw=lw,
@@ -126,6 +130,32 @@ def recognize_phones(samples: np.ndarray, lw: float = ALLPHONE_LW) -> list[Phone
         cmn="batch",
         loglevel="FATAL",
     )
+
+
+#: where :func:`recognize_phones` sends the work when set (see :func:`recognition_by`): PocketSphinx
+#: holds the GIL for a whole utterance, so a file's recognition runs in a worker process while this
+#: one analyses the face
+_recognizer: ContextVar[Callable[[np.ndarray], list[Phone]] | None] = ContextVar("recognizer", default=None)
+
+
+@contextmanager
+def recognition_by(recognize: Callable[[np.ndarray], list[Phone]]) -> Iterator[None]:
+    """Within this block (this thread or task), :func:`recognize_phones` with the default settings
+    is answered by ``recognize`` (which must return exactly what it would)."""
+    token = _recognizer.set(recognize)
+    try:
+        yield
+    finally:
+        _recognizer.reset(token)
+
+
+def recognize_phones(samples: np.ndarray, lw: float = ALLPHONE_LW, decoder=None) -> list[Phone]:
+    """Allphone recognition (English acoustic model, phone bigram LM) of any 16 kHz float32 audio.
+    ``decoder``: a fresh one from :func:`allphone_decoder` with the same ``lw``, made ahead."""
+    recognize = _recognizer.get()
+    if recognize is not None and decoder is None and lw == ALLPHONE_LW:
+        return recognize(samples)
+    decoder = decoder or allphone_decoder(lw)
     phones: list[Phone] = []
     for a, b in split_utterances(samples):
         decoder.start_utt()

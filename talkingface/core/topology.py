@@ -54,11 +54,10 @@ LEFT_EYE_HOLE = closed_polygon(LEFT_EYE_UPPER, LEFT_EYE_LOWER)
 @cache
 def face_triangles() -> np.ndarray:
     """(852, 3) int32 triangles of MediaPipe's face tessellation; mouth and eyes are holes."""
-    from mediapipe.tasks.python.vision.face_landmarker import FaceLandmarksConnections
+    from .mediapipe_import import load_mediapipe
 
-    edges = np.array(
-        [(c.start, c.end) for c in FaceLandmarksConnections.FACE_LANDMARKS_TESSELATION], np.int32
-    )
+    tessellation = load_mediapipe().vision.FaceLandmarksConnections.FACE_LANDMARKS_TESSELATION
+    edges = np.array([(c.start, c.end) for c in tessellation], np.int32)
     # the tessellation lists each triangle as three consecutive edges a→b, b→c, c→a
     tris = np.stack([edges[0::3, 0], edges[0::3, 1], edges[1::3, 1]], 1)
     assert (edges[1::3, 0] == edges[0::3, 1]).all() and (edges[2::3, 1] == edges[0::3, 0]).all()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.mediapipe_import import load_mediapipe
 from ..core.track import ARKIT_CHANNELS
 from ..models import face_model_path
 
@@ -84,11 +85,12 @@ class FaceLandmarker:
     """``with FaceLandmarker() as fl: faces = fl.detect(rgb)`` — faces sorted largest first."""
 
     def __init__(self, model_path: str | Path | None = None, max_faces: int = 16) -> None:
-        from mediapipe.tasks.python import BaseOptions, vision
+        tasks = load_mediapipe()
+        vision = tasks.vision
 
         path = Path(model_path) if model_path else face_model_path()
         options = vision.FaceLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(path)),
+            base_options=tasks.BaseOptions(model_asset_path=str(path)),
             running_mode=vision.RunningMode.IMAGE,
             num_faces=max_faces,
             output_face_blendshapes=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import hashlib
 import time
 from collections.abc import Callable, Iterator
@@ -14,6 +15,8 @@ from typing import Protocol
 import numpy as np
 
 from ..audio.features import AudioFeatures, audio_features
+from ..audio.phone_worker import PhoneWorker
+from ..audio.phones import recognition_by
 from ..core.track import MotionTrack
 from ..errors import AudioTooLongError, NoSpeechError, UnreadableAudioError
 from ..face.landmarker import FaceLandmarker
@@ -23,7 +26,7 @@ from ..io.audio import ANALYSIS_RATE, iter_audio, load_audio, probe_audio
 from ..io.image import check_image_header, load_portrait
 from ..io.video import VideoWriter
 from ..motion.generate import motion_from_audio
-from ..motion.lipsync import mouth_frames, write_mouth
+from ..motion.lipsync import ENGLISH, mouth_frames, write_mouth
 from ..motion.track_io import load_track, resample_track, save_track
 from ..provenance import FrameMarker, container_metadata, finalize, load_signing_key
 from ..render.setup import prepare_face
@@ -167,6 +170,18 @@ def audio_blocks(audio: str | Path, features: AudioFeatures, seconds: float = BL
         yield first, stop, data[:take]
 
 
+def _recognises_phones(options: GenerateOptions) -> bool:
+    """Will the mouth come from allphone recognition (English or auto, no transcript, the audio's
+    own motion)? Then a recognition worker is worth starting."""
+    language = options.language.lower().split("-")[0].split("_")[0]
+    return (
+        options.lipsync != "loudness"
+        and not options.transcript
+        and options.motion is None
+        and (language == "auto" or language in ENGLISH)
+    )
+
+
 def generation_id(portrait: str | Path, audio: str | Path, options: GenerateOptions) -> int:
     """32-bit id of this generation for the watermark and credentials: derived from the inputs and
     options, so the same inputs and seed give the same id and the same video, frame for frame."""
@@ -264,10 +279,13 @@ def generate(
     marks = options.marks()
     if marks.sign:  # a certificate that cannot sign is refused now, not after the render
         load_signing_key(marks.sign_cert, marks.sign_key, marks.key_dir)
-    rgb = load_portrait(portrait)
-    # the face (landmarker, matte, rig) on one core while the other analyses the audio and
-    # recognises phones for the motion
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with contextlib.ExitStack() as stack:
+        # phones are recognised in a worker process (PocketSphinx holds the GIL throughout): started
+        # first, it loads its models while this process loads the face models
+        worker = stack.enter_context(PhoneWorker()) if _recognises_phones(options) else None
+        rgb = load_portrait(portrait)
+        # the face (landmarker, matte, rig) in a thread while this one analyses the audio
+        pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
         face = pool.submit(
             prepare_face, rgb, landmarker, mode=options.mode, size=options.size, name=str(portrait),
             face=options.face, matte=(matte or True) if options.matte else False,
@@ -278,16 +296,19 @@ def generate(
             if face.done():
                 face.result()
 
-        given = given_motion(options, len(features))
-        if given is None:
-            track = audio_motion(audio, features, options, between_blocks=face_failed)
-        elif options.driver is not None:  # head, eyes, brows from the driver; lips from the audio
-            spoken = audio_motion(audio, features, options, between_blocks=face_failed)
-            from ..motion.driver import with_audio
+        with recognition_by(worker.recognize) if worker else contextlib.nullcontext():
+            given = given_motion(options, len(features))
+            if given is None:
+                track = audio_motion(audio, features, options, between_blocks=face_failed)
+            elif options.driver is not None:  # head, eyes, brows from the driver; lips from the audio
+                spoken = audio_motion(audio, features, options, between_blocks=face_failed)
+                from ..motion.driver import with_audio
 
-            track = with_audio(*given, spoken, options.driver_mouth)
-        else:
-            track = given[0]
+                track = with_audio(*given, spoken, options.driver_mouth)
+            else:
+                track = given[0]
+        if worker is not None:
+            worker.close()  # its work is done
         framed, renderer = face.result()
     notes = list(framed.notes)
     for note in notes:

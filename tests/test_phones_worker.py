@@ -1,0 +1,106 @@
+"""Phone recognition in a worker process: exactly the phones and errors of recognition here, and
+no process left behind, whether the work ends, fails, or the command is interrupted."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from talkingface.audio.phone_worker import PhoneWorker
+from talkingface.audio.phones import recognition_by, recognize_phones
+from talkingface.io.audio import load_audio, save_wav
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.fixture(scope="module")
+def sonnet(samples):
+    return load_audio(samples.sonnet)
+
+
+def test_the_worker_finds_exactly_the_phones_found_here(sonnet):
+    blocks = [sonnet[: 30 * 16000], sonnet[16000 : 5 * 16000]]  # two requests: a fresh decoder each
+    with PhoneWorker() as worker:
+        pid = worker.pid
+        remote = [worker.recognize(block) for block in blocks]
+        assert worker.pid == pid, "the worker failed and the phones were found here"
+    here = [recognize_phones(block) for block in blocks]
+    assert remote == here
+    assert len(here[0]) > 100 and {p.label for p in here[0]} > {"SIL", "AH", "M", "B"}
+    assert _gone(pid)
+
+
+def test_recognition_by_the_worker_inside_a_block_only(sonnet):
+    clip = sonnet[16000 : 5 * 16000]
+    with PhoneWorker() as worker, recognition_by(worker.recognize):
+        inside = recognize_phones(clip)
+        os.kill(worker.pid, signal.SIGKILL)  # a dead worker: the next block is recognised here
+        after_death = recognize_phones(clip)
+        assert worker.pid is None
+    assert inside == after_death == recognize_phones(clip)
+
+
+def test_audio_the_decoder_cannot_read_fails_as_it_does_here():
+    blip = np.zeros(100, np.float32)  # 6 ms: no frame to decode
+    with pytest.raises(Exception) as here:
+        recognize_phones(blip)
+    with PhoneWorker() as worker, pytest.raises(here.type):
+        worker.recognize(blip)
+
+
+def test_an_error_in_the_block_ends_the_worker():
+    with pytest.raises(KeyboardInterrupt), PhoneWorker() as worker:
+        pid = worker.pid
+        assert not _gone(pid)
+        raise KeyboardInterrupt
+    assert _gone(pid)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize("group", [True, False], ids=["ctrl-c to the group", "sigterm to the command"])
+def test_interrupting_the_command_leaves_no_worker(tmp_path, samples, speech_clip, group):
+    minute = save_wav(tmp_path / "minute.wav", np.tile(load_audio(speech_clip), 8), 16000)
+    out = tmp_path / "x.mp4"
+    command = [sys.executable, "-m", "talkingface", "generate", samples.astronaut, minute, "-o", out]
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120  # a bound on waiting, not a measurement
+    workers: list[int] = []
+    while not workers and proc.poll() is None and time.monotonic() < deadline:
+        workers = _children(proc.pid)
+        time.sleep(0.01)
+    assert workers and proc.poll() is None, "no worker seen while the command ran"
+    time.sleep(0.3)  # the worker under way
+    if group:
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        proc.send_signal(signal.SIGTERM)
+    stderr = proc.communicate(timeout=120)[1]
+    assert proc.returncode == 128 + (signal.SIGINT if group else signal.SIGTERM)
+    assert "Traceback" not in stderr and "interrupted; no output was written" in stderr
+    assert all(_gone(pid) for pid in workers)
+    assert not out.exists()
