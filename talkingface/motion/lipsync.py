@@ -125,7 +125,7 @@ def mouth_frames(
 ) -> MouthResult:
     """Mouth values for 16 kHz float32 speech, ``n_frames`` frames at ``fps``; ``speech``: the
     one VAD's answer for these frames (the clip's features), else the VAD run on ``samples``."""
-    language = (language or "auto").lower().split("-")[0].split("_")[0]
+    language = language_code(language)
     loudness = frame_loudness(samples, int(np.ceil(len(samples) / 160)), 100.0)
     note = ""
     if transcript and transcript.strip():

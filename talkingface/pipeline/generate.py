@@ -26,7 +26,7 @@ from ..io.audio import ANALYSIS_RATE, iter_audio, load_audio, probe_audio
 from ..io.image import check_image_header, load_portrait
 from ..io.video import VideoWriter
 from ..motion.generate import motion_from_audio
-from ..motion.lipsync import ENGLISH, mouth_frames, write_mouth
+from ..motion.lipsync import ENGLISH, language_code, mouth_frames, write_mouth
 from ..motion.track_io import load_track, resample_track, save_track
 from ..provenance import FrameMarker, container_metadata, finalize, load_signing_key
 from ..render.setup import prepare_face
@@ -173,7 +173,7 @@ def audio_blocks(audio: str | Path, features: AudioFeatures, seconds: float = BL
 def _recognises_phones(options: GenerateOptions) -> bool:
     """Will the mouth come from allphone recognition (English or auto, no transcript, the audio's
     own motion)? Then a recognition worker is worth starting."""
-    language = options.language.lower().split("-")[0].split("_")[0]
+    language = language_code(options.language)
     return (
         options.lipsync != "loudness"
         and not options.transcript
