@@ -49,6 +49,7 @@ class _BarReporter:
         self._task = self._progress.add_task("render", total=total)
 
     def advance(self, n: int = 1) -> None:
+        _raise_pending()  # a signal something swallowed on the way here still stops the render
         if self._progress is not None:
             self._progress.advance(self._task, n)
 
@@ -580,14 +581,30 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM or SIGHUP: unwinds like Ctrl-C, so temporary files are removed on the way out."""
 
 
-def _terminate(signum: int, frame) -> None:
-    raise Terminated(signum)
+#: signals received, raised again at the next checkpoint (:func:`_raise_pending`): PyAV's decoder
+#: can swallow the exception a handler raises inside it (1 Ctrl-C in 5 during audio decoding, seen
+#: as a command that ran to the end)
+_received: list[int] = []
+
+
+def _interrupt(signum: int, frame) -> None:
+    _received.append(signum)
+    _raise_pending()
+
+
+def _raise_pending() -> None:
+    if _received:
+        signum = _received[0]
+        raise KeyboardInterrupt() if signum == signal.SIGINT else Terminated(signum)
 
 
 def main() -> None:
-    for name in ("SIGTERM", "SIGHUP"):
+    names = ("SIGTERM", "SIGHUP")
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when started ignoring it
+        names = ("SIGINT", *names)
+    for name in names:
         if hasattr(signal, name):
-            signal.signal(getattr(signal, name), _terminate)
+            signal.signal(getattr(signal, name), _interrupt)
     try:
         app()
     except BrokenPipeError:  # `talkingface … | head`

@@ -24,9 +24,6 @@ from .head import soft_clamp
 from .ranges import DRIVER_POSE_LIMITS, DRIVER_SCALE_RANGE, DRIVER_SHIFT_LIMIT
 
 MIN_SIDE = 480  # frames smaller than this are upscaled for detection
-POSE_LIMITS = np.array(DRIVER_POSE_LIMITS)  # soft clamp (degrees), warp-safe
-SHIFT_LIMIT = DRIVER_SHIFT_LIMIT  # |tx|, |ty| soft clamp, in inter-ocular distances
-SCALE_LIMITS = DRIVER_SCALE_RANGE
 CHANNEL_LIMITS = (-0.5, 1.0)
 POSE_SMOOTH_FRAMES = 1.0  # Gaussian sigma
 
@@ -85,9 +82,10 @@ def track_from_measures(m: FrameMeasures, fps: float, name: str = "video") -> Mo
     from scipy.ndimage import gaussian_filter1d  # only a driver video needs it: not at start-up
 
     pose = gaussian_filter1d(pose, POSE_SMOOTH_FRAMES, axis=0, mode="nearest")
-    pose[:, :3] = soft_clamp(pose[:, :3], POSE_LIMITS)
-    pose[:, 3:5] = soft_clamp(pose[:, 3:5], SHIFT_LIMIT)
-    pose[:, 5] = np.clip(pose[:, 5], *SCALE_LIMITS)
+    # held to the envelope the rig is built for (motion/ranges.py): soft for angles and shifts
+    pose[:, :3] = soft_clamp(pose[:, :3], np.array(DRIVER_POSE_LIMITS))
+    pose[:, 3:5] = soft_clamp(pose[:, 3:5], DRIVER_SHIFT_LIMIT)
+    pose[:, 5] = np.clip(pose[:, 5], *DRIVER_SCALE_RANGE)
     blend = _fill(m.blendshapes - m.blendshapes[first], ok)
     blend = np.clip(blend, *CHANNEL_LIMITS)
     track = MotionTrack(fps, pose, blend)
