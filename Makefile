@@ -22,6 +22,7 @@ system-packages:
 assets: $(STAMP)
 	@$(BIN)/talkingface models fetch --quiet
 	@$(BIN)/python -c "from talkingface.samples import fetch_samples; fetch_samples()"
+	@$(BIN)/python -c "from talkingface.render.kernels import warm; warm()"  # compiled once, cached
 
 # real talking video with sound, for the self-reenactment tests and benchmark only (never the tool)
 real-clips: $(STAMP) system-packages

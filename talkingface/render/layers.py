@@ -88,6 +88,9 @@ class WarpSource:
         self._shape = (y1 - y0, x1 - x0)
         self._work = ThreadArrays()
         self._layered = layer is not None
+        from .kernels import composite  # compiled code: loaded with the first renderer, not at import
+
+        self._composite = composite
         crop = image[by0:by1, bx0:bx1]
         if layer is None:
             self._source = np.ascontiguousarray(cv2.cvtColor(crop, cv2.COLOR_RGB2RGBA))
@@ -111,12 +114,4 @@ class WarpSource:
         if not self._layered:
             cv2.cvtColor(moved, cv2.COLOR_RGBA2RGB, dst=out)
             return
-        share, behind = self._scratch("share", 1, np.uint16), self._scratch("behind", 3, np.uint16)
-        person = self._scratch("person", 3, np.uint16)
-        cv2.extractChannel(moved, 3, dst=share)
-        cv2.cvtColor(share, cv2.COLOR_GRAY2RGB, dst=behind)
-        cv2.multiply(self._plate, behind, dst=behind, scale=1 / 255)
-        cv2.cvtColor(moved, cv2.COLOR_RGBA2RGB, dst=person)
-        cv2.add(person, behind, dst=person)
-        cv2.subtract(person, (256, 256, 256, 0), dst=person)  # saturates at 0, as uint8 would
-        cv2.convertScaleAbs(person, dst=out)
+        self._composite(moved, self._plate, out)

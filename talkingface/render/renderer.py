@@ -59,6 +59,9 @@ class Renderer:
         right_eye, left_eye = lm[[33, 133], :2].mean(0), lm[[362, 263], :2].mean(0)
         u = (left_eye - right_eye) / max(float(np.linalg.norm(left_eye - right_eye)), 1e-6)
         self._face_axes = np.array([u, [-u[1], u[0]]], np.float64)  # rows: u (across), v (down)
+        from .kernels import warm  # numba: loaded with the first renderer, not at start-up
+
+        warm()  # the compiled per-pixel loops, here rather than in the first frame
 
     def render(self, pose: np.ndarray, weights: np.ndarray) -> np.ndarray:
         rig = self.rig
