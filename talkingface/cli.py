@@ -299,7 +299,7 @@ def reenact(
     start: Annotated[
         float,
         typer.Option(
-            help="Skip the first START seconds (a camera still zooming): the portrait is the frame there."
+            help="Start START seconds in: the portrait is the frame there (past an intro, or a shut mouth)."
         ),
     ] = 0.0,
 ) -> None:

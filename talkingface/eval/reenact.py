@@ -338,8 +338,8 @@ def reenact(
 ) -> Reenactment:
     """Re-create ``real_path`` from its first frame and its own sound; compare (see module doc).
 
-    ``start`` skips that many seconds first (a clip whose camera still zooms or cuts there: the
-    portrait is then the frame at ``start``, the sound starts with it); ``seconds`` limits what
+    ``start`` skips that many seconds first (past a title or a cut, or to a frame whose mouth is
+    shut: the portrait is then the frame at ``start``, the sound starts with it); ``seconds`` limits what
     follows; ``work_dir`` keeps the portrait, speech and our video there (default: a temporary
     folder); ``options`` go to :func:`talkingface.generate`.
     """
