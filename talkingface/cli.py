@@ -296,6 +296,12 @@ def reenact(
         ),
     ],
     seconds: Annotated[float | None, typer.Option(help="Use only the first SECONDS of the clip.")] = None,
+    start: Annotated[
+        float,
+        typer.Option(
+            help="Start START seconds in: the portrait is the frame there (past an intro, or a shut mouth)."
+        ),
+    ] = 0.0,
 ) -> None:
     """Self-reenactment: frame 0 of a real clip + its own sound → our video, compared with the real frames.
 
@@ -312,7 +318,7 @@ def reenact(
     if output.resolve() == video.resolve():
         _fail(f"the sheet {output} would overwrite the video: choose another -o")
     try:
-        result = run_reenact(video, seconds=seconds)
+        result = run_reenact(video, seconds=seconds, start=start)
         save_png(result.sheet, output)
         output.with_suffix(".json").write_text(json.dumps(result.report, indent=2) + "\n", encoding="utf-8")
     except TalkingFaceError as exc:

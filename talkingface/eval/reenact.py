@@ -9,8 +9,9 @@ gap, the lip thicknesses and the look of the open mouth. Compared:
 * lip-gap trajectory Pearson r at the best lag within ±:data:`MAX_LAG` frames (webcam clips carry
   their own audio–video offset), and the same for the plain loudness envelope as the floor to beat;
 * speech-time median and p95 lip gap, ours ÷ real;
-* the open mouth's interior: mean luminance relative to the cheeks, and the share of
-  teeth-bright pixels, ours ÷ real;
+* the open mouth's interior: mean luminance relative to the cheeks, the share of teeth-bright
+  pixels and its brightest pixels (the teeth) relative to the cheeks, ours ÷ real;
+* the share of speech frames with the lips sealed and of pause frames with them parted;
 * lip thickness with the mouth open ÷ closed (real lips keep their volume);
 * a sheet: the real clip at its widest mouths above, ours at the same moments below.
 """
@@ -88,16 +89,18 @@ class Track:
     lower: np.ndarray  # lower-lip thickness ÷ inter-ocular distance
     interior: np.ndarray  # mean luminance inside the inner lips ÷ cheek luminance
     teeth: np.ndarray  # share of teeth-bright pixels inside the inner lips
+    bright: np.ndarray  # the inner lips' brightest pixels (95th percentile luminance) ÷ cheek luminance
     mouth: np.ndarray  # (n, 2) mouth centre in the analysed frame
     iod: np.ndarray  # inter-ocular distance in the analysed frame (pixels)
 
 
-def _frames(path: Path, step: int, limit: int | None) -> Iterator[np.ndarray]:
+def _frames(path: Path, step: int, limit: int | None, skip: int = 0) -> Iterator[np.ndarray]:
+    """Every ``step``-th decoded frame after the first ``skip`` source frames, ``limit`` at most."""
     try:
         with av.open(str(path)) as container:
             n = 0
             for i, frame in enumerate(container.decode(container.streams.video[0])):
-                if i % step:
+                if i < skip or (i - skip) % step:
                     continue
                 yield frame.to_ndarray(format="rgb24")
                 n += 1
@@ -146,8 +149,9 @@ def face_crop(first: np.ndarray, landmarker, step: int) -> Crop:
     return Crop(left, top, side, CROP_SIZE, step)
 
 
-def mouth_look(rgb: np.ndarray, lm: np.ndarray, iod: float) -> tuple[float, float]:
-    """(interior luminance ÷ cheeks, teeth-bright share) of the inner-lip opening of one face."""
+def mouth_look(rgb: np.ndarray, lm: np.ndarray, iod: float) -> tuple[float, float, float]:
+    """(interior luminance ÷ cheeks, teeth-bright share, brightest interior ÷ cheeks) of the
+    inner-lip opening of one face; the last says how bright the teeth are against the skin."""
     hole = lm[list(T.MOUTH_HOLE), :2]
     centre = hole.mean(0)
     shrunk = centre + (hole - centre) * 0.85  # keep lip pixels at the rim out
@@ -159,13 +163,14 @@ def mouth_look(rgb: np.ndarray, lm: np.ndarray, iod: float) -> tuple[float, floa
         cv2.circle(cheek, tuple(int(v) for v in np.round(lm[k, :2])), max(int(CHEEK_RADIUS * iod), 1), 1, -1)
     skin = rgb[cheek > 0].astype(np.float32)
     if len(inside) < 4 or len(skin) < 4:
-        return np.nan, np.nan
+        return np.nan, np.nan, np.nan
     weights = np.array([0.299, 0.587, 0.114], np.float32)
     skin_luma = float(np.median(skin @ weights))
     luma = inside @ weights
     chroma = (inside.max(1) - inside.min(1)) / np.maximum(inside.max(1), 1.0)
     teeth = (luma > TEETH_LUMA * skin_luma) & (chroma < TEETH_CHROMA)
-    return float(luma.mean() / max(skin_luma, 1.0)), float(teeth.mean())
+    skin_luma = max(skin_luma, 1.0)
+    return float(luma.mean() / skin_luma), float(teeth.mean()), float(np.percentile(luma, 95) / skin_luma)
 
 
 def track_video(
@@ -178,7 +183,7 @@ def track_video(
         if progress is not None:
             progress()
         if not faces:
-            rows.append((np.nan,) * 8)
+            rows.append((np.nan,) * 9)
             continue
         centre = np.array(rgb.shape[1::-1], np.float64) / 2
         face = min(faces, key=lambda f: np.linalg.norm(f.landmarks[:, :2].mean(0) - centre))
@@ -187,11 +192,11 @@ def track_video(
         gap = float(openness(lm[None])[0])
         upper = np.linalg.norm(lm[0, :2] - lm[13, :2]) / iod
         lower = np.linalg.norm(lm[17, :2] - lm[14, :2]) / iod
-        interior, teeth = mouth_look(rgb, lm, iod)
+        interior, teeth, bright = mouth_look(rgb, lm, iod)
         mx, my = lm[[13, 14], :2].mean(0)
-        rows.append((gap, upper, lower, interior, teeth, mx, my, iod))
-    a = np.array(rows, np.float64).reshape(-1, 8)
-    return Track(a[:, 0], a[:, 1], a[:, 2], a[:, 3], a[:, 4], a[:, 5:7], a[:, 7])
+        rows.append((gap, upper, lower, interior, teeth, bright, mx, my, iod))
+    a = np.array(rows, np.float64).reshape(-1, 9)
+    return Track(*(a[:, k] for k in range(6)), a[:, 6:8], a[:, 8])
 
 
 def best_lag(x: np.ndarray, ref: np.ndarray, max_lag: int = MAX_LAG) -> tuple[float, int]:
@@ -246,10 +251,19 @@ def compare(real: Track, ours: Track, speech: np.ndarray, loudness_db: np.ndarra
         rv = float(np.percentile(rs, q)) if len(rs) else np.nan
         ov = float(np.percentile(os_, q)) if len(os_) else np.nan
         out[f"gap_{name}"] = {"real": rv, "ours": ov, "ratio": _ratio(ov, rv)}
-    for key in ("interior", "teeth"):
+    for key in ("interior", "teeth", "bright"):
         rv = _median(getattr(real, key)[:n][real_gap >= OPEN_GAP])
         ov = _median(getattr(ours, key)[:n][ours_gap >= OPEN_GAP])
         out[key] = {"real": rv, "ours": ov, "ratio": _ratio(ov, rv)}
+    # where the lips part and seal against the sound: sealed while speaking, parted in the pauses
+    for who, gap in (("real", real_gap), ("ours", ours_gap)):
+        ok = np.isfinite(gap)
+        out.setdefault("sealed_in_speech", {})[who] = (
+            float((gap[ok & speech] < CLOSED_GAP).mean()) if (ok & speech).any() else None
+        )
+        out.setdefault("open_in_pauses", {})[who] = (
+            float((gap[ok & ~speech] >= OPEN_GAP).mean()) if (ok & ~speech).any() else None
+        )
     out["open_frames"] = {
         "real": int((real_gap >= OPEN_GAP).sum()),
         "ours": int((ours_gap >= OPEN_GAP).sum()),
@@ -319,12 +333,15 @@ def reenact(
     seconds: float | None = None,
     work_dir: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
+    start: float = 0.0,
     **options,
 ) -> Reenactment:
     """Re-create ``real_path`` from its first frame and its own sound; compare (see module doc).
 
-    ``seconds`` limits the clip; ``work_dir`` keeps the portrait, speech and our video there
-    (default: a temporary folder); ``options`` go to :func:`talkingface.generate`.
+    ``start`` skips that many seconds first (past a title or a cut, or to a frame whose mouth is
+    shut: the portrait is then the frame at ``start``, the sound starts with it); ``seconds`` limits what
+    follows; ``work_dir`` keeps the portrait, speech and our video there (default: a temporary
+    folder); ``options`` go to :func:`talkingface.generate`.
     """
     from ..face.landmarker import FaceLandmarker
     from ..pipeline.generate import generate
@@ -334,19 +351,23 @@ def reenact(
     step = 2 if src_fps > MAX_FPS else 1
     fps = src_fps / step
     limit = int(seconds * fps) if seconds else None
+    if start < 0:
+        raise InputError(f"--start {start:g}: give a number of seconds ≥ 0")
+    skip = int(round(start * src_fps))
     say = progress or (lambda _msg: None)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(work_dir) if work_dir else Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         with FaceLandmarker(max_faces=4) as landmarker:
-            first = next(_frames(real_path, step, 1), None)
+            first = next(_frames(real_path, step, 1, skip), None)
             if first is None:
-                raise InputError(f"video {real_path} contains no frames")
+                raise InputError(f"video {real_path} contains no frames after {start:g} s")
             crop = face_crop(first, landmarker, step)
             say("measuring the real clip")
-            real = track_video((crop.apply(f) for f in _frames(real_path, step, limit)), landmarker)
+            real = track_video((crop.apply(f) for f in _frames(real_path, step, limit, skip)), landmarker)
             n = len(real.gap)
-            samples = load_audio(real_path)[: int(round(n / fps * ANALYSIS_RATE))]
+            first_sample = int(round(skip / src_fps * ANALYSIS_RATE))
+            samples = load_audio(real_path)[first_sample : first_sample + int(round(n / fps * ANALYSIS_RATE))]
             portrait, speech_wav, video = work / "portrait.png", work / "speech.wav", work / "ours.mp4"
             cv2.imwrite(str(portrait), cv2.cvtColor(crop.apply(first), cv2.COLOR_RGB2BGR))
             save_wav(speech_wav, samples, ANALYSIS_RATE)
@@ -358,11 +379,12 @@ def reenact(
         loudness = frame_loudness(samples, n, fps)
         report = compare(real, ours, speech_of(samples, n, fps, hold=False), loudness, fps)
         report["video"] = str(real_path)
+        report["start_s"] = skip / src_fps
         report["crop"] = {"x0": crop.x0, "y0": crop.y0, "side": crop.side, "size": crop.size, "step": step}
         real_idx = widest(real.gap[:n], fps)
         lag = int(report["gap_lag_frames"])
         ours_idx = [int(np.clip(i + lag, 0, len(ours.gap) - 1)) for i in real_idx]
-        real_frames = _pick((crop.apply(f) for f in _frames(real_path, step, limit)), real_idx)
+        real_frames = _pick((crop.apply(f) for f in _frames(real_path, step, limit, skip)), real_idx)
         ours_frames = [f for f in _pick(_frames(video, 1, None), sorted(ours_idx))]
         by_index = dict(zip(sorted(ours_idx), ours_frames, strict=True))
         picture = sheet(real_frames, [by_index[i] for i in ours_idx], real, ours, real_idx, ours_idx)
@@ -377,6 +399,12 @@ def summary(report: dict) -> str:
         if d.get("ratio") is None:
             return "n/a"
         return f"{d['ours']:.3f} vs {d['real']:.3f} real ({d['ratio']:.2f}×)"
+
+    def share(key: str) -> str:
+        d = report.get(key) or {}
+        if d.get("ours") is None or d.get("real") is None:
+            return "n/a"
+        return f"{100 * d['ours']:.0f} % (real {100 * d['real']:.0f} %)"
 
     def num(v, fmt: str = ".2f") -> str:
         return "n/a" if v is None else format(v, fmt)
@@ -393,7 +421,9 @@ def summary(report: dict) -> str:
             f"(loudness envelope alone: {num(report['loudness_r'])} at {report['loudness_lag_frames']:+d})",
             f"  speech lip gap       median {ratio('gap_median')}; p95 {ratio('gap_p95')}",
             f"  open-mouth interior  luminance ÷ cheeks {ratio('interior')}",
-            f"  teeth-bright share   {ratio('teeth')}",
+            f"  teeth-bright share   {ratio('teeth')}; brightest interior ÷ cheeks {ratio('bright')}",
+            f"  lips sealed in speech {share('sealed_in_speech')}; "
+            f"parted in pauses {share('open_in_pauses')}",
             f"  lip thickness open ÷ closed: {', '.join(lips)}",
         ]
     )
