@@ -57,6 +57,10 @@ LIGHT_GAIN = 0.4
 CHEEKS = (50, 280)
 CHEEK_RADIUS = 0.08
 _GAUSS = 0.7  # soft edges (pixels) before the photo's own blur
+_EDGE_REACH = 2.5  # the lips' blurred edge reaches this many blur sigmas past the outline
+#: a photo this sharp (blur sigma, pixels) or sharper keeps the lips' anti-aliased inner edge as it
+#: is; a blurrier one (a webcam frame, a small face enlarged) softens it by the difference
+CRISP_BLUR = 1.2
 _UPPER, _LOWER, _HOLE = list(T.LIPS_INNER_UPPER), list(T.LIPS_INNER_LOWER), list(T.MOUTH_HOLE)
 
 
@@ -84,12 +88,14 @@ class MouthStyle:
     palette: np.ndarray = field(init=False, repr=False)  # (3, 4): RGB of cavity, tongue, teeth, gum
     grain_tile: np.ndarray = field(init=False, repr=False)
     sigma: float = field(init=False)  # the layer's blur: the photo's and the soft edges'
+    edge_blur: float = field(init=False)  # the lips' inner edge: the photo's blur beyond a crisp one
 
     def __post_init__(self) -> None:
         palette = np.stack([self.cavity, self.tongue, self.teeth, self.gum * 0.8], axis=1).astype(np.float32)
         object.__setattr__(self, "palette", palette)
         object.__setattr__(self, "grain_tile", np.tile(self.grain, (GRAIN_TILES, GRAIN_TILES)))
         object.__setattr__(self, "sigma", float(np.hypot(self.blur, _GAUSS)))
+        object.__setattr__(self, "edge_blur", float(np.sqrt(max(self.blur**2 - CRISP_BLUR**2, 0.0))))
 
 
 @dataclass(frozen=True)
@@ -259,8 +265,9 @@ def draw_mouth(
     rigidly with the head (the skull's frame: the upper teeth hang from it).
     """
     hole = lm2d[_HOLE]
-    x0, y0 = np.floor(np.minimum(hole.min(0), rest_hole.min(0))).astype(int) - 3
-    x1, y1 = np.ceil(np.maximum(hole.max(0), rest_hole.max(0))).astype(int) + 4
+    pad = 3 + int(np.ceil(_EDGE_REACH * style.edge_blur))  # room for the lips' edge in the photo's blur
+    x0, y0 = np.floor(np.minimum(hole.min(0), rest_hole.min(0))).astype(int) - pad
+    x1, y1 = np.ceil(np.maximum(hole.max(0), rest_hole.max(0))).astype(int) + pad + 1
     x0, y0 = max(x0, 0), max(y0, 0)
     x1, y1 = min(x1, frame.shape[1]), min(y1, frame.shape[0])
     w, h = x1 - x0, y1 - y0
@@ -295,7 +302,11 @@ def draw_mouth(
         moved = _clip01((np.abs(gap - rest_gap) - 0.3) / np.float32(0.03 * width))[None, :]
     rest_cover = coverage(rest_hole, x0, y0, w, h)
     alpha = _clip01(alpha - rest_cover * (1.0 - moved))
-    shown = alpha > 0
+    # the lips' inner edge as soft as the photo's own edges: in a blurred photo (a webcam frame, a
+    # small face enlarged) lip and cavity blend over a few pixels, and a crisp rim reads as a sticker
+    if style.edge_blur > 0:
+        alpha = cv2.GaussianBlur(alpha, (0, 0), style.edge_blur)
+    shown = alpha > 1 / 255
     if not shown.any():
         return
     (r0, r1), (c0, c1) = _span(shown.any(1), h), _span(shown.any(0), w)
