@@ -108,19 +108,27 @@ def audio_motion(
     features: AudioFeatures,
     options: GenerateOptions,
     between_blocks: Callable[[], object] | None = None,
+    ahead: Callable[[np.ndarray], object] | None = None,
 ) -> MotionTrack:
     """Head, eyes and brows from the audio features; the mouth from phones or acoustic cues.
-    ``between_blocks`` runs before each block of recognition (it may raise to stop early)."""
+    ``between_blocks`` runs before each block of recognition (it may raise to stop early);
+    ``ahead`` is handed each block's samples before the head's passes and before the block ahead
+    of it is used (:meth:`PhoneWorker.send <talkingface.audio.phone_worker.PhoneWorker.send>`:
+    the worker recognises them meanwhile)."""
+    blocks: Iterator = iter(())
+    if options.lipsync != "loudness":
+        # alignment needs the whole text against the whole clip; recognition works block by
+        # block, so memory stays flat however long the speech is
+        whole = [(0, len(features), load_audio(audio))] if options.transcript else None
+        blocks = iter(whole or audio_blocks(audio, features))
+        if ahead is not None:
+            blocks = _sent_ahead(blocks, ahead)
     track = motion_from_audio(
         iter_audio(audio, ANALYSIS_RATE), options.fps, len(features), options.seed, options.controls()
     )
     track.meta["lipsync"] = "loudness"
     if options.lipsync == "loudness":
         return track
-    # alignment needs the whole text against the whole clip; recognition works block by block,
-    # so memory stays flat however long the speech is
-    whole = [(0, len(track), load_audio(audio))] if options.transcript else None
-    blocks = whole or audio_blocks(audio, features)
     notes, methods = [], []
     for first, stop, samples in blocks:
         if between_blocks is not None:
@@ -136,6 +144,25 @@ def audio_motion(
     if notes:
         track.meta["lipsync_note"] = "; ".join(notes)
     return track
+
+
+def _sent_ahead(blocks: Iterator, send: Callable[[np.ndarray], object]) -> Iterator:
+    """``blocks`` with each block's samples sent on before the block before it is yielded (the
+    first at once): recognition runs a block ahead of its use, memory stays two blocks."""
+    following = next(blocks, None)
+    if following is not None:
+        send(following[2])
+
+    def run() -> Iterator:
+        current = following
+        while current is not None:
+            after = next(blocks, None)
+            if after is not None:
+                send(after[2])
+            yield current
+            current = after
+
+    return run()
 
 
 #: recognition block length: long enough for context, short enough to keep memory flat
@@ -296,12 +323,13 @@ def generate(
             if face.done():
                 face.result()
 
+        ahead = worker.send if worker else None
         with recognition_by(worker.recognize) if worker else contextlib.nullcontext():
             given = given_motion(options, len(features))
             if given is None:
-                track = audio_motion(audio, features, options, between_blocks=face_failed)
+                track = audio_motion(audio, features, options, between_blocks=face_failed, ahead=ahead)
             elif options.driver is not None:  # head, eyes, brows from the driver; lips from the audio
-                spoken = audio_motion(audio, features, options, between_blocks=face_failed)
+                spoken = audio_motion(audio, features, options, between_blocks=face_failed, ahead=ahead)
                 from ..motion.driver import with_audio
 
                 track = with_audio(*given, spoken, options.driver_mouth)
