@@ -349,7 +349,9 @@ def generate(
         save_track(track, options.export_motion)
     height, width = framed.image.shape[:2]
     generation = generation_id(portrait, audio, options)
-    mark = FrameMarker(width, height, marks, generation)
+    mark = FrameMarker(
+        width, height, marks, generation, still_outside=renderer.rig.roi
+    )  # the rest is the photo
     signed: list = []
 
     def sign(tmp: Path) -> None:
