@@ -144,3 +144,38 @@ def test_motion_with_blocks_recognised_ahead_is_the_same(samples, monkeypatch):
         assert worker.pid is not None, "the worker failed and the phones were found here"
     assert here.meta["lipsync"] == "allphone"
     assert np.array_equal(here.blendshapes, ahead.blendshapes) and np.array_equal(here.pose, ahead.pose)
+
+
+def _in_session(sid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[3]) == sid:
+                found.append(int(entry.name))
+    return found
+
+
+def test_a_command_its_checks_refuse_leaves_no_worker(samples, speech_clip):
+    """The command starts the worker before generate() checks its inputs: refused (the output
+    would overwrite the portrait), it says so in one line and leaves no worker behind."""
+    command = [
+        sys.executable,
+        "-m",
+        "talkingface",
+        "generate",
+        samples.astronaut,
+        speech_clip,
+        "-o",
+        samples.astronaut,
+    ]
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    stderr = proc.communicate(timeout=120)[1]
+    assert proc.returncode == 1 and stderr.startswith("error:") and "Traceback" not in stderr
+    deadline = time.monotonic() + 10  # a bound on waiting for the kernel to reap it, not a measurement
+    while _in_session(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _in_session(proc.pid)

@@ -26,7 +26,7 @@ from ..io.audio import ANALYSIS_RATE, iter_audio, load_audio, probe_audio
 from ..io.image import check_image_header, load_portrait
 from ..io.video import VideoWriter
 from ..motion.generate import motion_from_audio
-from ..motion.lipsync import ENGLISH, language_code, mouth_frames, write_mouth
+from ..motion.lipsync import mouth_frames, write_mouth
 from ..motion.track_io import load_track, resample_track, save_track
 from ..provenance import FrameMarker, container_metadata, finalize, load_signing_key
 from ..render.setup import prepare_face
@@ -197,18 +197,6 @@ def audio_blocks(audio: str | Path, features: AudioFeatures, seconds: float = BL
         yield first, stop, data[:take]
 
 
-def _recognises_phones(options: GenerateOptions) -> bool:
-    """Will the mouth come from allphone recognition (English or auto, no transcript, the audio's
-    own motion)? Then a recognition worker is worth starting."""
-    language = language_code(options.language)
-    return (
-        options.lipsync != "loudness"
-        and not options.transcript
-        and options.motion is None
-        and (language == "auto" or language in ENGLISH)
-    )
-
-
 def generation_id(portrait: str | Path, audio: str | Path, options: GenerateOptions) -> int:
     """32-bit id of this generation for the watermark and credentials: derived from the inputs and
     options, so the same inputs and seed give the same id and the same video, frame for frame."""
@@ -284,6 +272,7 @@ def generate(
     reporter: Reporter | None = None,
     landmarker: FaceLandmarker | None = None,
     matte: PersonMatte | None = None,
+    phones: PhoneWorker | None = None,
     **option_overrides,
 ) -> GenerateResult:
     """Make ``output`` (MP4) of the portrait speaking ``audio``. The keywords are the
@@ -291,7 +280,9 @@ def generate(
     :class:`GenerateOptions`; every input and option is checked before any work.
 
     ``landmarker``, ``matte``: the face and matting models already loaded (a batch worker renders
-    many rows with one of each)."""
+    many rows with one of each). ``phones``: a phone recognition worker started ahead (the CLI
+    starts it before the media libraries are imported, so their import overlaps its start-up);
+    used if the options recognise phones, and closed here either way."""
     started = time.perf_counter()
     if options is None or option_overrides:
         options = GenerateOptions.build(options, **option_overrides)
@@ -309,7 +300,11 @@ def generate(
     with contextlib.ExitStack() as stack:
         # phones are recognised in a worker process (PocketSphinx holds the GIL throughout): started
         # first, it loads its models while this process loads the face models
-        worker = stack.enter_context(PhoneWorker()) if _recognises_phones(options) else None
+        if phones is not None:
+            stack.enter_context(phones)
+        worker = (phones or stack.enter_context(PhoneWorker())) if options.recognises_phones() else None
+        if phones is not None and worker is None:
+            phones.close()
         rgb = load_portrait(portrait)
         # the face (landmarker, matte, rig) in a thread while this one analyses the audio
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
