@@ -49,3 +49,33 @@ def test_an_error_while_rendering_reaches_the_caller():
 
     with pytest.raises(ValueError, match="rig broke"):
         list(render_ahead(render, 10))
+
+
+@pytest.mark.parametrize("mode", ["full", "crop"])
+def test_converting_only_the_moving_box_writes_the_same_file(samples, landmarker, tmp_path, mode):
+    """generate() tells the writer the renderer's region of interest (outside it every frame is
+    the photo): converting each later frame to YUV only there gives the very same MP4, byte for
+    byte, in full mode (a small box in a 1080p frame) and crop mode (most of the frame), with
+    the box's edges on odd pixels."""
+    from talkingface.core.track import CHANNEL_INDEX, MotionTrack
+    from talkingface.eval.portraits import in_large_picture
+    from talkingface.io.image import load_portrait
+    from talkingface.io.video import VideoWriter
+    from talkingface.render.setup import prepare_face
+
+    photo = load_portrait(samples.astronaut)
+    image = in_large_picture(photo) if mode == "full" else photo
+    _, renderer = prepare_face(image, landmarker, mode=mode, matte=False)
+    h, w = renderer.rig.image.shape[:2]
+    track = MotionTrack.neutral(10, 25.0)
+    track.pose[:, 0] = np.linspace(-20, 20, 10)
+    track.blendshapes[:, CHANNEL_INDEX["jawOpen"]] = np.linspace(0, 0.8, 10)
+    frames = [renderer.render(*track.frame(k)) for k in range(len(track))]
+    x0, y0, x1, y1 = renderer.rig.roi
+    written = []
+    for name, box in (("whole", None), ("box", (x0, y0, x1, y1)), ("odd", (x0 | 1, y0 | 1, x1 | 1, y1 | 1))):
+        with VideoWriter(tmp_path / f"{name}.mp4", w, h, 25.0, samples.sonnet, still_outside=box) as out:
+            for frame in frames:
+                out.write(frame)
+        written.append((tmp_path / f"{name}.mp4").read_bytes())
+    assert written[0] == written[1] == written[2]

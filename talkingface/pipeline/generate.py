@@ -356,7 +356,7 @@ def generate(
     make_output_folder(out)
     with VideoWriter(
         out, width, height, options.fps, audio, crf=options.crf,
-        metadata=container_metadata(generation), before_publish=sign,
+        metadata=container_metadata(generation), before_publish=sign, still_outside=renderer.rig.roi,
     ) as writer:  # fmt: skip
         for frame in render_ahead(lambda k: renderer.render(*track.frame(k)), len(track)):
             writer.write(mark(frame))
