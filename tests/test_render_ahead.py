@@ -55,8 +55,8 @@ def test_an_error_while_rendering_reaches_the_caller():
 def test_converting_only_the_moving_box_writes_the_same_file(samples, landmarker, tmp_path, mode):
     """generate() tells the writer the renderer's region of interest (outside it every frame is
     the photo): converting each later frame to YUV only there gives the very same MP4, byte for
-    byte, in full mode (a small box in a 1080p frame) and crop mode (most of the frame), with
-    the box's edges on odd pixels."""
+    byte, in full mode (a small box in a 1080p frame: converted alone) and crop mode (most of
+    the frame: converted whole), also with the box's edges on odd pixels."""
     from talkingface.core.track import CHANNEL_INDEX, MotionTrack
     from talkingface.eval.portraits import in_large_picture
     from talkingface.io.image import load_portrait
@@ -79,3 +79,28 @@ def test_converting_only_the_moving_box_writes_the_same_file(samples, landmarker
                 out.write(frame)
         written.append((tmp_path / f"{name}.mp4").read_bytes())
     assert written[0] == written[1] == written[2]
+
+
+def test_a_still_box_converts_only_that_box_and_gives_the_whole_frames_picture(samples):
+    """The writer's converter itself, on a box whose edges fall on odd pixels in a frame that
+    changes only there: each picture is the whole frame's own conversion."""
+    import av
+
+    from talkingface.eval.portraits import in_large_picture
+    from talkingface.io.image import load_portrait
+    from talkingface.io.video import StillOutside
+
+    frame = in_large_picture(load_portrait(samples.astronaut))
+    h, w = frame.shape[:2]
+    box = (601, 297, 1003, 779)
+    still = StillOutside(w, h, box)
+    rng = np.random.default_rng(5)
+    for k in range(4):
+        if k:
+            frame[box[1] : box[3], box[0] : box[2]] = rng.integers(
+                0, 256, (box[3] - box[1], box[2] - box[0], 3)
+            )
+        whole = av.VideoFrame.from_ndarray(frame, format="rgb24").reformat(w, h, "yuv420p")
+        picture = still.frame(frame)
+        for mine, theirs in zip(picture.planes, whole.planes, strict=True):
+            assert bytes(mine) == bytes(theirs)

@@ -31,6 +31,15 @@ PRESET = "superfast"
 X264_PARAMS = "mbtree=1:rc-lookahead=10"
 
 
+#: converting only the moving box pays when it is less than this share of the frame (full mode:
+#: a few percent; crop mode's box is most of the frame, where the extra copies cost more)
+STILL_SHARE = 0.5
+
+
+def _area(box: tuple[int, int, int, int]) -> int:
+    return max(box[2] - box[0], 0) * max(box[3] - box[1], 0)
+
+
 class StillOutside:
     """Frames that differ from one another only inside a box, as the encoder's YUV 4:2:0 picture.
 
@@ -100,7 +109,8 @@ class VideoWriter:
         """``still_outside``: the box (x0, y0, x1, y1) outside which every frame is the same (a
         renderer's region of interest): each frame after the first is converted to the encoder's
         YUV 4:2:0 only over that box (and a margin its chroma filter reads), into the previous
-        frame's picture: the same picture, for a cost that follows the box (:class:`StillOutside`)."""
+        frame's picture: the same picture, for a cost that follows the box (:class:`StillOutside`;
+        only when the box is under ``STILL_SHARE`` of the frame)."""
         if width % 2 or height % 2:
             raise ValueError("H.264 4:2:0 needs even frame sizes")
         self.path = Path(path)
@@ -121,7 +131,9 @@ class VideoWriter:
             options["x264-params"] = x264_params
         self._video.options = options
         self._frames = 0
-        self._still = None if still_outside is None else StillOutside(width, height, still_outside)
+        self._still = None
+        if still_outside is not None and _area(still_outside) < STILL_SHARE * width * height:
+            self._still = StillOutside(width, height, still_outside)
         self._audio_blocks: Iterator[np.ndarray] | None = None
         self._audio_written = 0
         if audio_path is not None:
