@@ -77,7 +77,10 @@ def profile(portrait: Path, clip: Path, out: Path, *extra: str) -> dict:
 
 
 def package_at(revision: str, folder: Path) -> str:
-    """The talkingface package of ``revision`` unpacked under ``folder`` (for PYTHONPATH)."""
+    """The talkingface package of ``revision`` unpacked under ``folder`` (for PYTHONPATH); a
+    folder already holding one (``revision`` a path) is used as it is."""
+    if (Path(revision) / "talkingface").is_dir():
+        return str(Path(revision).resolve())
     archive = subprocess.run(
         ["git", "archive", revision, "talkingface"], cwd=ROOT, check=True, capture_output=True
     )
@@ -98,7 +101,9 @@ def cell(profile: dict, stages: tuple[str, ...], first: bool) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="BENCHMARKS.md")
-    parser.add_argument("--against", help="an earlier revision to alternate with (e.g. main)")
+    parser.add_argument(
+        "--against", help="an earlier revision to alternate with (e.g. main), or a folder holding its package"
+    )
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     samples = fetch_samples()

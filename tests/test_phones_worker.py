@@ -90,7 +90,9 @@ def test_an_error_in_the_block_ends_the_worker():
     assert _gone(pid)
 
 
-def _children(pid: int) -> list[int]:
+def _processes(field: int, value: int) -> list[int]:
+    """Pids of the processes whose /proc stat ``field`` (after the name: 1 = parent, 3 = session)
+    is ``value``."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -98,9 +100,13 @@ def _children(pid: int) -> list[int]:
                 stat = (entry / "stat").read_text()
             except OSError:
                 continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            if int(stat.rsplit(")", 1)[1].split()[field]) == value:
                 found.append(int(entry.name))
     return found
+
+
+def _children(pid: int) -> list[int]:
+    return _processes(1, pid)
 
 
 @pytest.mark.parametrize("group", [True, False], ids=["ctrl-c to the group", "sigterm to the command"])
@@ -147,16 +153,7 @@ def test_motion_with_blocks_recognised_ahead_is_the_same(samples, monkeypatch):
 
 
 def _in_session(sid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[3]) == sid:
-                found.append(int(entry.name))
-    return found
+    return _processes(3, sid)
 
 
 def test_a_command_its_checks_refuse_leaves_no_worker(samples, speech_clip):
