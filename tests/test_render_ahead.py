@@ -56,11 +56,14 @@ def test_converting_only_the_moving_box_writes_the_same_file(samples, landmarker
     """generate() tells the writer the renderer's region of interest (outside it every frame is
     the photo): converting each later frame to YUV only there gives the very same MP4, byte for
     byte, in full mode (a small box in a 1080p frame: converted alone) and crop mode (most of
-    the frame: converted whole), also with the box's edges on odd pixels."""
+    the frame: converted whole), also with the box's edges on odd pixels; and the same frames as
+    handing the encoder the RGB frames to convert itself."""
+    import av
+
     from talkingface.core.track import CHANNEL_INDEX, MotionTrack
     from talkingface.eval.portraits import in_large_picture
     from talkingface.io.image import load_portrait
-    from talkingface.io.video import VideoWriter
+    from talkingface.io.video import PRESET, X264_PARAMS, VideoWriter
     from talkingface.render.setup import prepare_face
 
     photo = load_portrait(samples.astronaut)
@@ -79,6 +82,25 @@ def test_converting_only_the_moving_box_writes_the_same_file(samples, landmarker
                 out.write(frame)
         written.append((tmp_path / f"{name}.mp4").read_bytes())
     assert written[0] == written[1] == written[2]
+    # the encoder handed the RGB frames themselves (it converts them on its own threads)
+    with av.open(str(tmp_path / "theirs.mp4"), "w", format="mp4", options={"movflags": "+faststart"}) as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        stream.options = {"crf": "18", "preset": PRESET, "x264-params": X264_PARAMS}
+        for k, frame in enumerate(frames):
+            rgb = av.VideoFrame.from_ndarray(frame, format="rgb24")
+            rgb.pts = k
+            out.mux(stream.encode(rgb))
+        out.mux(stream.encode(None))
+    ours, theirs = (_decoded(tmp_path / name) for name in ("whole.mp4", "theirs.mp4"))
+    assert len(ours) == len(frames) and all(np.array_equal(a, b) for a, b in zip(ours, theirs, strict=True))
+
+
+def _decoded(path) -> list[np.ndarray]:
+    import av
+
+    with av.open(str(path)) as container:
+        return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
 
 
 def test_a_still_box_converts_only_that_box_and_gives_the_whole_frames_picture(samples):
@@ -88,12 +110,12 @@ def test_a_still_box_converts_only_that_box_and_gives_the_whole_frames_picture(s
 
     from talkingface.eval.portraits import in_large_picture
     from talkingface.io.image import load_portrait
-    from talkingface.io.video import StillOutside
+    from talkingface.io.video import YuvFrames
 
     frame = in_large_picture(load_portrait(samples.astronaut))
     h, w = frame.shape[:2]
     box = (601, 297, 1003, 779)
-    still = StillOutside(w, h, box)
+    still = YuvFrames(w, h, box)
     rng = np.random.default_rng(5)
     for k in range(4):
         if k:

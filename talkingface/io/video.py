@@ -40,35 +40,35 @@ def _area(box: tuple[int, int, int, int]) -> int:
     return max(box[2] - box[0], 0) * max(box[3] - box[1], 0)
 
 
-class StillOutside:
-    """Frames that differ from one another only inside a box, as the encoder's YUV 4:2:0 picture.
+class YuvFrames:
+    """RGB frames as the encoder's YUV 4:2:0 pictures, converted here on one thread (the encoder
+    would convert them on its worker threads: the same bytes for more CPU, a 512² frame being too
+    small to share out).
 
-    The first frame is converted whole, as the encoder would convert it; each later one over the
-    box only (widened to even pixels and by a margin: the chroma filter reads a row and a column
-    around each pixel), whose inside is then copied into the picture: the same bytes as converting
-    the whole frame (tested), since swscale's conversion is local. The encoder copies a picture
-    when it is handed one, so the one picture is reused."""
+    With ``still`` (a box x0, y0, x1, y1 outside which every frame is the same) the first frame is
+    converted whole and each later one over the box only (widened to even pixels and by a margin:
+    the chroma filter reads a row and a column around each pixel), whose inside is copied into the
+    previous picture: the same bytes as converting the whole frame (tested), since swscale's
+    conversion is local. The encoder copies a picture when it is handed one, so one is reused."""
 
     MARGIN = 8  # pixels converted around the box and thrown away (the filters reach 2)
 
-    def __init__(self, width: int, height: int, box: tuple[int, int, int, int]) -> None:
-        x0, y0, x1, y1 = box
+    def __init__(self, width: int, height: int, still: tuple[int, int, int, int] | None = None) -> None:
         self._size = (width, height)
-        self._inner = (
-            max(x0 - x0 % 2, 0),
-            max(y0 - y0 % 2, 0),
-            min(x1 + x1 % 2, width),
-            min(y1 + y1 % 2, height),
-        )
-        m = self.MARGIN
-        ix0, iy0, ix1, iy1 = self._inner
-        self._outer = (max(ix0 - m, 0), max(iy0 - m, 0), min(ix1 + m, width), min(iy1 + m, height))
         self._whole, self._part = VideoReformatter(), VideoReformatter()
         self._picture: av.VideoFrame | None = None
+        self._inner = self._outer = None
+        if still is not None:
+            x0, y0, x1, y1 = still
+            ix0, iy0 = max(x0 - x0 % 2, 0), max(y0 - y0 % 2, 0)
+            ix1, iy1 = min(x1 + x1 % 2, width), min(y1 + y1 % 2, height)
+            m = self.MARGIN
+            self._inner = (ix0, iy0, ix1, iy1)
+            self._outer = (max(ix0 - m, 0), max(iy0 - m, 0), min(ix1 + m, width), min(iy1 + m, height))
 
     def frame(self, rgb: np.ndarray) -> av.VideoFrame:
         width, height = self._size
-        if self._picture is None:
+        if self._picture is None or self._outer is None:
             whole = av.VideoFrame.from_ndarray(rgb, format="rgb24")
             self._picture = self._whole.reformat(whole, width, height, "yuv420p")
             return self._picture
@@ -109,7 +109,7 @@ class VideoWriter:
         """``still_outside``: the box (x0, y0, x1, y1) outside which every frame is the same (a
         renderer's region of interest): each frame after the first is converted to the encoder's
         YUV 4:2:0 only over that box (and a margin its chroma filter reads), into the previous
-        frame's picture: the same picture, for a cost that follows the box (:class:`StillOutside`;
+        frame's picture: the same picture, for a cost that follows the box (:class:`YuvFrames`;
         only when the box is under ``STILL_SHARE`` of the frame)."""
         if width % 2 or height % 2:
             raise ValueError("H.264 4:2:0 needs even frame sizes")
@@ -131,9 +131,9 @@ class VideoWriter:
             options["x264-params"] = x264_params
         self._video.options = options
         self._frames = 0
-        self._still = None
-        if still_outside is not None and _area(still_outside) < STILL_SHARE * width * height:
-            self._still = StillOutside(width, height, still_outside)
+        if still_outside is not None and _area(still_outside) >= STILL_SHARE * width * height:
+            still_outside = None
+        self._yuv = YuvFrames(width, height, still_outside)
         self._audio_blocks: Iterator[np.ndarray] | None = None
         self._audio_written = 0
         if audio_path is not None:
@@ -150,9 +150,7 @@ class VideoWriter:
         return self._frames
 
     def write(self, rgb: np.ndarray) -> None:
-        frame = (
-            av.VideoFrame.from_ndarray(rgb, format="rgb24") if self._still is None else self._still.frame(rgb)
-        )
+        frame = self._yuv.frame(rgb)
         frame.pts = self._frames
         frame.time_base = 1 / self.fps
         self._container.mux(self._video.encode(frame))
