@@ -4,16 +4,12 @@ Speeds are reported next to references measured in the same run, so the ratios s
 shared machine: a bare ``cv2.remap`` of the same frame size (the practical ceiling of a warp
 renderer) and the renderer's previous backward map (a ``cv2.fillConvexPoly`` per triangle, every
 pixel gathered), swapped in for the current one. Whole-command times run the real CLI in its own
-process, start-up included. Also writes docs/warp_difference.png: where the two maps' frames differ.
+process (scripts/bench_e2e.py). Also writes docs/warp_difference.png: where the two maps' frames differ.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -204,16 +200,6 @@ def bench_encoder(frames: np.ndarray, fps: float = 25.0) -> list[dict]:
     return rows
 
 
-def run_cli(portrait: Path, clip: Path, out: Path, *extra: str) -> tuple[float, float]:
-    """Wall and CPU seconds (all threads) of one `talkingface generate` process."""
-    cmd = [sys.executable, "-m", "talkingface", "generate", str(portrait), str(clip), "-o", str(out), "-q"]
-    start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([*cmd, *extra], check=True, capture_output=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    return time.perf_counter() - start, cpu
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default="BENCHMARKS.md")
@@ -241,18 +227,6 @@ def main() -> None:
     new, _, _ = renderers(astronaut, "crop", 512)
     frames = np.stack([new.render(*track.frame(k)) for k in range(150)])
     encoders = bench_encoder(frames)
-
-    portrait_1080p = tmp / "photo_1080p.png"
-    Image.fromarray(photo_1080p).save(portrait_1080p)
-    runs = []
-    for name, seconds, portrait, extra in (
-        ("20 s speech, crop 512²", 20, samples.astronaut, ()),
-        ("4 s speech, crop 512²", 4, samples.astronaut, ()),
-        ("10 s speech, full mode, 1920×1080 photo", 10, portrait_1080p, ("--mode", "full")),
-    ):
-        audio = save_wav(tmp / f"speech_{seconds}.wav", speech[16000 : (1 + seconds) * 16000], 16000)
-        wall, cpu = min(run_cli(portrait, audio, tmp / "out.mp4", *extra) for _ in range(2))
-        runs.append((name, seconds, wall, cpu))
 
     lines = [
         "## Renderer",
@@ -316,23 +290,7 @@ def main() -> None:
         "",
         f"We use {PRESET} + `{X264_PARAMS}` (talkingface/io/video.py): macroblock-tree rate control is what",
         "makes veryfast's files small on this content; with it superfast comes close in size and PSNR",
-        "for less CPU.",
-        "",
-        "## End to end",
-        "",
-        "`talkingface generate` as a separate process (start-up, audio decode and features, face analysis",
-        "overlapping phone recognition, motion, rendering in two worker threads ahead of watermarking and",
-        "H.264 + AAC encoding) on real speech (LibriVox, Sonnet 1), default options.",
-        "",
-        "| run | audio | wall time | real-time factor | CPU time (all threads) |",
-        "|---|---:|---:|---:|---:|",
-        *(
-            f"| {name} | {sec:.1f} s | {wall:.2f} s | {sec / wall:.1f}× | {cpu:.2f} s |"
-            for name, sec, wall, cpu in runs
-        ),
-        "",
-        f"Load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work on",
-        "the machine stretches the wall times; CPU time counts only this command's own work).",
+        "for less CPU. The whole command, end to end: `scripts/bench_e2e.py`.",
         "",
     ]
     write_section(args.out, "renderer", "\n".join(lines))

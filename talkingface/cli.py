@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import signal
 import sys
@@ -79,13 +80,19 @@ def generate(portrait: Path, audio: Path, output: Path, quiet: bool, **values) -
 
     Example: talkingface generate face.jpg speech.wav -o talking.mp4 --mode full
     """
-    from .pipeline.generate import generate as run
     from .pipeline.options import GenerateOptions
 
     reporter = _BarReporter(enabled=not quiet and err.is_terminal)
     try:
         options = GenerateOptions(**values)
-        result = run(portrait, audio, output, options, reporter=reporter)
+        from .audio.phone_worker import PhoneWorker
+
+        # the recognition worker starts first: its start-up runs on the other core while this
+        # process imports the media libraries
+        with PhoneWorker() if options.recognises_phones() else contextlib.nullcontext() as phones:
+            from .pipeline.generate import generate as run
+
+            result = run(portrait, audio, output, options, reporter=reporter, phones=phones)
     except TalkingFaceError as exc:
         reporter.stop()
         _fail(str(exc))
@@ -433,7 +440,6 @@ def serve(
 
 def _own_names(host: str) -> list[str]:
     """The names and addresses other machines may use to reach a server bound to ``host``."""
-    import contextlib
     import socket
 
     names = [] if host in ("0.0.0.0", "::", "") else [host]

@@ -126,3 +126,59 @@ def test_a_hat_the_matting_model_misses_moves_with_the_head(samples, landmarker)
     added = int(((alpha > 0.5) & (raw <= 0.5)).sum())
     assert added < 0.5 * framed.face.inter_ocular**2
     assert np.array_equal(alpha[:top, :100], raw[:top, :100])  # the flag at the left
+
+
+def _push_pull_whole(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """The plate's push-pull fill with every pyramid level pulled up whole (the reference the
+    region-bounded fill must equal pixel for pixel)."""
+    known = (~hole).astype(np.float32)
+    levels = [(rgb.astype(np.float32) * known[..., None], known)]
+    while min(levels[-1][1].shape) > 4:
+        a, w = levels[-1]
+        levels.append((cv2.pyrDown(a), cv2.pyrDown(w)))
+    a, w = levels[-1]
+    filled = a / np.maximum(w, 1e-6)[..., None]
+    for a, w in reversed(levels[:-1]):
+        up = cv2.resize(filled, (w.shape[1], w.shape[0]), interpolation=cv2.INTER_LINEAR)
+        trust = np.clip(w * 4.0, 0.0, 1.0)[..., None]
+        filled = trust * (a / np.maximum(w, 1e-6)[..., None]) + (1 - trust) * up
+    out = np.where(hole[..., None], filled, rgb.astype(np.float32))
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)
+
+
+def test_the_plate_is_filled_only_where_the_person_is_yet_exactly(hopper):
+    """The plate pulls the pyramid up only over the person's box (in full mode a small part of a
+    large photo): the pixels are those of the whole-picture fill, in a picture whose sides halve
+    evenly down the pyramid, one whose do not, and with the person at the picture's edge."""
+    from talkingface.eval.portraits import in_large_picture
+    from talkingface.render.layers import HOLE_ALPHA, fill_holes
+
+    image, alpha, _, _ = hopper
+    big = in_large_picture(image)  # 1920×1080, the person a part of it
+    big_alpha = np.zeros(big.shape[:2], np.float32)
+    top, left = (big.shape[0] - alpha.shape[0]) // 2, (big.shape[1] - alpha.shape[1]) // 3  # where it put it
+    big_alpha[top : top + alpha.shape[0], left : left + alpha.shape[1]] = alpha
+    assert np.array_equal(big[top : top + image.shape[0], left : left + image.shape[1]], image)
+    cases = [
+        (image, alpha > HOLE_ALPHA),
+        (big, big_alpha > HOLE_ALPHA),
+        (image[7:450, 3:497], alpha[7:450, 3:497] > HOLE_ALPHA),  # odd sides
+        (image[:, 200:], alpha[:, 200:] > HOLE_ALPHA),  # the person cut by the left edge
+    ]
+    for rgb, hole in cases:
+        assert 0 < hole.mean() < 1
+        plate = fill_holes(rgb, hole)
+        assert np.array_equal(plate, _push_pull_whole(rgb, hole))
+        assert np.array_equal(plate[~hole], rgb[~hole])
+
+
+def test_pixels_inside_a_polygon_are_those_of_a_whole_picture_mask(hopper):
+    from talkingface.render.polygons import pixels_inside
+
+    image = hopper[0]
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        poly = rng.uniform(-60, 570, 2) + rng.normal(0, rng.uniform(1, 200), (int(rng.integers(3, 9)), 2))
+        mask = np.zeros(image.shape[:2], np.uint8)
+        cv2.fillPoly(mask, [np.round(poly).astype(np.int32)], 1)
+        assert np.array_equal(pixels_inside(image, poly), image[mask > 0])

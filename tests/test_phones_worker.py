@@ -43,6 +43,27 @@ def test_the_worker_finds_exactly_the_phones_found_here(sonnet):
     assert _gone(pid)
 
 
+def test_blocks_sent_ahead_are_answered_exactly(sonnet):
+    blocks = [sonnet[: 12 * 16000], sonnet[12 * 16000 : 20 * 16000], sonnet[3 * 16000 : 6 * 16000]]
+    with PhoneWorker() as worker:
+        pid = worker.pid
+        worker.send(blocks[0])
+        worker.send(blocks[1])  # two requests queued before the first answer is read
+        remote = [worker.recognize(blocks[0]), worker.recognize(blocks[1])]
+        worker.send(blocks[0])  # sent for a call that never comes: the next call still gets its own
+        remote.append(worker.recognize(blocks[2]))
+        assert worker.pid == pid, "the worker failed and the phones were found here"
+    assert remote == [recognize_phones(block) for block in blocks]
+    assert _gone(pid)
+
+
+def test_a_block_sent_and_never_asked_for_leaves_no_process(sonnet):
+    with PhoneWorker() as worker:
+        pid = worker.pid
+        worker.send(sonnet[: 40 * 16000])
+    assert _gone(pid)
+
+
 def test_recognition_by_the_worker_inside_a_block_only(sonnet):
     clip = sonnet[16000 : 5 * 16000]
     with PhoneWorker() as worker, recognition_by(worker.recognize):
@@ -69,7 +90,9 @@ def test_an_error_in_the_block_ends_the_worker():
     assert _gone(pid)
 
 
-def _children(pid: int) -> list[int]:
+def _processes(field: int, value: int) -> list[int]:
+    """Pids of the processes whose /proc stat ``field`` (after the name: 1 = parent, 3 = session)
+    is ``value``."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -77,9 +100,13 @@ def _children(pid: int) -> list[int]:
                 stat = (entry / "stat").read_text()
             except OSError:
                 continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            if int(stat.rsplit(")", 1)[1].split()[field]) == value:
                 found.append(int(entry.name))
     return found
+
+
+def _children(pid: int) -> list[int]:
+    return _processes(1, pid)
 
 
 @pytest.mark.parametrize("group", [True, False], ids=["ctrl-c to the group", "sigterm to the command"])
@@ -104,3 +131,48 @@ def test_interrupting_the_command_leaves_no_worker(tmp_path, samples, speech_cli
     assert "Traceback" not in stderr and "interrupted; no output was written" in stderr
     assert all(_gone(pid) for pid in workers)
     assert not out.exists()
+
+
+def test_motion_with_blocks_recognised_ahead_is_the_same(samples, monkeypatch):
+    """generate() sends each block to the worker a block ahead of its use: the track is the one
+    made with every block recognised here, in turn."""
+    import functools
+
+    import talkingface.pipeline.generate as pipeline
+    from talkingface.pipeline.options import GenerateOptions
+
+    options = GenerateOptions()
+    monkeypatch.setattr(pipeline, "audio_blocks", functools.partial(pipeline.audio_blocks, seconds=15))
+    features = pipeline.analyse_audio(samples.sonnet, options)
+    here = pipeline.audio_motion(samples.sonnet, features, options)
+    with PhoneWorker() as worker, recognition_by(worker.recognize):
+        ahead = pipeline.audio_motion(samples.sonnet, features, options, ahead=worker.send)
+        assert worker.pid is not None, "the worker failed and the phones were found here"
+    assert here.meta["lipsync"] == "allphone"
+    assert np.array_equal(here.blendshapes, ahead.blendshapes) and np.array_equal(here.pose, ahead.pose)
+
+
+def _in_session(sid: int) -> list[int]:
+    return _processes(3, sid)
+
+
+def test_a_command_its_checks_refuse_leaves_no_worker(samples, speech_clip):
+    """The command starts the worker before generate() checks its inputs: refused (the output
+    would overwrite the portrait), it says so in one line and leaves no worker behind."""
+    command = [
+        sys.executable,
+        "-m",
+        "talkingface",
+        "generate",
+        samples.astronaut,
+        speech_clip,
+        "-o",
+        samples.astronaut,
+    ]
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    stderr = proc.communicate(timeout=120)[1]
+    assert proc.returncode == 1 and stderr.startswith("error:") and "Traceback" not in stderr
+    deadline = time.monotonic() + 10  # a bound on waiting for the kernel to reap it, not a measurement
+    while _in_session(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _in_session(proc.pid)

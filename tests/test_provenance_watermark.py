@@ -229,3 +229,34 @@ def test_no_watermark_claimed_on_real_videos_we_did_not_make():
         checked += report.windows
         assert not report.found, (name, [(w.sync_z, w.strength) for w in windows])
     assert checked >= 9  # carphone 2, bikes 5, Big Buck Bunny 2-3
+
+
+@pytest.mark.parametrize("mode", ["full", "crop"])
+def test_marking_only_the_moving_box_gives_the_same_frames(samples, landmarker, mode):
+    """generate() tells the marker the renderer's region of interest (outside it every frame is
+    the photo): the marked frames are those of marking each frame whole, as the head turns, the
+    mouth opens and the gain cap changes with them; in full mode the box is a small part of the
+    frame, in crop mode most of it."""
+    from talkingface.core.track import CHANNEL_INDEX, MotionTrack
+    from talkingface.io.image import load_portrait
+    from talkingface.render.setup import prepare_face
+
+    photo = load_portrait(samples.astronaut)
+    image = portraits.in_large_picture(photo) if mode == "full" else photo
+    _, renderer = prepare_face(image, landmarker, mode=mode, matte=False)
+    h, w = renderer.rig.image.shape[:2]
+    track = MotionTrack.neutral(12, FPS)
+    track.pose[:, 0] = np.linspace(-25, 25, 12)  # yaw, degrees
+    track.pose[:, 1] = np.linspace(10, -10, 12)
+    track.blendshapes[:, CHANNEL_INDEX["jawOpen"]] = np.linspace(0, 0.8, 12)
+    payload = wm.Payload(generation_id=0x5EED)
+    whole, boxed = (
+        wm.Watermarker(w, h, payload),
+        wm.StillOutsideMarker(wm.Watermarker(w, h, payload), renderer.rig.roi),
+    )
+    x0, y0, x1, y1 = renderer.rig.roi
+    if mode == "full":
+        assert (x1 - x0) * (y1 - y0) < 0.2 * w * h
+    for k in range(len(track)):
+        frame = renderer.render(*track.frame(k))
+        assert np.array_equal(boxed.apply(frame.copy()), whole.apply(frame))

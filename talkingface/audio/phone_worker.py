@@ -15,12 +15,14 @@ phones, the same errors.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import signal
 import struct
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -50,19 +52,40 @@ class PhoneWorker:
             )  # fmt: skip
         except (OSError, ValueError):  # no interpreter to start: recognition stays here
             self._proc = None
+        self._writer: ThreadPoolExecutor | None = None
+        self._sent: collections.deque = collections.deque()  # (samples, write) sent ahead, unanswered
 
     @property
     def pid(self) -> int | None:
         """The worker's process id while it runs (None once closed or failed)."""
         return self._proc.pid if self._proc is not None else None
 
+    def send(self, samples: np.ndarray) -> None:
+        """Hand ``samples`` to the worker now, ahead of the :meth:`recognize` call that will want
+        its phones, so it recognises them while this process does other work (written from a
+        thread: the worker reads a request only once it is free)."""
+        if self._proc is None:
+            return
+        data = np.ascontiguousarray(samples, np.float32)
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="phone-worker")
+        self._sent.append((samples, self._writer.submit(self._write, data)))
+
+    def _write(self, data: np.ndarray) -> None:
+        self._proc.stdin.write(_HEADER.pack(len(data)) + data.tobytes())
+        self._proc.stdin.flush()
+
     def recognize(self, samples: np.ndarray) -> list[Phone]:
-        """:func:`recognize_phones` of 16 kHz float32 ``samples``, by the worker when it can."""
+        """:func:`recognize_phones` of 16 kHz float32 ``samples``, by the worker when it can
+        (answered at once when they were :meth:`send` ahead)."""
         data = np.ascontiguousarray(samples, np.float32)
         if self._proc is not None:
             try:
-                self._proc.stdin.write(_HEADER.pack(len(data)) + data.tobytes())
-                self._proc.stdin.flush()
+                if not self._sent or self._sent[0][0] is not samples:
+                    self._drop_sent()  # sent for a call that never came: their answers go unread
+                    self.send(samples)
+                _, written = self._sent.popleft()
+                written.result()
                 answer = json.loads(self._proc.stdout.readline() or b"{}")
                 if "phones" in answer:
                     return [Phone(label, start, end) for label, start, end in answer["phones"]]
@@ -71,11 +94,23 @@ class PhoneWorker:
             self.close(kill=True)  # failed or refused: recognise here, where any error is raised as before
         return recognize_phones(data, decoder=allphone_decoder())
 
+    def _drop_sent(self) -> None:
+        while self._sent:
+            self._sent.popleft()[1].result()
+            self._proc.stdout.readline()
+
     def close(self, kill: bool = False) -> None:
-        """End the worker: it leaves at the end of its input; killed if ``kill`` or if it lingers."""
+        """End the worker: it leaves at the end of its input; killed if ``kill``, if it lingers, or
+        if blocks sent ahead were never asked for (their answers are not wanted)."""
         proc, self._proc = self._proc, None
         if proc is None:
             return
+        kill = kill or bool(self._sent)
+        self._sent.clear()
+        if kill:  # first, so that a write still under way ends (the pipe breaks) instead of waiting
+            proc.kill()
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
         with contextlib.suppress(OSError):  # a worker that died took its pipe with it
             proc.stdin.close()
         if not kill:

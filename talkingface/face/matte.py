@@ -34,7 +34,12 @@ def matte_of_person(
 ) -> tuple[np.ndarray | None, str | None]:
     """The matte of the person whose ``face`` was found, or None and a note saying why not: a
     matte that missed the face would keep the head still, so the picture moves as without one."""
-    alpha = model(image)
+    return person_of_matte(model(image), face)
+
+
+def person_of_matte(alpha: np.ndarray, face: FaceObservation) -> tuple[np.ndarray | None, str | None]:
+    """:func:`matte_of_person` from the model's ``alpha`` of the picture, computed beforehand
+    (full mode mattes the whole picture while the face is still being looked for)."""
     cover = face_cover(alpha, face)
     if cover >= MIN_FACE_COVER:
         alpha = closed_head(alpha, face)

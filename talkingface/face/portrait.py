@@ -92,11 +92,16 @@ def check_full_size(width: int, height: int, name: str) -> None:
         )
 
 
+def full_image(rgb: np.ndarray) -> np.ndarray:
+    """The picture full mode animates: the photo itself, trimmed to even sides (H.264 4:2:0)."""
+    h, w = rgb.shape[:2]
+    return np.ascontiguousarray(rgb[: h - h % 2, : w - w % 2])
+
+
 def _full(rgb: np.ndarray, face: FaceObservation, n: int, landmarker: FaceLandmarker, name: str) -> Portrait:
     h, w = rgb.shape[:2]
     check_full_size(w, h, name)
-    even = np.ascontiguousarray(rgb[: h - h % 2, : w - w % 2])
-    return Portrait(even, face, n, None)
+    return Portrait(full_image(rgb), face, n, None)
 
 
 def crop_box(face: FaceObservation, width: int, height: int) -> tuple[int, int, int]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from ..errors import OutputError
 from .audio import iter_audio, probe_audio
@@ -28,6 +29,61 @@ _AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 6400
 #: encodes in about two thirds of veryfast's time at nearly its size and PSNR.
 PRESET = "superfast"
 X264_PARAMS = "mbtree=1:rc-lookahead=10"
+
+
+#: converting only the moving box pays when it is less than this share of the frame (full mode:
+#: a few percent; crop mode's box is most of the frame, where the extra copies cost more)
+STILL_SHARE = 0.5
+
+
+def _area(box: tuple[int, int, int, int]) -> int:
+    return max(box[2] - box[0], 0) * max(box[3] - box[1], 0)
+
+
+class YuvFrames:
+    """RGB frames as the encoder's YUV 4:2:0 pictures, converted here on one thread (the encoder
+    would convert them on its worker threads: the same bytes for more CPU, a 512² frame being too
+    small to share out).
+
+    With ``still`` (a box x0, y0, x1, y1 outside which every frame is the same) the first frame is
+    converted whole and each later one over the box only (widened to even pixels and by a margin:
+    the chroma filter reads a row and a column around each pixel), whose inside is copied into the
+    previous picture: the same bytes as converting the whole frame (tested), since swscale's
+    conversion is local. The encoder copies a picture when it is handed one, so one is reused."""
+
+    MARGIN = 8  # pixels converted around the box and thrown away (the filters reach 2)
+
+    def __init__(self, width: int, height: int, still: tuple[int, int, int, int] | None = None) -> None:
+        self._size = (width, height)
+        self._whole, self._part = VideoReformatter(), VideoReformatter()
+        self._picture: av.VideoFrame | None = None
+        self._inner = self._outer = None
+        if still is not None:
+            x0, y0, x1, y1 = still
+            ix0, iy0 = max(x0 - x0 % 2, 0), max(y0 - y0 % 2, 0)
+            ix1, iy1 = min(x1 + x1 % 2, width), min(y1 + y1 % 2, height)
+            m = self.MARGIN
+            self._inner = (ix0, iy0, ix1, iy1)
+            self._outer = (max(ix0 - m, 0), max(iy0 - m, 0), min(ix1 + m, width), min(iy1 + m, height))
+
+    def frame(self, rgb: np.ndarray) -> av.VideoFrame:
+        width, height = self._size
+        if self._picture is None or self._outer is None:
+            whole = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            self._picture = self._whole.reformat(whole, width, height, "yuv420p")
+            return self._picture
+        ox0, oy0, ox1, oy1 = self._outer
+        part = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[oy0:oy1, ox0:ox1]), format="rgb24")
+        part = self._part.reformat(part, ox1 - ox0, oy1 - oy0, "yuv420p")
+        ix0, iy0, ix1, iy1 = self._inner
+        for k, (src, dst) in enumerate(zip(part.planes, self._picture.planes, strict=True)):
+            s = 1 if k == 0 else 2  # chroma planes are half size
+            src_rows = np.frombuffer(src, np.uint8).reshape(-1, src.line_size)
+            dst_rows = np.frombuffer(dst, np.uint8).reshape(-1, dst.line_size)
+            dst_rows[iy0 // s : iy1 // s, ix0 // s : ix1 // s] = src_rows[
+                (iy0 - oy0) // s : (iy1 - oy0) // s, (ix0 - ox0) // s : (ix1 - ox0) // s
+            ]
+        return self._picture
 
 
 class VideoWriter:
@@ -48,7 +104,13 @@ class VideoWriter:
         x264_params: str | None = X264_PARAMS,
         metadata: dict[str, str] | None = None,
         before_publish: Callable[[Path], None] | None = None,
+        still_outside: tuple[int, int, int, int] | None = None,
     ) -> None:
+        """``still_outside``: the box (x0, y0, x1, y1) outside which every frame is the same (a
+        renderer's region of interest): each frame after the first is converted to the encoder's
+        YUV 4:2:0 only over that box (and a margin its chroma filter reads), into the previous
+        frame's picture: the same picture, for a cost that follows the box (:class:`YuvFrames`;
+        only when the box is under ``STILL_SHARE`` of the frame)."""
         if width % 2 or height % 2:
             raise ValueError("H.264 4:2:0 needs even frame sizes")
         self.path = Path(path)
@@ -69,6 +131,9 @@ class VideoWriter:
             options["x264-params"] = x264_params
         self._video.options = options
         self._frames = 0
+        if still_outside is not None and _area(still_outside) >= STILL_SHARE * width * height:
+            still_outside = None
+        self._yuv = YuvFrames(width, height, still_outside)
         self._audio_blocks: Iterator[np.ndarray] | None = None
         self._audio_written = 0
         if audio_path is not None:
@@ -85,7 +150,7 @@ class VideoWriter:
         return self._frames
 
     def write(self, rgb: np.ndarray) -> None:
-        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        frame = self._yuv.frame(rgb)
         frame.pts = self._frames
         frame.time_base = 1 / self.fps
         self._container.mux(self._video.encode(frame))

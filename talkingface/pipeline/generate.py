@@ -26,7 +26,7 @@ from ..io.audio import ANALYSIS_RATE, iter_audio, load_audio, probe_audio
 from ..io.image import check_image_header, load_portrait
 from ..io.video import VideoWriter
 from ..motion.generate import motion_from_audio
-from ..motion.lipsync import ENGLISH, language_code, mouth_frames, write_mouth
+from ..motion.lipsync import mouth_frames, write_mouth
 from ..motion.track_io import load_track, resample_track, save_track
 from ..provenance import FrameMarker, container_metadata, finalize, load_signing_key
 from ..render.setup import prepare_face
@@ -108,19 +108,27 @@ def audio_motion(
     features: AudioFeatures,
     options: GenerateOptions,
     between_blocks: Callable[[], object] | None = None,
+    ahead: Callable[[np.ndarray], object] | None = None,
 ) -> MotionTrack:
     """Head, eyes and brows from the audio features; the mouth from phones or acoustic cues.
-    ``between_blocks`` runs before each block of recognition (it may raise to stop early)."""
+    ``between_blocks`` runs before each block of recognition (it may raise to stop early);
+    ``ahead`` is handed each block's samples before the head's passes and before the block ahead
+    of it is used (:meth:`PhoneWorker.send <talkingface.audio.phone_worker.PhoneWorker.send>`:
+    the worker recognises them meanwhile)."""
+    blocks: Iterator = iter(())
+    if options.lipsync != "loudness":
+        # alignment needs the whole text against the whole clip; recognition works block by
+        # block, so memory stays flat however long the speech is
+        whole = [(0, len(features), load_audio(audio))] if options.transcript else None
+        blocks = iter(whole or audio_blocks(audio, features))
+        if ahead is not None:
+            blocks = _sent_ahead(blocks, ahead)
     track = motion_from_audio(
         iter_audio(audio, ANALYSIS_RATE), options.fps, len(features), options.seed, options.controls()
     )
     track.meta["lipsync"] = "loudness"
     if options.lipsync == "loudness":
         return track
-    # alignment needs the whole text against the whole clip; recognition works block by block,
-    # so memory stays flat however long the speech is
-    whole = [(0, len(track), load_audio(audio))] if options.transcript else None
-    blocks = whole or audio_blocks(audio, features)
     notes, methods = [], []
     for first, stop, samples in blocks:
         if between_blocks is not None:
@@ -136,6 +144,25 @@ def audio_motion(
     if notes:
         track.meta["lipsync_note"] = "; ".join(notes)
     return track
+
+
+def _sent_ahead(blocks: Iterator, send: Callable[[np.ndarray], object]) -> Iterator:
+    """``blocks`` with each block's samples sent on before the block before it is yielded (the
+    first at once): recognition runs a block ahead of its use, memory stays two blocks."""
+    following = next(blocks, None)
+    if following is not None:
+        send(following[2])
+
+    def run() -> Iterator:
+        current = following
+        while current is not None:
+            after = next(blocks, None)
+            if after is not None:
+                send(after[2])
+            yield current
+            current = after
+
+    return run()
 
 
 #: recognition block length: long enough for context, short enough to keep memory flat
@@ -168,18 +195,6 @@ def audio_blocks(audio: str | Path, features: AudioFeatures, seconds: float = BL
         take = len(data) if end_sample is None else end_sample - round(first * ANALYSIS_RATE / fps)
         pending = data[take:]
         yield first, stop, data[:take]
-
-
-def _recognises_phones(options: GenerateOptions) -> bool:
-    """Will the mouth come from allphone recognition (English or auto, no transcript, the audio's
-    own motion)? Then a recognition worker is worth starting."""
-    language = language_code(options.language)
-    return (
-        options.lipsync != "loudness"
-        and not options.transcript
-        and options.motion is None
-        and (language == "auto" or language in ENGLISH)
-    )
 
 
 def generation_id(portrait: str | Path, audio: str | Path, options: GenerateOptions) -> int:
@@ -257,6 +272,7 @@ def generate(
     reporter: Reporter | None = None,
     landmarker: FaceLandmarker | None = None,
     matte: PersonMatte | None = None,
+    phones: PhoneWorker | None = None,
     **option_overrides,
 ) -> GenerateResult:
     """Make ``output`` (MP4) of the portrait speaking ``audio``. The keywords are the
@@ -264,7 +280,9 @@ def generate(
     :class:`GenerateOptions`; every input and option is checked before any work.
 
     ``landmarker``, ``matte``: the face and matting models already loaded (a batch worker renders
-    many rows with one of each)."""
+    many rows with one of each). ``phones``: a phone recognition worker started ahead (the CLI
+    starts it before the media libraries are imported, so their import overlaps its start-up);
+    used if the options recognise phones, and closed here either way."""
     started = time.perf_counter()
     if options is None or option_overrides:
         options = GenerateOptions.build(options, **option_overrides)
@@ -282,7 +300,11 @@ def generate(
     with contextlib.ExitStack() as stack:
         # phones are recognised in a worker process (PocketSphinx holds the GIL throughout): started
         # first, it loads its models while this process loads the face models
-        worker = stack.enter_context(PhoneWorker()) if _recognises_phones(options) else None
+        if phones is not None:
+            stack.enter_context(phones)
+        worker = (phones or stack.enter_context(PhoneWorker())) if options.recognises_phones() else None
+        if phones is not None and worker is None:
+            phones.close()
         rgb = load_portrait(portrait)
         # the face (landmarker, matte, rig) in a thread while this one analyses the audio
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
@@ -296,12 +318,13 @@ def generate(
             if face.done():
                 face.result()
 
+        ahead = worker.send if worker else None
         with recognition_by(worker.recognize) if worker else contextlib.nullcontext():
             given = given_motion(options, len(features))
             if given is None:
-                track = audio_motion(audio, features, options, between_blocks=face_failed)
+                track = audio_motion(audio, features, options, between_blocks=face_failed, ahead=ahead)
             elif options.driver is not None:  # head, eyes, brows from the driver; lips from the audio
-                spoken = audio_motion(audio, features, options, between_blocks=face_failed)
+                spoken = audio_motion(audio, features, options, between_blocks=face_failed, ahead=ahead)
                 from ..motion.driver import with_audio
 
                 track = with_audio(*given, spoken, options.driver_mouth)
@@ -321,7 +344,9 @@ def generate(
         save_track(track, options.export_motion)
     height, width = framed.image.shape[:2]
     generation = generation_id(portrait, audio, options)
-    mark = FrameMarker(width, height, marks, generation)
+    mark = FrameMarker(
+        width, height, marks, generation, still_outside=renderer.rig.roi
+    )  # the rest is the photo
     signed: list = []
 
     def sign(tmp: Path) -> None:
@@ -331,7 +356,7 @@ def generate(
     make_output_folder(out)
     with VideoWriter(
         out, width, height, options.fps, audio, crf=options.crf,
-        metadata=container_metadata(generation), before_publish=sign,
+        metadata=container_metadata(generation), before_publish=sign, still_outside=renderer.rig.roi,
     ) as writer:  # fmt: skip
         for frame in render_ahead(lambda k: renderer.render(*track.frame(k)), len(track)):
             writer.write(mark(frame))

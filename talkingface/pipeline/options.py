@@ -185,6 +185,19 @@ class GenerateOptions:
             raise TypeError(f"unknown option {unknown[0]!r}: the options are {', '.join(names)}")
         return replace(base, **values) if base is not None else cls(**values)
 
+    def recognises_phones(self) -> bool:
+        """Will the mouth come from allphone recognition (English or auto, no transcript, the
+        audio's own motion)? Then a recognition worker is worth starting."""
+        from ..motion.lipsync import ENGLISH, language_code
+
+        language = language_code(self.language)
+        return (
+            self.lipsync != "loudness"
+            and not (self.transcript or self.transcript_file)
+            and self.motion is None
+            and (language == "auto" or language in ENGLISH)
+        )
+
     def marks(self) -> ProvenanceOptions:
         """The provenance settings to apply: ``provenance`` (or the defaults: watermark and
         signature on) with the flat options on top."""

@@ -35,7 +35,14 @@ from .credentials import (
 )
 from .label import Labeler
 from .verify import VerifyReport, exit_code, format_json, format_text, verify_video
-from .watermark import DEFAULT_STRENGTH, Payload, WatermarkDetector, Watermarker, version_code
+from .watermark import (
+    DEFAULT_STRENGTH,
+    Payload,
+    StillOutsideMarker,
+    WatermarkDetector,
+    Watermarker,
+    version_code,
+)
 
 __all__ = [
     "FrameMarker",
@@ -89,15 +96,31 @@ def container_metadata(generation_id: int) -> dict[str, str]:
 class FrameMarker:
     """Per-frame marks for one output: visible label first, then the invisible watermark."""
 
-    def __init__(self, width: int, height: int, options: ProvenanceOptions, generation_id: int) -> None:
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        options: ProvenanceOptions,
+        generation_id: int,
+        still_outside: tuple[int, int, int, int] | None = None,
+    ) -> None:
+        """``still_outside``: the box (x0, y0, x1, y1) outside which every frame is the same (a
+        renderer's region of interest): the watermark is then worked out anew only where needed
+        (:class:`~talkingface.provenance.watermark.StillOutsideMarker`), the same pixels, and the
+        frame returned is overwritten by the next call."""
         self._label = Labeler(width, height, options.label, options.label_corner) if options.label else None
         payload = Payload(generation_id=generation_id, version=version_code(tool_version()))
         self._wm = Watermarker(width, height, payload, options.strength) if options.watermark else None
+        self._still = None
+        if self._wm is not None and still_outside is not None:
+            self._still = StillOutsideMarker(self._wm, still_outside)
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:
         out = frame
         if self._label is not None:
             out = self._label.apply(out)
+        if self._still is not None:
+            return self._still.apply(out)
         if self._wm is not None:
             out = self._wm.apply(out, inplace=out is not frame)
         return out

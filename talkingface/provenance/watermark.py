@@ -399,9 +399,14 @@ def working_copy(image: np.ndarray) -> np.ndarray:
     k × k frame pixels, so flat pixels found here are flat pixels in the frame.
     """
     h, w = image.shape[:2]
-    k = _factor(w, h)
+    return _reduced(image, _factor(w, h))
+
+
+def _reduced(image: np.ndarray, k: int) -> np.ndarray:
+    """``image`` area-averaged over k × k blocks (the last < k rows/columns left out)."""
     if k == 1:
         return image
+    h, w = image.shape[:2]
     return cv2.resize(image[: h // k * k, : w // k * k], (w // k, h // k), interpolation=cv2.INTER_AREA)
 
 
@@ -505,7 +510,11 @@ class Watermarker:
         square the quantised, rounded pattern adds at each gain level, so a frame's PSNR is at
         least 20·log10(255 / cap) whatever the picture.
         """
-        cells, busy = texture_mask(working_luma(frame))
+        return self.gain_of_luma(working_luma(frame))
+
+    def gain_of_luma(self, luma: np.ndarray) -> np.ndarray:
+        """:meth:`gain` from the frame's :func:`working_luma`."""
+        cells, busy = texture_mask(luma)
         # In 1/GAIN_SUBSTEPS of a GAIN_STEP as uint8 from here on: the per-pixel map is only
         # 8-bit OpenCV operations (a float map at the working size cost 3× more).
         steps = np.minimum(cells * np.float32(self.strength / GAIN_STEP), np.float32(GAIN_MAX))
@@ -528,15 +537,72 @@ class Watermarker:
                 f"got shape {frame.shape} {frame.dtype}"
             )
         full = to_frame(self.gain(frame), self.width, self.height)
-        delta = cv2.multiply(self._table, full.view(np.int8), scale=_ROUND_SCALE)  # grey levels, int8
+        src = np.ascontiguousarray(frame)
+        return self.add_mark(src, full, out=src if inplace and src is frame else None)
+
+    def add_mark(
+        self, frame: np.ndarray, full: np.ndarray, out: np.ndarray | None = None, box=None
+    ) -> np.ndarray:
+        """``frame`` plus the pattern scaled by the frame-size gain map ``full``; within ``box``
+        (``(rows, cols)`` slices of the frame) only, when given, with ``frame`` that part."""
+        table = self._table if box is None else self._table[box]
+        full = full if box is None else full[box]
+        delta = cv2.multiply(table, full.view(np.int8), scale=_ROUND_SCALE)  # grey levels, int8
         # frame XOR 128 is the frame as int8 − 128, where a saturating int8 add is the saturating
         # uint8 add of the signed delta: one add instead of an add and a subtract.
         signed = cv2.cvtColor(delta.view(np.uint8), cv2.COLOR_GRAY2RGB).view(np.int8)
-        src = np.ascontiguousarray(frame)
-        out = src if inplace and src is frame else None
-        out = cv2.bitwise_xor(src, _FLIP, dst=out)
+        out = cv2.bitwise_xor(frame, _FLIP, dst=out)
         cv2.add(out.view(np.int8), signed, dst=out.view(np.int8))
         return cv2.bitwise_xor(out, _FLIP, dst=out)
+
+
+class StillOutsideMarker:
+    """:meth:`Watermarker.apply` for frames that differ from one another only inside ``box``
+    (x0, y0, x1, y1): a renderer's region of interest, outside which every frame is the photo's
+    own pixels. The same pixels, at a cost that follows the box, not the frame: the working luma
+    is updated over the box only, the mask (at the working size, cheap) is computed whole, and
+    only where the frame or its gain changed is it marked anew. In full mode a 1080p photo's
+    head moves in a few percent of it.
+
+    Returns one buffer, overwritten by the next call (copy it to keep it)."""
+
+    def __init__(self, marker: Watermarker, box: tuple[int, int, int, int]) -> None:
+        self._wm = marker
+        self._k = _factor(marker.width, marker.height)
+        x0, y0, x1, y1 = box
+        k = self._k
+        self._work_box = (x0 // k, y0 // k, -(-x1 // k), -(-y1 // k))  # working pixels the box touches
+        self._box = box
+        self._luma: np.ndarray | None = None
+        self._gain: np.ndarray | None = None
+        self._out: np.ndarray | None = None
+
+    def apply(self, frame: np.ndarray) -> np.ndarray:
+        wm, k = self._wm, self._k
+        if self._luma is None:  # the first frame: everything
+            self._luma = working_luma(frame).copy()
+            self._gain = wm.gain_of_luma(self._luma)
+            self._out = wm.add_mark(np.ascontiguousarray(frame), to_frame(self._gain, wm.width, wm.height))
+            return self._out
+        luma = self._luma
+        wx0, wy0, wx1, wy1 = self._work_box
+        wx1, wy1 = min(wx1, luma.shape[1]), min(wy1, luma.shape[0])
+        if wx1 > wx0 and wy1 > wy0:
+            patch = cv2.cvtColor(frame[wy0 * k : wy1 * k, wx0 * k : wx1 * k], cv2.COLOR_RGB2GRAY)
+            luma[wy0:wy1, wx0:wx1] = _reduced(patch, k)
+        gain = wm.gain_of_luma(luma)
+        changed = cv2.boundingRect((gain != self._gain).view(np.uint8))
+        self._gain = gain
+        x0, y0, x1, y1 = self._box
+        if changed[2]:  # working pixels → frame pixels (the last row and column reach the frame's edge)
+            cx, cy, cw, ch = changed
+            x0, y0 = min(x0, cx * k), min(y0, cy * k)
+            x1 = max(x1, wm.width if cx + cw == gain.shape[1] else (cx + cw) * k)
+            y1 = max(y1, wm.height if cy + ch == gain.shape[0] else (cy + ch) * k)
+        box = (slice(y0, y1), slice(x0, x1))
+        full = to_frame(gain, wm.width, wm.height)
+        wm.add_mark(frame[box], full, out=self._out[box], box=box)
+        return self._out
 
 
 def mark_map(cell_map: np.ndarray, busy: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from ..core import topology as T
+from .polygons import pixels_inside
 
 #: skin above the crease that also takes part (share of the inter-ocular distance): a taller
 #: source band stretches less, so hooded eyes and thin lids still have skin to slide down
@@ -223,9 +224,7 @@ def build_lid(image: np.ndarray, landmarks: np.ndarray, side: str, iod: float) -
 def _under_eye(image: np.ndarray, lower: np.ndarray, down: np.ndarray, iod: float) -> np.ndarray:
     """(3,) median colour of the skin a little under the lower lid: the face's own skin tone."""
     band = np.concatenate([lower + 0.1 * iod * down, (lower + 0.22 * iod * down)[::-1]])
-    mask = np.zeros(image.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [np.round(band).astype(np.int32)], 1)
-    pix = image[mask > 0].astype(np.float32)
+    pix = pixels_inside(image, band).astype(np.float32)
     if not len(pix):
         return np.full(3, 128.0, np.float32)
     luma = pix.mean(1)

@@ -43,21 +43,76 @@ def background_layer(rgb: np.ndarray, alpha: np.ndarray) -> BackgroundLayer:
 
 def fill_holes(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
     """Push-pull fill: average the known pixels down a pyramid, then pull the averages back up
-    into the hole, so each filled pixel takes the colour of the background nearest to it."""
+    into the hole, so each filled pixel takes the colour of the background nearest to it.
+
+    The pyramid's averages cover the whole picture, but each level is pulled back up only over
+    the box that the hole's pixels read from it: in full mode the person is a part of a large
+    photo, and the full-resolution levels dominate the cost. The pixels are those of pulling
+    up every level whole."""
+    x, y, w, h = cv2.boundingRect(hole.astype(np.uint8))
+    out = rgb.copy()
+    if w == 0:
+        return out
     known = (~hole).astype(np.float32)
-    img = rgb.astype(np.float32) * known[..., None]
-    levels = [(img, known)]
+    levels = [(rgb.astype(np.float32) * known[..., None], known)]
     while min(levels[-1][1].shape) > 4:
-        a, w = levels[-1]
-        levels.append((cv2.pyrDown(a), cv2.pyrDown(w)))
-    a, w = levels[-1]
-    filled = a / np.maximum(w, 1e-6)[..., None]
-    for a, w in reversed(levels[:-1]):
-        up = cv2.resize(filled, (w.shape[1], w.shape[0]), interpolation=cv2.INTER_LINEAR)
-        trust = np.clip(w * 4.0, 0.0, 1.0)[..., None]  # a level's own average where it has data
-        filled = trust * (a / np.maximum(w, 1e-6)[..., None]) + (1 - trust) * up
-    out = np.where(hole[..., None], filled, rgb.astype(np.float32))
-    return np.clip(np.round(out), 0, 255).astype(np.uint8)
+        a, weight = levels[-1]
+        levels.append((cv2.pyrDown(a), cv2.pyrDown(weight)))
+    boxes = _pull_boxes([weight.shape for _, weight in levels], (x, y, x + w, y + h))
+    a, weight = _cut(levels[-1], boxes[-1])
+    filled = a / np.maximum(weight, 1e-6)[..., None]
+    for k in range(len(levels) - 2, -1, -1):
+        up = _pulled_up(filled, boxes[k + 1], boxes[k], levels[k][1].shape, levels[k + 1][1].shape)
+        a, weight = _cut(levels[k], boxes[k])
+        trust = np.clip(weight * 4.0, 0.0, 1.0)[..., None]  # a level's own average where it has data
+        filled = trust * (a / np.maximum(weight, 1e-6)[..., None]) + (1 - trust) * up
+    x0, y0, x1, y1 = boxes[0]
+    np.copyto(
+        out[y0:y1, x0:x1], np.clip(np.round(filled), 0, 255).astype(np.uint8), where=hole[y0:y1, x0:x1, None]
+    )
+    return out
+
+
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1
+
+
+def _cut(level: tuple[np.ndarray, np.ndarray], box: Box) -> tuple[np.ndarray, np.ndarray]:
+    x0, y0, x1, y1 = box
+    return level[0][y0:y1, x0:x1], level[1][y0:y1, x0:x1]
+
+
+def _pull_boxes(shapes: list[tuple[int, ...]], box: Box) -> list[Box]:
+    """Per pyramid level, the box that the level below it reads when pulling it up: a 2× bilinear
+    upsampling reads one pixel around each; a level that is not exactly half the one below it
+    is read whole, and so are all above it."""
+    boxes = [box]
+    for (h, w), (h2, w2) in zip(shapes[:-1], shapes[1:], strict=True):
+        x0, y0, x1, y1 = boxes[-1]
+        if (h, w) == (2 * h2, 2 * w2):
+            boxes.append(
+                (
+                    max(x0 // 2 - 1, 0),
+                    max(y0 // 2 - 1, 0),
+                    min((x1 + 1) // 2 + 1, w2),
+                    min((y1 + 1) // 2 + 1, h2),
+                )
+            )
+        else:
+            boxes.append((0, 0, w2, h2))
+    return boxes
+
+
+def _pulled_up(
+    filled: np.ndarray, below: Box, box: Box, shape: tuple[int, ...], above: tuple[int, ...]
+) -> np.ndarray:
+    """The level above (of size ``above``; ``filled`` over its box ``below``) bilinearly upsampled
+    to this level's size ``shape``, cut to ``box``: the pixels of upsampling the whole level and
+    cutting (an exact 2× upsampling of a part with a pixel around it gives the same inside)."""
+    (h, w), (bx0, by0, _, _), (x0, y0, x1, y1) = shape[:2], below, box
+    if (h, w) != (2 * above[0], 2 * above[1]):  # then ``filled`` is the whole level
+        return cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR)[y0:y1, x0:x1]
+    up = cv2.resize(filled, (2 * filled.shape[1], 2 * filled.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return up[y0 - 2 * by0 : y1 - 2 * by0, x0 - 2 * bx0 : x1 - 2 * bx0]
 
 
 class WarpSource:

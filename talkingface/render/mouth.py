@@ -119,6 +119,10 @@ def photo_mouth_open(landmarks: np.ndarray) -> bool:
     return _open_area(landmarks) > PHOTO_OPEN_AREA
 
 
+#: pixels the blur and gradients below read around each pixel (sigma-1 Gaussian: 4; Sobel: 1), rounded up
+_REACH = 8
+
+
 def _photo_blur_and_noise(img: np.ndarray, landmarks: np.ndarray) -> tuple[float, float]:
     """Blur sigma and grain amplitude of the photo's face, from its own skin.
 
@@ -126,9 +130,13 @@ def _photo_blur_and_noise(img: np.ndarray, landmarks: np.ndarray) -> tuple[float
     much of the edge energy survives a sigma-1 blur; a sharp photo loses much of it, a soft one
     little, mapped to the sigma that would make a sharp render as soft.
     """
-    grey = cv2.cvtColor(img.astype(np.uint8), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    # only the face's box and a margin wider than the filters' reach are looked at
+    oval = np.round(landmarks[list(T.FACE_OVAL), :2]).astype(np.int32)
+    size = img.shape[1::-1]
+    (x0, y0), (x1, y1) = np.clip(oval.min(0) - _REACH, 0, size), np.clip(oval.max(0) + 1 + _REACH, 0, size)
+    grey = cv2.cvtColor(img[y0:y1, x0:x1].astype(np.uint8), cv2.COLOR_RGB2GRAY).astype(np.float32)
     mask = np.zeros(grey.shape, np.uint8)
-    cv2.fillPoly(mask, [np.round(landmarks[list(T.FACE_OVAL), :2]).astype(np.int32)], 1)
+    cv2.fillPoly(mask, [oval], 1, offset=(-int(x0), -int(y0)))
     if mask.sum() < 100:
         return 0.6, 0.0
     fine = grey - cv2.GaussianBlur(grey, (0, 0), 1.0)

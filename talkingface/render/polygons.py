@@ -9,10 +9,23 @@ _SHIFT = 4  # sub-pixel bits for anti-aliased fills
 
 
 def pixels_inside(img: np.ndarray, poly: np.ndarray) -> np.ndarray:
-    """(k, channels) pixels of ``img`` inside the polygon (k, 2)."""
-    mask = np.zeros(img.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [np.round(poly).astype(np.int32)], 1)
-    return img[mask > 0]
+    """(k, channels) pixels of ``img`` inside the polygon (k, 2), in reading order."""
+    box, mask = polygon_mask(img.shape[:2], poly)
+    return img[box][mask > 0]
+
+
+def polygon_mask(shape: tuple[int, ...], poly: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray]:
+    """The polygon (k, 2) filled (1 inside, uint8) over its bounding box within an image of
+    ``shape``, and that box as slices: the same pixels as filling it over the whole image, at a
+    cost that follows the polygon's size, not the picture's."""
+    pts = np.round(poly).astype(np.int32)
+    h, w = shape[:2]
+    x0, y0 = np.clip(pts.min(0), 0, [w, h])
+    x1, y1 = np.clip(pts.max(0) + 1, 0, [w, h])
+    mask = np.zeros((max(y1 - y0, 0), max(x1 - x0, 0)), np.uint8)
+    if mask.size:
+        cv2.fillPoly(mask, [pts], 1, offset=(-int(x0), -int(y0)))
+    return (slice(y0, y0 + mask.shape[0]), slice(x0, x0 + mask.shape[1])), mask
 
 
 def coverage(poly: np.ndarray, x0: int, y0: int, w: int, h: int) -> np.ndarray:

@@ -317,6 +317,15 @@ def _border_points(x0: float, y0: float, x1: float, y1: float, per_side: int) ->
     return np.concatenate([top, right, bottom, left])
 
 
+def delaunay():
+    """SciPy's Delaunay triangulation, imported where the rig is built, not at start-up (importing
+    scipy.spatial costs about half a second: :func:`~talkingface.render.setup.prepare_face` does
+    it beside the face search)."""
+    from scipy.spatial import Delaunay
+
+    return Delaunay
+
+
 def _outer_triangles(xy: np.ndarray, oval: np.ndarray) -> np.ndarray:
     """Delaunay over the oval and everything outside it, minus triangles inside the face."""
     idx = np.concatenate([np.array(T.FACE_OVAL), np.arange(N_LANDMARKS, len(xy))])
@@ -324,9 +333,7 @@ def _outer_triangles(xy: np.ndarray, oval: np.ndarray) -> np.ndarray:
     # jitter-free dedupe: clipped anchors can coincide
     _, keep = np.unique(np.round(pts, 3), axis=0, return_index=True)
     keep = np.sort(keep)
-    from scipy.spatial import Delaunay  # imported where the rig is built, not at start-up
-
-    tri = Delaunay(pts[keep]).simplices
+    tri = delaunay()(pts[keep]).simplices
     tris = idx[keep][tri]
     centroids = xy[tris].mean(1)
     contour = oval.astype(np.float32).reshape(-1, 1, 2)

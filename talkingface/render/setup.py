@@ -8,17 +8,18 @@ of the same portrait come from the same renderer.
 from __future__ import annotations
 
 import contextlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import numpy as np
 
 from ..face.choice import FaceChoice
 from ..face.landmarker import FaceLandmarker
-from ..face.matte import PersonMatte, matte_of_person
-from ..face.portrait import Portrait, prepare_portrait
+from ..face.matte import PersonMatte, matte_of_person, person_of_matte
+from ..face.portrait import Portrait, full_image, prepare_portrait
 from .layers import background_layer
 from .renderer import Renderer
-from .rig import build_rig
+from .rig import build_rig, delaunay
 
 
 def person_alpha(framed: Portrait, matte: bool | PersonMatte) -> tuple[np.ndarray | None, str | None]:
@@ -56,10 +57,30 @@ def prepare_face(
     matte: bool | PersonMatte = True,
 ) -> tuple[Portrait, Renderer]:
     """Find and frame the face, matte the person, build the rig (a landmarker is opened when none
-    is given). Raises the face errors of :func:`~talkingface.face.portrait.prepare_portrait`."""
-    with contextlib.nullcontext(landmarker) if landmarker else FaceLandmarker() as model:
-        framed = prepare_portrait(rgb, model, mode, size, name=name, face=face)
-    alpha, note = person_alpha(framed, matte)
+    is given). Raises the face errors of :func:`~talkingface.face.portrait.prepare_portrait`.
+
+    What does not need the face runs on a second thread while the landmarker looks for it: the
+    matting model loads (and in full mode, where it sees the whole picture, runs) and the
+    triangulation the rig needs is imported; the model and the landmarker both compute outside
+    the GIL, so the two overlap on two cores."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="face-aside") as aside:
+        model = aside.submit(PersonMatte) if matte is True else None
+        whole = None
+        if mode == "full" and matte is not False:
+            whole = aside.submit(lambda: (model.result() if model else matte)(full_image(rgb)))
+        aside.submit(delaunay)
+        try:
+            with contextlib.nullcontext(landmarker) if landmarker else FaceLandmarker() as found:
+                framed = prepare_portrait(rgb, found, mode, size, name=name, face=face)
+            if matte is False:
+                alpha, note = None, None
+            elif whole is not None:
+                alpha, note = person_of_matte(whole.result(), framed.face)
+            else:
+                alpha, note = matte_of_person(model.result() if model else matte, framed.image, framed.face)
+        finally:
+            if model is not None:  # ours: its memory goes now, not when the thread pool is collected
+                aside.submit(lambda: model.result().__exit__(None, None, None))
     if note:
         framed = replace(framed, notes=(*framed.notes, note))
     return framed, layered_renderer(framed, alpha)
