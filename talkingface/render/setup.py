@@ -46,6 +46,13 @@ def renderer_for(framed: Portrait, matte: bool | PersonMatte = True) -> Renderer
     return layered_renderer(framed, person_alpha(framed, matte)[0])
 
 
+def warm_kernels() -> None:
+    """Import numba and load the renderer's compiled loops (about half a second)."""
+    from .kernels import warm
+
+    warm()
+
+
 def prepare_face(
     rgb: np.ndarray,
     landmarker: FaceLandmarker | None = None,
@@ -60,15 +67,16 @@ def prepare_face(
     is given). Raises the face errors of :func:`~talkingface.face.portrait.prepare_portrait`.
 
     What does not need the face runs on a second thread while the landmarker looks for it: the
-    matting model loads (and in full mode, where it sees the whole picture, runs) and the
-    triangulation the rig needs is imported; the model and the landmarker both compute outside
-    the GIL, so the two overlap on two cores."""
+    matting model loads (and in full mode, where it sees the whole picture, runs), the
+    triangulation the rig needs is imported and the renderer's compiled loops are loaded; the
+    model and the landmarker both compute outside the GIL, so the two overlap on two cores."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="face-aside") as aside:
         model = aside.submit(PersonMatte) if matte is True else None
         whole = None
         if mode == "full" and matte is not False:
             whole = aside.submit(lambda: (model.result() if model else matte)(full_image(rgb)))
         aside.submit(delaunay)
+        aside.submit(warm_kernels)
         try:
             with contextlib.nullcontext(landmarker) if landmarker else FaceLandmarker() as found:
                 framed = prepare_portrait(rgb, found, mode, size, name=name, face=face)
