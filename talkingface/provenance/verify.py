@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import InputError
 from .credentials import ManifestReport, read_manifest, read_metadata_tag
-from .watermark import Payload, WatermarkDetector, WindowResult
+from .watermark import Payload, VideoEvidence, WatermarkDetector, WindowResult
 
 
 @dataclass(frozen=True)
@@ -185,11 +185,12 @@ def scan_watermark(
 ) -> tuple[WatermarkReport, list[WindowResult]]:
     """Decode every window (or the first ``max_windows``, for a quick look at a long video)."""
     detector = detector or WatermarkDetector()
-    results = []
+    video = VideoEvidence(detector)
     for _, mean, frames in iter_windows(path, window_s):
-        results.append(detector.detect_window(mean, frames))
-        if max_windows is not None and len(results) >= max_windows:
+        video.add(detector.detect_window(mean, frames))
+        if max_windows is not None and len(video.results) >= max_windows:
             break
+    results = video.results
     found = [r for r in results if r.found and r.payload is not None]
     payload: Payload | None = None
     if found:
@@ -200,7 +201,7 @@ def scan_watermark(
         windows=len(results),
         windows_found=len(found),
         strength=float(np.mean([r.strength for r in found])) if found else 0.0,
-        false_alarm_bound=min(1.0, len(results) * detector.false_positive_bound),
+        false_alarm_bound=video.false_alarm_bound(),
     )
     return report, results
 

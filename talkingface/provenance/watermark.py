@@ -140,7 +140,7 @@ from __future__ import annotations
 
 import binascii
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -197,6 +197,21 @@ MC_MASK_STEP = 5
 HYPOTHESES = 2
 #: Probability that one decoding attempt on unmarked content passes the magic + CRC check.
 P_FALSE_DECODE = 2.0**-24
+#: Pooled decoding (evidence of several windows summed, see :class:`VideoEvidence`): decoding
+#: attempts per try (best candidates × 3 scales) and the sub-pixel grid searched around each.
+POOL_CANDIDATES = 8
+POOL_SUBPIXEL = np.arange(-1.0, 1.01, 0.25)
+#: A window that did not decode alone counts as marked when, at the video's geometry (± MATCH_REACH
+#: canonical px: H.264 and the window's own motion move the peak by up to a pixel), the known
+#: pattern of the video's payload correlates with it at z ≥ MATCH_Z. On unmarked windows the z
+#: of one position is ≈ N(0, 1) (measured: see BENCHMARKS.md), so the 9 positions give
+#: P(false match) ≤ 9 · P(N(0, 1) ≥ 5) ≈ 2.6·10⁻⁶ per window.
+MATCH_Z = 5.0
+MATCH_REACH = 1
+P_FALSE_MATCH = 9 * 2.9e-7
+#: Windows whose evidence is kept for a later match while the video's payload is still unknown
+#: (~0.3 MB each): the memory of a scan does not grow with the video's length.
+POOL_KEEP = 64
 
 
 @dataclass(frozen=True)
@@ -587,6 +602,12 @@ class WindowResult:
     scale: float  # observed tile size / frame short side at the best hypothesis
     shift: tuple[float, float]  # tile offset (y, x) in canonical pixels
     frames: int
+    #: How the window was found: "decoded" (its own payload decoded), "matched" (the video's
+    #: payload correlates at the video's geometry, :meth:`WatermarkDetector.match`), or "".
+    how: str = ""
+    match_z: float = 0.0  # the known-pattern z of a match
+    #: The window's folds at every coarse scale (low band, normalised; :class:`VideoEvidence`).
+    evidence: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 class WatermarkDetector:
@@ -600,6 +621,7 @@ class WatermarkDetector:
         self._sync_hat = np.conj(np.fft.rfft2(sync_tile / np.sqrt(np.mean(sync_tile**2))))
         n = int(np.ceil(np.log(RATIO_RANGE[1] / RATIO_RANGE[0]) / np.log(RATIO_STEP))) + 1
         self.ratios = np.exp(np.linspace(np.log(RATIO_RANGE[0]), np.log(RATIO_RANGE[1]), n))
+        self._pattern_hats: dict[Payload, np.ndarray] = {}
 
     @property
     def false_positive_bound(self) -> float:
@@ -629,7 +651,8 @@ class WatermarkDetector:
             return plain
         residual, weight = found
         moving = self.detect_mean(residual, len(frames), weight=weight)
-        return moving if moving.found else plain
+        # not found: the residual's evidence is the one to pool (the host is out of it)
+        return moving if moving.found else replace(plain, evidence=moving.evidence)
 
     def detect_mean(
         self, mean: np.ndarray, frames: int = 1, weight: np.ndarray | None = None
@@ -672,8 +695,10 @@ class WatermarkDetector:
 
         # Stage 1: every coarse scale, its PEAKS best sync shifts, ranked by sync + data energy.
         cands = []
-        for ratio in self.ratios:
+        lows = np.empty((len(self.ratios), *_LOW_SHAPE), np.complex64)
+        for i, ratio in enumerate(self.ratios):
             fold_hat, corr, mean, std = surface(ratio)
+            lows[i] = _normalised_low(fold_hat)
             for idx in _top_peaks(corr, PEAKS):
                 total, z, shift, soft = score(ratio, fold_hat, corr, mean, std, idx)
                 cands.append((total, float(ratio), z, shift, soft))
@@ -691,12 +716,86 @@ class WatermarkDetector:
                 fine.append((*score(r, fold_hat, corr, mean, std, idx), float(r)))
             total, z, fshift, soft, fratio = max(fine, key=lambda c: c[0])
             payload, strength = self._decode(soft)
-            result = WindowResult(payload is not None, payload, float(z), strength, fratio, fshift, frames)
+            how = "decoded" if payload is not None else ""
+            result = WindowResult(
+                payload is not None, payload, float(z), strength, fratio, fshift, frames, how, evidence=lows
+            )
             if payload is not None:
                 return result
             best = best or result
         assert best is not None
         return best
+
+    def pooled_decode(self, total: np.ndarray) -> tuple[Payload, int, tuple[float, float], float] | None:
+        """Decode the summed evidence of several windows (:class:`VideoEvidence`): the mark sits
+        at the same place in every frame of a video (crop and scale are the video's), so the
+        windows' folds add up coherently while the host and coding noise do not.
+
+        Returns (payload, coarse scale index, shift, strength) or ``None``. Each call makes at
+        most ``3 · POOL_CANDIDATES`` decoding attempts (the candidates' scale ± one step, each at
+        the sub-pixel shift whose despread energy is highest).
+        """
+        cands = []
+        for i, low in enumerate(total):
+            fold_hat = _padded(low)
+            corr = np.fft.irfft2(fold_hat * self._sync_hat, s=(CANON_TILE, CANON_TILE))
+            mean, std = float(corr.mean()), float(corr.std() + 1e-12)
+            for idx in _top_peaks(corr, PEAKS):
+                shift = _subpixel_peak(corr, idx)
+                _, z_energy = self._soft_bits(fold_hat, shift)
+                cands.append(((corr.flat[idx] - mean) / std + z_energy, i, shift))
+        cands.sort(key=lambda c: -c[0])
+        for _, i, shift in cands[:POOL_CANDIDATES]:
+            for j in range(max(0, i - 1), min(len(total), i + 2)):
+                fold_hat = _padded(total[j])
+                best: tuple[float, tuple[float, float], np.ndarray] | None = None
+                for dy in POOL_SUBPIXEL:
+                    for dx in POOL_SUBPIXEL:
+                        soft, z_energy = self._soft_bits(fold_hat, (shift[0] + dy, shift[1] + dx))
+                        if best is None or z_energy > best[0]:
+                            best = (z_energy, (shift[0] + dy, shift[1] + dx), soft)
+                assert best is not None
+                _, at, soft = best
+                payload, strength = self._decode(soft)
+                if payload is not None:
+                    return payload, j, at, strength
+        return None
+
+    def _pattern_hat(self, payload: Payload) -> np.ndarray:
+        if payload not in self._pattern_hats:
+            tile = _upsample_chips(chip_array(payload, self.key), CANON_TILE)
+            self._pattern_hats[payload] = np.conj(np.fft.rfft2(tile / np.sqrt(np.mean(tile**2))))
+        return self._pattern_hats[payload]
+
+    def locate(
+        self, total: np.ndarray, payload: Payload, index: int, shift: tuple[float, float]
+    ) -> tuple[int, tuple[float, float]]:
+        """The geometry (coarse scale index, sub-pixel shift) where ``payload``'s whole pattern
+        peaks in pooled evidence, near a first estimate (± 2 scale steps, ± 2 px)."""
+        best = (-np.inf, index, shift)
+        y, x = int(round(shift[0])), int(round(shift[1]))
+        reach = np.arange(-2, 3)
+        for j in range(max(0, index - 2), min(len(total), index + 3)):
+            corr = np.fft.irfft2(_padded(total[j]) * self._pattern_hat(payload), s=(CANON_TILE, CANON_TILE))
+            rows, cols = (y + reach) % CANON_TILE, (x + reach) % CANON_TILE
+            near = corr[np.ix_(rows, cols)]
+            dy, dx = np.unravel_index(int(np.argmax(near)), near.shape)
+            z = (near[dy, dx] - corr.mean()) / (corr.std() + 1e-12)
+            if z > best[0]:
+                best = (z, j, _subpixel_peak(corr, int(rows[dy]) * CANON_TILE + int(cols[dx])))
+        return best[1], best[2]
+
+    def match(self, evidence: np.ndarray, payload: Payload, index: int, shift: tuple[float, float]) -> float:
+        """z-score of ``payload``'s whole pattern (sync and data chips) in one window's
+        ``evidence`` at a known geometry (coarse scale ``index``, ``shift`` ± MATCH_REACH px):
+        the best of those (2·MATCH_REACH + 1)² correlations against the window's own correlation
+        surface. Each is ≈ N(0, 1) on unmarked windows."""
+        product = _padded(evidence[index]) * self._pattern_hat(payload)
+        corr = np.fft.irfft2(product, s=(CANON_TILE, CANON_TILE))
+        reach = np.arange(-MATCH_REACH, MATCH_REACH + 1)
+        y, x = int(round(shift[0])), int(round(shift[1]))
+        near = corr[np.ix_((y + reach) % CANON_TILE, (x + reach) % CANON_TILE)]
+        return float((near.max() - corr.mean()) / (corr.std() + 1e-12))
 
     @staticmethod
     def _weight(mean: np.ndarray) -> np.ndarray:
@@ -719,6 +818,75 @@ class WatermarkDetector:
         codeword = 1.0 - 2.0 * conv_encode(bits).astype(np.float64)
         strength = float(np.dot(codeword, soft) / (np.linalg.norm(soft) * np.sqrt(len(soft)) + 1e-12))
         return bits_to_payload(bits, self.key), max(strength, 0.0)
+
+
+class VideoEvidence:
+    """The windows of one video, read in order: each decoded on its own, and all pooled.
+
+    The mark sits at the same place in every frame (a crop or a rescale is the whole video's),
+    so the windows' folds (:attr:`WindowResult.evidence`) add up coherently. While no payload is
+    known, the pooled sum is decoded after every window (:meth:`WatermarkDetector.pooled_decode`);
+    once a payload and its geometry are known (from one window or from the pool), every window
+    that did not decode alone is tested for that payload's whole pattern at that geometry
+    (:meth:`WatermarkDetector.match`): the ~4× more chips and no search (9 positions instead of
+    ~10⁶) find windows whose own decoding fails. Evidence waiting for a payload is kept for
+    the last ``POOL_KEEP`` windows only: memory does not grow with the video.
+    """
+
+    def __init__(self, detector: WatermarkDetector) -> None:
+        self.detector = detector
+        self.results: list[WindowResult] = []
+        self.total: np.ndarray | None = None
+        self.geometry: tuple[Payload, int, tuple[float, float]] | None = None
+        self.pooled_attempts = 0  # decoding attempts on the pool (for the false-alarm bound)
+        self._pending: list[int] = []
+
+    def add(self, result: WindowResult) -> None:
+        det = self.detector
+        index = len(self.results)
+        self.results.append(result)
+        if result.evidence is None:
+            return
+        evidence = result.evidence.astype(np.complex128)
+        self.total = evidence if self.total is None else self.total + evidence
+        first = None
+        if self.geometry is None and result.found and result.payload is not None:
+            first = (result.payload, int(np.argmin(np.abs(np.log(det.ratios / result.scale)))), result.shift)
+        elif self.geometry is None and len(self.results) >= 2:
+            self.pooled_attempts += 3 * POOL_CANDIDATES
+            pooled = det.pooled_decode(self.total)
+            first = None if pooled is None else pooled[:3]
+        if first is not None:
+            self.geometry = (first[0], *det.locate(self.total, *first))
+        if self.geometry is None:
+            self._pending.append(index)
+            for old in self._pending[:-POOL_KEEP]:
+                self.results[old] = _without_evidence(self.results[old])
+            self._pending = self._pending[-POOL_KEEP:]
+            return
+        for i in [*self._pending, index]:
+            self.results[i] = self._matched(self.results[i])
+        self._pending = []
+
+    def _matched(self, result: WindowResult) -> WindowResult:
+        assert self.geometry is not None
+        if result.found or result.evidence is None:
+            return _without_evidence(result)
+        payload, coarse, shift = self.geometry
+        z = self.detector.match(result.evidence, payload, coarse, shift)
+        if z < MATCH_Z:
+            return replace(result, match_z=z, evidence=None)
+        return replace(result, found=True, payload=payload, how="matched", match_z=z, evidence=None)
+
+    def false_alarm_bound(self) -> float:
+        """P(≥ 1 window of an unmarked video of this many windows is reported as marked): a
+        payload must first pass magic + CRC in some decoding attempt (windows and pool)."""
+        n = len(self.results) * self.detector.false_positive_bound + self.pooled_attempts * P_FALSE_DECODE
+        return min(1.0, n)
+
+
+def _without_evidence(result: WindowResult) -> WindowResult:
+    return result if result.evidence is None else replace(result, evidence=None)
 
 
 def global_motion(frames: Sequence[np.ndarray]) -> list[np.ndarray] | None:
@@ -855,6 +1023,23 @@ _KY_ROW = np.r_[0 : CHIPS // 2, CHIPS // 2 + 1 : CHIPS + 1]
 _MINUS_KY_ROW = np.r_[
     0, CHIPS + 1 - np.arange(1, CHIPS // 2), CHIPS // 2, CHIPS - np.arange(CHIPS // 2 + 1, CHIPS)
 ]
+
+
+_LOW_SHAPE = (len(_LOW_ROWS), CHIPS // 2 + 1)
+
+
+def _normalised_low(fold_hat: np.ndarray) -> np.ndarray:
+    """The band of a fold's half spectrum that holds the mark, scaled to unit RMS (the host and
+    coding noise of one window weigh as much as those of another when windows are pooled)."""
+    low = fold_hat[_LOW_ROWS, : CHIPS // 2 + 1]
+    return low / np.sqrt(np.mean(np.abs(low) ** 2) + 1e-24)
+
+
+def _padded(low: np.ndarray) -> np.ndarray:
+    """A low band (:func:`_normalised_low`) back in a fold's half spectrum, zeros elsewhere."""
+    out = np.zeros((CANON_TILE, CANON_TILE // 2 + 1), np.complex128)
+    out[_LOW_ROWS, : CHIPS // 2 + 1] = low
+    return out
 
 
 def _chips_at(fold_hat: np.ndarray, shift: tuple[float, float]) -> np.ndarray:
