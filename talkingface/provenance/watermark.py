@@ -554,14 +554,23 @@ class Watermarker:
         work = mark_map(cv2.convertScaleAbs(steps, alpha=GAIN_SUBSTEPS), busy)
         flat_art = cv2.countNonZero(busy) <= (1.0 - FLAT_ART_SHARE) * busy.size
         cap2 = min(self.max_rms, MAX_RMS_FLAT_ART) ** 2 if flat_art else self.max_rms**2
-        scale = 1.0 / GAIN_SUBSTEPS
-        for _ in range(4):  # rounding makes the power a step function of the scale: shrink until under
+        # Start from the scale the previous frame of this size ended with (frames of a video are
+        # alike, so one look-up usually confirms it); grow once if it leaves > 5 % of the cap unused.
+        full = 1.0 / GAIN_SUBSTEPS
+        scale = min(full, getattr(self._scratch, "scale", full))
+        fits, grown = np.zeros(256, np.uint8), False
+        for _ in range(5):  # rounding makes the power a step function of the scale
             steps = np.minimum(np.rint(_LEVELS * scale), GAIN_MAX).astype(np.uint8)  # work → GAIN_STEPs
             power = cv2.mean(cv2.LUT(work, self._power_lut[:, steps]))[0]  # the frame's added mean square
             if power <= cap2:
-                break
-            scale *= 0.995 * float(np.sqrt(cap2 / power))
-        return cv2.LUT(work, steps)
+                fits = steps
+                if grown or scale >= full or power >= 0.95 * cap2:
+                    break
+                scale, grown = min(full, scale * 0.995 * float(np.sqrt(cap2 / max(power, 1e-9)))), True
+            else:
+                scale *= 0.995 * float(np.sqrt(cap2 / power))
+        self._scratch.scale = scale
+        return cv2.LUT(work, fits)
 
     def apply(self, frame: np.ndarray, inplace: bool = False) -> np.ndarray:
         if frame.shape != (self.height, self.width, 3) or frame.dtype != np.uint8:
