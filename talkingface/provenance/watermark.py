@@ -40,11 +40,14 @@ The mark
     on the quantised gain map with the exact power of the rounded pattern at each gain level.
 
   The same :class:`Watermarker` marks files and live frames (``FrameMarker``). Per frame size
-  it precomputes two uint8 tables (|pattern| in quarter steps, split by sign); per frame it
-  computes the mask on the working copy (8-bit OpenCV operations only, the power cap read
-  through one 256-entry look-up per try), expands it to the frame (a k × k block repeat done as
-  an integer-width trick), and applies it with one uint8 multiply, a rounding shift, and one
-  saturating signed add on the frame XOR 128 (see BENCHMARKS.md).
+  it precomputes the pattern at the working size (each k × k block's mean, in signed quarter
+  steps, int8); per frame it computes the mask on the working copy (8-bit OpenCV operations
+  only; the power cap read through one 256-entry look-up, starting from the previous frame's
+  scale), multiplies it by that table at the working size, repeats the product to k × k blocks
+  (an integer-width trick) and adds it with one saturating signed add on the frame XOR 128:
+  ≈ 0.5 ms per 512² frame (see BENCHMARKS.md). (The k × k hold of a pattern whose chips are
+  5+ px adds ~0.4 grey levels RMS near the pixel Nyquist, only where the mask puts the mark,
+  i.e. on texture; it saved the full-size multiply, 0.05 ms.)
 
 Detection (per window of frames, 2 s by default)
 ------------------------------------------------
@@ -117,32 +120,26 @@ photo's plain but grainy backdrop, where the grain hides it at 1× (and mostly a
 
 Each of CRF 23/28 re-encoding, half-size downscaling and 10 %/side cropping is survived in
 every 2-s window at 512² and up, also with the whole picture swaying, and half size + CRF 28
-(and crop + half + CRF 28) on our renderer's output with its head motion. A flat-colour
+and crop + half + CRF 28 on our renderer's output with its head motion. A flat-colour
 cartoon keeps the mark only along its edges and shading, which move with the picture: the
 plain mean cannot separate those edges from the mark; the motion-compensated hypothesis
-(detection step 4) can, and finds it after CRF 23/28, half size and cropping.
+(detection step 4) can.
 
-With the whole picture moving, half size + CRF 28 is found in 4 of 6 windows of the 512²
-astronaut (none before the second hypothesis), 3 of 6 of a 600×400 photo and 1 of 6 of the
-cartoon; crop + half + CRF 28 in none. **Not met** (the issue asks ≥ 99 %). Measured at
-the true alignment (half + CRF 28), the soft bits' correlation with the codeword is 0.69–0.76
-for the astronaut and 0.52–0.55 for the cartoon even with the host removed perfectly (the
-unmarked video's own encode subtracted), against ≈ 0.7 needed to decode: at 256² the encoder's
-motion compensation drags the 2.7-px chips along with the picture and CRF 28 quantises away
-what it would have to correct. Motion compensation gets 0.62–0.69 and 0.45–0.50: the dragged
-part moves with the picture, so it leaves with the host. Tried and measured no better: larger
-chips (2 or 1.5 tiles per side: more survives, 0.83 with a perfect host, but 0.62–0.66 after
-motion compensation), a lower spectral taper, ECC-refined alignment, and building each frame's
-host only from frames a chip or more away.
-
-Where it is lost (measured, half size + CRF 28): the *still* 600×400 photo decodes in every
-window (strength 0.77) and so does the key frame of the swaying one on its own (0.71), while
-the mean of a window of P-frames of the swaying one is at chance (0.55): the loss is the P-frames
-(the encoder predicts the mark from the previous frame along the picture's motion and drops the
-small residual that would put it back). Aligning the window on the picture instead (the dragged
-mark is then still) finds only the window that holds the key frame: each sub-pixel prediction
-blurs the dragged copy further. The flat-colour cartoon fails even *still* (0.53): with no mark
-in its fills, what it carries sits on edges, which half size + CRF 28 re-quantise.
+With the whole picture moving, half size + CRF 28 (and crop + half + CRF 28) leave too little
+in one window to decode: the encoder's motion compensation drags the 2.7-px chips along with
+the picture between key frames and CRF 28 quantises away what it would have to correct; the
+cartoon fails even *still* (strength 0.53). Measured at the true alignment, the soft bits'
+correlation with the codeword is 0.62–0.69 (photo) and 0.45–0.50 (cartoon) after motion
+compensation, against ≈ 0.7 needed to decode. Tried and measured no better for a single
+window: larger chips, a lower spectral taper, ECC-refined alignment, hosts built from frames a
+chip or more away, aligning the window on the picture (the dragged copy blurs with each
+sub-pixel prediction). What does work is evidence from more frames at a known geometry
+(detection steps 6–7): the known pattern's z-score at the true geometry is 5–12 in most such windows
+against ≈ N(0, 1) on unmarked ones, and 3–6 windows pooled decode the payload. Measured over
+12-s videos (``scripts/bench_provenance.py``): every window after half + CRF 28 of the swaying
+512² photo, 600×400 photo and cartoon, and after crop + half + CRF 28 of the 512² and 1080p
+photos; crop + half + CRF 28 of the cartoon 3 of 6 windows and of the 600×400 photo (a 240×160
+result) 5 of 6 — the limits of this design.
 
 What it is not
 --------------
@@ -527,8 +524,14 @@ class Watermarker:
         self.width, self.height, self.payload = width, height, payload
         self.strength, self.max_rms = strength, max_rms
         unit = pattern(width, height, payload, key)
-        # Per-size table, once: the pattern in signed steps of PAT_STEP (int8), so that a frame
-        # costs one int8 multiply by the gain map, scaled by 1/PRODUCT_DIV and rounded.
+        # Per-size table, once: the pattern at the working size (each k × k block's mean; the
+        # pattern is smooth over a chip of 5+ px) in signed steps of PAT_STEP (int8), so that a
+        # frame costs one int8 multiply by the working gain map, scaled by 1/PRODUCT_DIV and
+        # rounded, then one block repeat of the product to the frame.
+        k = _factor(width, height)
+        h_work, w_work = height // k, width // k
+        unit = unit[: h_work * k, : w_work * k].reshape(h_work, k, w_work, k).mean(axis=(1, 3))
+        unit /= max(float(np.sqrt(np.mean(unit**2))), 1e-9)
         mag = np.clip(np.rint(np.abs(unit) / PAT_STEP), 0, PAT_MAX)
         self._table = np.where(unit > 0, mag, -mag).astype(np.int8)
         # mean square the frame gains where the gain map is g: exact, rounding included
@@ -578,18 +581,15 @@ class Watermarker:
                 f"watermark expects {self.width}x{self.height} RGB uint8 frames, "
                 f"got shape {frame.shape} {frame.dtype}"
             )
-        full = to_frame(self.gain(frame), self.width, self.height)
-        # Scratch arrays reused per thread: a fresh 0.8 MB array costs its page faults every frame.
-        scratch = getattr(self._scratch, "arrays", None)
+        small = cv2.multiply(self._table, self.gain(frame).view(np.int8), scale=_ROUND_SCALE)  # int8
+        delta = to_frame(small.view(np.uint8), self.width, self.height)  # grey levels, int8 bytes
+        # A scratch array reused per thread: a fresh 0.8 MB array costs its page faults every frame.
+        scratch = getattr(self._scratch, "rgb", None)
         if scratch is None:
-            scratch = self._scratch.arrays = (
-                np.empty((self.height, self.width), np.int8),
-                np.empty((self.height, self.width, 3), np.uint8),
-            )
-        delta = cv2.multiply(self._table, full.view(np.int8), dst=scratch[0], scale=_ROUND_SCALE)  # int8
+            scratch = self._scratch.rgb = np.empty((self.height, self.width, 3), np.uint8)
         # frame XOR 128 is the frame as int8 − 128, where a saturating int8 add is the saturating
         # uint8 add of the signed delta: one add instead of an add and a subtract.
-        signed = cv2.cvtColor(delta.view(np.uint8), cv2.COLOR_GRAY2RGB, dst=scratch[1]).view(np.int8)
+        signed = cv2.cvtColor(delta, cv2.COLOR_GRAY2RGB, dst=scratch).view(np.int8)
         src = np.ascontiguousarray(frame)
         out = src if inplace and src is frame else None
         out = cv2.bitwise_xor(src, _FLIP, dst=out)
