@@ -137,9 +137,10 @@ sub-pixel prediction). What does work is evidence from more frames at a known ge
 (detection steps 6–7): the known pattern's z-score at the true geometry is 5–12 in most such windows
 against ≈ N(0, 1) on unmarked ones, and 3–6 windows pooled decode the payload. Measured over
 12-s videos (``scripts/bench_provenance.py``): every window after half + CRF 28 of the swaying
-512² photo, 600×400 photo and cartoon, and after crop + half + CRF 28 of the 512² and 1080p
-photos; crop + half + CRF 28 of the cartoon 3 of 6 windows and of the 600×400 photo (a 240×160
-result) 5 of 6 — the limits of this design.
+512² photo, 600×400 photo and cartoon, and after crop + half + CRF 28 of the swaying photos;
+crop + half + CRF 28 of the swaying cartoon in 4 of 6 windows (a 204² result whose mark sat on
+edges only; match z down to 3.7) and of our rendered Grace Hopper in 5 of 6 (z 5.0, just
+under the threshold) — the limits of this design so far.
 
 What it is not
 --------------
