@@ -187,6 +187,26 @@ def test_detected_on_a_cartoon_whose_whole_picture_moves(tmp_path):
         assert all(w.payload == payload for w in windows)
 
 
+def test_crop_half_crf28_of_a_moving_picture_found_and_a_spliced_unmarked_part_not(tmp_path):
+    """The whole picture sways; 6 s marked, then 4 s of the same picture unmarked; cropped 10 %
+    per side, halved and re-encoded at CRF 28 (a 204² video). No window decodes alone reliably
+    here: the windows are pooled, and each is then tested for the pooled payload. The marked
+    windows must all be found with the right payload, the unmarked ones (same host) never."""
+    image = data.astronaut()
+    payload = wm.Payload(generation_id=0x5EA1ED)
+    marker = wm.Watermarker(512, 512, payload)
+    with VideoWriter(tmp_path / "spliced.mp4", 512, 512, FPS) as out:
+        for i, frame in enumerate(tf.gentle_motion(image, 10 * FPS, FPS)):
+            out.write(marker.apply(frame) if i < 6 * FPS else frame)
+    transform = tf.Transform("crop + half + CRF 28", crf=28, scale=0.5, crop=0.1)
+    attacked = tf.apply_transform(tmp_path / "spliced.mp4", tmp_path / "attacked.mp4", transform)
+    report, windows = scan_watermark(attacked)
+    assert report.windows == 5 and report.found and report.payload == payload.to_dict()
+    summary = [(w.how, round(w.match_z, 1), round(w.strength, 2)) for w in windows]
+    assert all(w.found and w.payload == payload for w in windows[:3]), summary
+    assert not any(w.found for w in windows[3:]), summary
+
+
 def _patterns():
     yy, xx = np.mgrid[0:360, 0:640]
     bars = np.zeros((360, 640, 3), np.uint8)

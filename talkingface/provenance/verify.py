@@ -2,10 +2,11 @@
 
 Three independent checks, each reported on its own:
 
-* **watermark** — decoded from every 2-second window of the video (see
-  :mod:`.watermark`); found when at least one window decodes with a valid magic number and
-  CRC. Reported with the payload, the share of windows that decoded, the mean decoding
-  strength and the false-alarm bound for that many windows.
+* **watermark** — read from every 2-second window of the video (see :mod:`.watermark`);
+  found when a payload decodes with a valid magic number and CRC, from one window or from the
+  windows pooled (:class:`.watermark.VideoEvidence`). Reported with the payload, the share of
+  windows that carry it (decoded alone, or matched: that payload's pattern at the video's
+  geometry), the mean decoding strength and the false-alarm bound for that many windows.
 * **manifest** — the embedded C2PA manifest: present, valid (signature and content hashes
   match) or tampered, who signed it and whether the key was a locally generated one.
 * **metadata tag** — our plain container tag. Anyone can write it (``ffmpeg -metadata
@@ -30,7 +31,7 @@ import numpy as np
 
 from ..errors import InputError
 from .credentials import ManifestReport, read_manifest, read_metadata_tag
-from .watermark import Payload, WatermarkDetector, WindowResult
+from .watermark import Payload, VideoEvidence, WatermarkDetector, WindowResult
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,10 @@ class WatermarkReport:
     found: bool
     payload: dict[str, object] | None
     windows: int
-    windows_found: int
+    windows_found: int  # decoded alone or matched (the video's payload at the video's geometry)
     strength: float  # mean decoding strength over the windows that decoded, 0..1
     false_alarm_bound: float  # P(this many windows give ≥ 1 false decode on unmarked video)
+    windows_decoded: int = 0  # windows whose own payload decoded
 
     @property
     def detection_rate(self) -> float:
@@ -183,24 +185,29 @@ def scan_watermark(
     detector: WatermarkDetector | None = None,
     max_windows: int | None = None,
 ) -> tuple[WatermarkReport, list[WindowResult]]:
-    """Decode every window (or the first ``max_windows``, for a quick look at a long video)."""
+    """Read every window (or the first ``max_windows``, for a quick look at a long video), each on
+    its own and all pooled (:class:`VideoEvidence`)."""
     detector = detector or WatermarkDetector()
-    results = []
+    video = VideoEvidence(detector)
     for _, mean, frames in iter_windows(path, window_s):
-        results.append(detector.detect_window(mean, frames))
-        if max_windows is not None and len(results) >= max_windows:
+        video.add(detector.detect_window(mean, frames))
+        if max_windows is not None and len(video.results) >= max_windows:
             break
+    video.finish()
+    results = video.results
     found = [r for r in results if r.found and r.payload is not None]
-    payload: Payload | None = None
+    decoded = [r for r in found if r.how == "decoded"]
+    payload: Payload | None = video.geometry[0] if video.geometry else None  # from a window or the pool
     if found:
         payload = Counter(r.payload for r in found).most_common(1)[0][0]
     report = WatermarkReport(
-        found=bool(found),
+        found=payload is not None,
         payload=payload.to_dict() if payload else None,
         windows=len(results),
         windows_found=len(found),
-        strength=float(np.mean([r.strength for r in found])) if found else 0.0,
-        false_alarm_bound=min(1.0, len(results) * detector.false_positive_bound),
+        strength=float(np.mean([r.strength for r in decoded])) if decoded else 0.0,
+        false_alarm_bound=video.false_alarm_bound(),
+        windows_decoded=len(decoded),
     )
     return report, results
 
@@ -232,7 +239,8 @@ def format_text(report: VerifyReport) -> str:
         p = wm.payload
         lines.append(
             f"  watermark : FOUND — {p['tool']} {p['version']}, generation {p['generation_id']}; "
-            f"{wm.windows_found}/{wm.windows} windows, strength {wm.strength:.2f}, "
+            f"{wm.windows_found}/{wm.windows} windows ({wm.windows_decoded} decoded alone), "
+            f"strength {wm.strength:.2f}, "
             f"false-alarm probability ≤ {wm.false_alarm_bound:.1e}"
         )
     else:
