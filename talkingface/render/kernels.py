@@ -50,6 +50,16 @@ def _clip(v: float, hi: int) -> int:
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _edges(t: np.ndarray, height: int) -> tuple[float, float, float, float, float, float, float, int, int]:
+    """A triangle's top and middle corners, its three edges' slopes (long 0→2, short 0→1 and
+    1→2, corners sorted top to bottom) and the rows it covers, ``top ≤ r < bottom``."""
+    xa, ya, xb, yb, xc, yc = _sorted_corners(t)
+    k02, k01, k12 = _slope(xa, ya, xc, yc), _slope(xa, ya, xb, yb), _slope(xb, yb, xc, yc)
+    top = _clip(math.ceil(ya), height)
+    return xa, ya, xb, yb, k02, k01, k12, top, max(_clip(math.ceil(yc), height), top)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _span(
     r: int, xa: float, ya: float, xb: float, yb: float, k02: float, k01: float, k12: float, width: int
 ) -> tuple[int, int]:
@@ -67,10 +77,7 @@ def cover_ids(tris: np.ndarray, order: np.ndarray, height: int, width: int) -> n
     the one painted last in ``order`` where several do."""
     ids = np.full((height, width), -1, np.int64)
     for i in order:
-        xa, ya, xb, yb, xc, yc = _sorted_corners(tris[i])
-        k02, k01, k12 = _slope(xa, ya, xc, yc), _slope(xa, ya, xb, yb), _slope(xb, yb, xc, yc)
-        top = _clip(math.ceil(ya), height)
-        bottom = max(_clip(math.ceil(yc), height), top)
+        xa, ya, xb, yb, k02, k01, k12, top, bottom = _edges(tris[i], height)
         for r in range(top, bottom):
             c0, c1 = _span(r, xa, ya, xb, yb, k02, k01, k12, width)
             for c in range(c0, c1):
@@ -122,10 +129,7 @@ def fill_maps(
         ax, bx, cx, ay, by, cy = _affine(dst[i], src[i])
         ax -= 1.0  # relative: minus the pixel's own column / row
         by -= 1.0
-        xa, ya, xb, yb, xc, yc = _sorted_corners(dst[i])
-        k02, k01, k12 = _slope(xa, ya, xc, yc), _slope(xa, ya, xb, yb), _slope(xb, yb, xc, yc)
-        top = _clip(math.ceil(ya), height)
-        bottom = max(_clip(math.ceil(yc), height), top)
+        xa, ya, xb, yb, k02, k01, k12, top, bottom = _edges(dst[i], height)
         for r in range(top, bottom):
             c0, c1 = _span(r, xa, ya, xb, yb, k02, k01, k12, width)
             row_x, row_y = bx * r + cx, by * r + cy
