@@ -621,3 +621,5 @@ def main() -> None:
         app()
     except BrokenPipeError:  # `talkingface … | head`
         sys.exit(0)
+    except KeyboardInterrupt as exc:  # one that reached past a command's own handling (while exiting)
+        sys.exit(_interrupt_code(exc))
