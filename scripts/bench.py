@@ -2,7 +2,7 @@
 
 Speeds are reported next to references measured in the same run, so the ratios survive a noisy,
 shared machine: a bare ``cv2.remap`` of the same frame size (the practical ceiling of a warp
-renderer) and the renderer's previous backward map (a ``cv2.fillConvexPoly`` per triangle, every
+renderer) and the per-triangle backward map (a ``cv2.fillConvexPoly`` per triangle, every
 pixel gathered), swapped in for the current one. Whole-command times run the real CLI in its own
 process (scripts/bench_e2e.py). Also writes docs/warp_difference.png: where the two maps' frames differ.
 """
@@ -52,13 +52,13 @@ def quiet_time(calls: dict, rounds: int) -> dict:
 
 
 def renderers(image: np.ndarray, mode: str, size: int) -> tuple[Renderer, Renderer, Renderer]:
-    """The renderer without the person matte, the same rig rendered with the previous
-    (per-triangle) backward map, and the renderer with the matte (the default)."""
+    """The renderer without the person matte, the same rig rendered with the per-triangle
+    backward map, and the renderer with the matte (the default)."""
     with FaceLandmarker() as fl:
         framed = prepare_portrait(image, fl, mode, size)
     rig = build_rig(framed.image, framed.face)
     new, old = Renderer(rig), Renderer(rig)
-    old._warp = old._warp.reference  # the renderer's map before the lattice (bench only)
+    old._warp = old._warp.reference  # the per-triangle fill reference (bench only)
     return new, old, renderer_for(framed)
 
 
