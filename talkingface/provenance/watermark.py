@@ -627,7 +627,7 @@ class StillOutsideMarker:
     def apply(self, frame: np.ndarray) -> np.ndarray:
         wm, k = self._wm, self._k
         if self._luma is None:  # the first frame: everything
-            self._luma = working_luma(frame).copy()
+            self._luma = working_luma(frame)  # its own array (a contiguous copy of a strided view)
             self._gain = wm.gain_of_luma(self._luma)
             self._out = wm.add_mark(np.ascontiguousarray(frame), to_frame(self._gain, wm.width, wm.height))
             return self._out
