@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from ..core import topology as T
-from .polygons import area, chain, coverage, pixels_inside
+from .polygons import area, chain, coverage, pixels_inside, polygon_mask
 
 #: the photo's own mouth counts as open (teeth, a dark gap) above this hole area ÷ mouth width²
 PHOTO_OPEN_AREA = 0.02
@@ -50,6 +50,18 @@ CAVITY_RIM = 0.4
 CAVITY_BACK = 0.12
 #: the tongue's luminance (in the mouth's shade), share of the skin's
 TONGUE = 0.45
+#: teeth are as bright as the eye whites times this (their luminance in the layer's colour, before
+#: each tooth's fall-off): calibrated on the real speaker of psychopy's testMovie, whose brightest
+#: teeth are 1.2× his eye whites; the eye whites, not the skin, say how bright white things are in
+#: the photo's light (teeth outshine dark skin as they do in real photographs)
+EYE_WHITE_TEETH = 1.45
+#: teeth never brighter than this (8-bit luminance) however bright the eye whites read (glare)
+TEETH_MAX = 235.0
+#: the eye whites are read where the eye stands this open (eye-hole area ÷ iris radius²) …
+EYE_OPEN = 4.0
+#: … from at least this many pixels outside the iris, their brightest share
+EYE_PIXELS = 12
+EYE_BRIGHTEST = 0.35
 #: the photo's light across the mouth: the interior is this much brighter (share) at the corner on the
 #: side the face is lit from, and as much darker at the other, at full side light (see _light_side)
 LIGHT_GAIN = 0.4
@@ -189,12 +201,35 @@ def _light_side(img: np.ndarray, landmarks: np.ndarray) -> float:
     return float(np.clip(2 * (right - left) / max(right + left, 1.0), -1.0, 1.0))
 
 
+def _eye_white(img: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:
+    """RGB of the photo's eye whites (the brightest pixels of both eyes outside the irises), or None
+    where the eyes are shut, tiny or hidden: the photo's own white under its own light."""
+    whites = []
+    for hole, iris in ((T.RIGHT_EYE_HOLE, T.RIGHT_IRIS), (T.LEFT_EYE_HOLE, T.LEFT_IRIS)):
+        outline = landmarks[list(hole), :2]
+        centre = landmarks[iris[0], :2]
+        radius = float(np.linalg.norm(landmarks[list(iris[1:]), :2] - centre, axis=1).mean())
+        if radius < 1.0 or area(outline) < EYE_OPEN * radius**2:
+            continue
+        box, mask = polygon_mask(img.shape[:2], outline)
+        ys, xs = np.nonzero(mask)
+        dx, dy = xs + box[1].start - centre[0], ys + box[0].start - centre[1]
+        outside = np.hypot(dx, dy) > 1.15 * radius
+        whites.append(img[box][ys[outside], xs[outside]])
+    pixels = np.concatenate(whites) if whites else np.zeros((0, 3), np.float32)
+    if len(pixels) < EYE_PIXELS:
+        return None
+    luma = pixels @ np.array([0.299, 0.587, 0.114], np.float32)
+    return np.median(pixels[luma >= np.quantile(luma, 1.0 - EYE_BRIGHTEST)], 0)
+
+
 def mouth_style(image: np.ndarray, landmarks: np.ndarray) -> MouthStyle:
     """Colours, blur and grain for the interior, from this portrait's own lips, skin, teeth and light.
 
-    Teeth are never brighter than the skin's highlights (pasted-white teeth are the tell-tale of
-    synthetic mouths) and take a little of the skin's tint, so they sit in the photo's light; in a
-    greyscale photo everything stays grey, in a sepia one everything turns sepia.
+    Teeth are as bright as the eye whites say white things are in this light (see EYE_WHITE_TEETH),
+    and at least a little under the skin's highlights (the only measure where the eyes are shut),
+    never pasted-white; they take a little of the skin's tint, so they sit in the photo's light: in
+    a greyscale photo everything stays grey, in a sepia one everything turns sepia.
     """
     img = image.astype(np.float32)
     lips = pixels_inside(img, landmarks[list(T.closed_polygon(T.LIPS_OUTER_UPPER, T.LIPS_OUTER_LOWER)), :2])
@@ -207,7 +242,11 @@ def mouth_style(image: np.ndarray, landmarks: np.ndarray) -> MouthStyle:
     grey = len(face) > 0 and float(np.median(np.ptp(face, axis=1))) < 6.0
     tint = np.ones(3) if grey else skin / max(float(skin.mean()), 1.0)
     ivory = np.ones(3) if grey else np.array([1.0, 0.93, 0.8])
-    teeth = min(0.9 * highlight, 230.0) * (0.6 * ivory + 0.4 * tint)
+    shade = min(0.9 * highlight, 230.0)
+    white = _eye_white(img, landmarks)
+    if white is not None:
+        shade = max(shade, min(EYE_WHITE_TEETH * float(white.mean()), TEETH_MAX))
+    teeth = shade * (0.6 * ivory + 0.4 * tint)
     shows_teeth = False
     if len(inner) > 30 and photo_mouth_open(landmarks):  # the photo shows teeth: use their colour
         luma = inner.mean(1)
