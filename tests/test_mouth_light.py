@@ -59,3 +59,29 @@ def test_teeth_as_bright_as_the_eye_whites_say(who, samples, landmarker):
     # measured: 1.16 on the speaker (0.85, dull grey, when the skin's highlights set them), 1.28 on
     # the astronaut; never pasted-white
     assert 1.0 <= ratio <= 1.6
+
+
+def darkest_in_upper_lip_edge(rgb: np.ndarray, landmarker) -> float:
+    """The darkest pixel of the upper lip's inner half ÷ its outer half's median luminance, down
+    three columns (middle and either side), median of the three."""
+    lm = landmarker.detect(rgb)[0].landmarks[:, :2]
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float64)
+    ratios = []
+    for outer, inner in ((0, 13), (37, 82), (267, 312)):
+        x = int(round(lm[inner, 0]))
+        column = grey[int(round(lm[outer, 1])) : int(round(lm[inner, 1])) + 1, x]
+        half = len(column) // 2
+        ratios.append(column[half:].min() / np.median(column[: half + 1]))
+    return float(np.median(ratios))
+
+
+def test_parted_lips_do_not_carry_the_photos_seam(landmarker):
+    """A shut photo's lips meet in a dark line; parted, each lip's inner edge is lip, not a dark ring
+    around the teeth (psychopy's speaker, frame 0, mouth shut)."""
+    speaker = frame_at(fetch_real_clips().psychopy, 0.0)
+    _, renderer = prepare_face(speaker, landmarker, mode="crop", matte=False)
+    head = np.array([0, 0, 0, 0, 0, 1.0])
+    shut = darkest_in_upper_lip_edge(renderer.render(head, weights()), landmarker)
+    parted = darkest_in_upper_lip_edge(renderer.render(head, weights(jawOpen=0.3)), landmarker)
+    # measured: 0.49 shut (the seam), 0.81 parted (0.62 when the edge kept the seam's dark half)
+    assert shut < 0.6 and parted > 0.72

@@ -68,6 +68,9 @@ LIGHT_GAIN = 0.4
 #: … read on the cheeks under the eyes (landmarks), squares of this half side (share of their distance)
 CHEEKS = (50, 280)
 CHEEK_RADIUS = 0.08
+#: where a shut photo's seam between the lips is read: (inner upper, inner lower, outer upper,
+#: outer lower) landmarks of three columns across the middle of the mouth
+SEAM_COLUMNS = ((13, 14, 0, 17), (82, 87, 37, 84), (312, 317, 267, 314))
 _GAUSS = 0.7  # soft edges (pixels) before the photo's own blur
 _EDGE_REACH = 2.5  # the lips' blurred edge reaches this many blur sigmas past the outline
 #: a photo this sharp (blur sigma, pixels) or sharper keeps the lips' anti-aliased inner edge as it
@@ -96,6 +99,7 @@ class MouthStyle:
     keep_opening: bool = False  # see KEEP_OPEN_AREA
     own: OwnTeeth | None = None  # the photo's own teeth, when it shows them
     light: float = 0.0  # where the face is lit from, −1 (image left) … 1 (image right)
+    seam: float = 0.0  # half-width (pixels) of the dark line between a shut photo's lips
     # per-portrait constants, made once here rather than in every frame
     palette: np.ndarray = field(init=False, repr=False)  # (3, 4): RGB of cavity, tongue, teeth, gum
     grain_tile: np.ndarray = field(init=False, repr=False)
@@ -278,7 +282,8 @@ def mouth_style(image: np.ndarray, landmarks: np.ndarray) -> MouthStyle:
     colours = (teeth.astype(f32), cavity.astype(f32), tongue.astype(f32), gum.astype(f32))
     light = _light_side(img, landmarks)
     keep = own is None and _open_area(landmarks) > KEEP_OPEN_AREA
-    return MouthStyle(*colours, blur, grain, keep, own, light)
+    seam = _seam_width(image, landmarks) if own is None and not keep else 0.0
+    return MouthStyle(*colours, blur, grain, keep, own, light, seam)
 
 
 def _rows(hole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -336,6 +341,9 @@ def draw_mouth(
             _seal(frame, x0, y0, seam, style)
     if gap.max() < 0.7:
         return
+    if style.seam > 0:
+        parted = _clip01((gap - rest_gap) / np.float32(2 * style.seam))
+        _lift_seam(frame[y0:y1, x0:x1], top - y0, bottom - y0, parted, style.seam)
     alpha = cover * _clip01(gap - 0.7)[None, :]
     # inside the photo's own opening its own pixels stay until the lips move (the rest pose is the
     # photo, exactly): without teeth of its own until they part further, with them as soon as the
@@ -361,6 +369,7 @@ def draw_mouth(
     cols = slice(c0, c1)
     patch = _interior(bx, by, bw, bh, xs[cols], top[cols], bottom[cols], rest_top[cols], rest_bottom[cols],
                       rest_upper, jaw, style)  # fmt: skip
+    patch = _inside_rows(patch, top[cols] - by, bottom[cols] - by)
     patch = _photometric(patch, bx, by, style)
     if style.own is not None:
         # the photo's own rows are used only where the photo shows the inside of its mouth (one
@@ -369,6 +378,65 @@ def draw_mouth(
         patch = _own_teeth(patch, bx, by, r0, xs[cols], bottom[cols], rest_top[cols], rest_bottom[cols],
                            rest_hole, rest_upper, rest_cover, style)  # fmt: skip
     _blend(frame, bx, by, patch, alpha[r0:r1, cols])
+
+
+def _seam_width(img: np.ndarray, landmarks: np.ndarray) -> float:
+    """Half-width (pixels) of the dark line where a shut (or just parted) photo's lips meet.
+
+    Read down three columns across the middle of the mouth: from the darkest row at the contact to
+    where the luminance has come three quarters of the way back to the lips' own."""
+    grey = cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    widths = []
+    for top, bottom, outer_top, outer_bottom in SEAM_COLUMNS:
+        x = int(round((landmarks[top, 0] + landmarks[bottom, 0]) / 2))
+        contact = (landmarks[top, 1] + landmarks[bottom, 1]) / 2
+        thick = min(contact - landmarks[outer_top, 1], landmarks[outer_bottom, 1] - contact)
+        if thick < 4 or not 0 <= x < grey.shape[1]:
+            continue
+        ys = np.arange(int(contact - 0.6 * thick), int(contact + 0.6 * thick) + 1)
+        profile = grey[np.clip(ys, 0, grey.shape[0] - 1), x]
+        low = int(np.argmin(profile))
+        level = float(np.median(np.r_[profile[:2], profile[-2:]]))
+        back = profile < profile[low] + 0.75 * (level - profile[low])
+        up = low - (np.flatnonzero(~back[:low])[-1] if (~back[:low]).any() else 0)
+        down = np.flatnonzero(~back[low:])[0] if (~back[low:]).any() else len(profile) - low
+        widths.append(min((up + down) / 2, 0.35 * thick))
+    return float(np.median(widths)) if widths else 0.0
+
+
+def _lift_seam(box: np.ndarray, top: np.ndarray, bottom: np.ndarray, parted: np.ndarray, seam: float) -> None:
+    """The lips' own colour over the photo's seam they carry at their inner edges (in place).
+
+    A shut photo's lips meet in a dark blurred line; parting them carries half of it on each lip's
+    inner edge, a dark ring around the teeth no real mouth has (the lip there is lit, not shadowed).
+    Each column's band of the seam's width takes the colour of the lip just past it, fading in
+    toward the edge, fully once the lips are two seams further apart than at rest (``parted``, per
+    column). ``top``/``bottom``: the inner-lip edges per column, in the box's rows; ``seam``: the
+    seam's half-width (pixels)."""
+    h = box.shape[0]
+    reach = np.float32(seam)
+    rows = np.arange(h, dtype=np.float32)[:, None] + 0.5
+    upper = _smooth((rows - (top - reach)[None, :]) / reach) * (rows < top[None, :] + 1)
+    lower = _smooth(((bottom + reach)[None, :] - rows) / reach) * (rows > bottom[None, :] - 1)
+    weight = (np.maximum(upper, lower) * parted[None, :]).astype(np.float32)
+    if not (weight > 1 / 255).any():
+        return
+    above = np.clip(np.floor(top - reach) - 1, 0, h - 1).astype(np.intp)
+    below = np.clip(np.ceil(bottom + reach) + 1, 0, h - 1).astype(np.intp)
+    cols = np.arange(box.shape[1])
+    lip = np.where((upper >= lower)[..., None], box[above, cols][None], box[below, cols][None])
+    box[:] = cv2.blendLinear(box, np.ascontiguousarray(lip), 1.0 - weight, np.ascontiguousarray(weight))
+
+
+def _inside_rows(patch: np.ndarray, top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    """Each column's rows above ``top`` and below ``bottom`` (patch rows) repeat its edge rows, so
+    the photo's blur applied next spreads what shows at the lips' edges, never what they hide (the
+    gum and the cavity's back above and below the opening)."""
+    rows = np.arange(patch.shape[0], dtype=np.float32)[:, None]
+    first = np.minimum(np.maximum(np.floor(top), 0), patch.shape[0] - 1)[None, :]
+    last = np.maximum(np.minimum(np.ceil(bottom), patch.shape[0] - 1), first)
+    index = np.minimum(np.maximum(rows, first), last).astype(np.intp)
+    return np.take_along_axis(patch, index[..., None], axis=0)
 
 
 def _seal(frame: np.ndarray, x0: int, y0: int, seam: np.ndarray, style: MouthStyle) -> None:
