@@ -1,5 +1,6 @@
 """The renderer's per-pixel loops, compiled: the backward map of the triangle mesh (every pixel
-exact) and the composite of the person layer over the background plate.
+exact), the composite of the person layer over the background plate, and the mouth's per-column
+blends.
 
 The map is a few hundred triangles painted far to near, a handful of multiply-adds per pixel:
 as numpy it is a hundred small array calls per frame, bound by call overhead, so it is compiled
@@ -162,6 +163,38 @@ def composite(moved: np.ndarray, plate: np.ndarray, out: np.ndarray) -> None:
                 out[r, c, k] = min(max(v, 0), 255)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _smoothstep(x: float) -> float:
+    x = min(max(x, 0.0), 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+@njit(cache=True, nogil=True)
+def lift_seam(box: np.ndarray, top: np.ndarray, bottom: np.ndarray, parted: np.ndarray, seam: float) -> None:
+    """Each column's rows within ``seam`` of the inner-lip edges (``top``/``bottom``, box rows) blended
+    toward the lip's pixel just past them, in place (see mouth._lift_seam): upper band weight
+    smoothstep((y − top + seam) ÷ seam) for y < top + 1, lower smoothstep((bottom + seam − y) ÷ seam)
+    for y > bottom − 1, at row centres y, times ``parted``; rounded half up."""
+    height, width = box.shape[:2]
+    for c in range(width):
+        if parted[c] <= 0.0:
+            continue
+        t, b = float(top[c]), float(bottom[c])
+        above = _clip(math.floor(t - seam) - 1, height - 1)
+        below = _clip(math.ceil(b + seam) + 1, height - 1)
+        for r in range(_clip(math.floor(t - seam), height), _clip(math.ceil(b + seam) + 1, height)):
+            y = r + 0.5
+            up = _smoothstep((y - (t - seam)) / seam) if y < t + 1.0 else 0.0
+            down = _smoothstep((b + seam - y) / seam) if y > b - 1.0 else 0.0
+            w = max(up, down) * parted[c]
+            if w <= 1.0 / 255.0:
+                continue
+            src = above if up >= down else below
+            for k in range(3):
+                v = float(box[r, c, k]) * (1.0 - w) + float(box[src, c, k]) * w
+                box[r, c, k] = int(v + 0.5)
+
+
 def warm() -> None:
     """Load every kernel for the argument types the renderer passes (compiling them on the very
     first run), so that no frame waits for it: called where the renderer is built."""
@@ -176,3 +209,5 @@ def warm() -> None:
     )
     composite(moved, plate, frame[:, :2])  # a region of the frame
     composite(moved, plate, frame[:2, :2].copy())  # the whole frame
+    edge = np.ones(3, np.float32)
+    lift_seam(frame[:, :3], edge, edge, edge, 1.0)  # a box of the frame

@@ -413,31 +413,23 @@ def _lift_seam(box: np.ndarray, top: np.ndarray, bottom: np.ndarray, parted: np.
     Each column's band of the seam's width takes the colour of the lip just past it, fading in
     toward the edge, fully once the lips are two seams further apart than at rest (``parted``, per
     column). ``top``/``bottom``: the inner-lip edges per column, in the box's rows; ``seam``: the
-    seam's half-width (pixels)."""
-    h = box.shape[0]
-    reach = np.float32(seam)
-    rows = np.arange(h, dtype=np.float32)[:, None] + 0.5
-    upper = _smooth((rows - (top - reach)[None, :]) / reach) * (rows < top[None, :] + 1)
-    lower = _smooth(((bottom + reach)[None, :] - rows) / reach) * (rows > bottom[None, :] - 1)
-    weight = (np.maximum(upper, lower) * parted[None, :]).astype(np.float32)
-    if not (weight > 1 / 255).any():
-        return
-    above = np.clip(np.floor(top - reach) - 1, 0, h - 1).astype(np.intp)
-    below = np.clip(np.ceil(bottom + reach) + 1, 0, h - 1).astype(np.intp)
-    cols = np.arange(box.shape[1])
-    lip = np.where((upper >= lower)[..., None], box[above, cols][None], box[below, cols][None])
-    box[:] = cv2.blendLinear(box, np.ascontiguousarray(lip), 1.0 - weight, np.ascontiguousarray(weight))
+    seam's half-width (pixels). A per-column loop, compiled (kernels.lift_seam)."""
+    from .kernels import lift_seam  # loaded with the renderer, never at start-up
+
+    lift_seam(box, top.astype(np.float32), bottom.astype(np.float32), parted.astype(np.float32), float(seam))
 
 
 def _inside_rows(patch: np.ndarray, top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
     """Each column's rows above ``top`` and below ``bottom`` (patch rows) repeat its edge rows, so
     the photo's blur applied next spreads what shows at the lips' edges, never what they hide (the
     gum and the cavity's back above and below the opening)."""
-    rows = np.arange(patch.shape[0], dtype=np.float32)[:, None]
-    first = np.minimum(np.maximum(np.floor(top), 0), patch.shape[0] - 1)[None, :]
-    last = np.maximum(np.minimum(np.ceil(bottom), patch.shape[0] - 1), first)
-    index = np.minimum(np.maximum(rows, first), last).astype(np.intp)
-    return np.take_along_axis(patch, index[..., None], axis=0)
+    h, w = patch.shape[:2]
+    rows = np.arange(h, dtype=np.float32)[:, None]
+    first = np.minimum(np.maximum(np.floor(top), 0), h - 1)[None, :]
+    last = np.maximum(np.minimum(np.ceil(bottom), h - 1), first)
+    map_y = np.minimum(np.maximum(rows, first), last).astype(np.float32)
+    map_x = np.broadcast_to(np.arange(w, dtype=np.float32)[None, :], (h, w))
+    return cv2.remap(patch, map_x, map_y, cv2.INTER_NEAREST)
 
 
 def _seal(frame: np.ndarray, x0: int, y0: int, seam: np.ndarray, style: MouthStyle) -> None:
