@@ -53,6 +53,7 @@ STAGES = (
     ("talkingface.render.setup", "person_of_matte", "matte (full mode: waits for the model)"),
     ("talkingface.render.setup", "matte_of_person", "matte"),
     ("talkingface.render.setup", "delaunay", "scipy.spatial import"),
+    ("talkingface.render.setup", "warm_kernels", "numba import + kernels load"),
     ("talkingface.render.setup", "background_layer", "background plate"),
     ("talkingface.render.setup", "build_rig", "rig"),
     ("talkingface.render.setup", "Renderer", "renderer setup"),

@@ -14,6 +14,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..face.choice import FaceChoice
+from ..face.known import analysis_key, load_analysis, save_analysis
 from ..face.landmarker import FaceLandmarker
 from ..face.matte import PersonMatte, matte_of_person, person_of_matte
 from ..face.portrait import Portrait, full_image, prepare_portrait
@@ -62,14 +63,24 @@ def prepare_face(
     name: str = "the portrait",
     face: FaceChoice | str | int | None = None,
     matte: bool | PersonMatte = True,
+    known: bool = False,
 ) -> tuple[Portrait, Renderer]:
     """Find and frame the face, matte the person, build the rig (a landmarker is opened when none
     is given). Raises the face errors of :func:`~talkingface.face.portrait.prepare_portrait`.
+    With ``known`` the face search and the matte are read from the portrait cache when this
+    picture was analysed so before, and kept there when not (:mod:`talkingface.face.known`).
 
     What does not need the face runs on a second thread while the landmarker looks for it: the
     matting model loads (and in full mode, where it sees the whole picture, runs), the
     triangulation the rig needs is imported and the renderer's compiled loops are loaded; the
     model and the landmarker both compute outside the GIL, so the two overlap on two cores."""
+    key = None
+    if known:
+        key = analysis_key(rgb, mode=mode, size=size, face=face, matte=matte is not False)
+        if (hit := load_analysis(key, rgb, mode, size)) is not None:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="face-aside") as aside:
+                aside.submit(warm_kernels)
+                return hit[0], layered_renderer(*hit)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="face-aside") as aside:
         model = aside.submit(PersonMatte) if matte is True else None
         whole = None
@@ -91,4 +102,6 @@ def prepare_face(
                 aside.submit(lambda: model.result().__exit__(None, None, None))
     if note:
         framed = replace(framed, notes=(*framed.notes, note))
+    if key is not None:
+        save_analysis(key, framed, alpha)
     return framed, layered_renderer(framed, alpha)
