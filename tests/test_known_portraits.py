@@ -115,7 +115,7 @@ def test_generate_makes_the_same_video_with_and_without_the_cache(folder, sample
     videos = []
     for name, cached in (("off", False), ("cold", True), ("warm", True)):
         out = tmp_path / f"{name}.mp4"
-        talkingface.generate(samples.astronaut, clip, out, portrait_cache=cached)
+        talkingface.generate(samples.astronaut, clip, out, cache=cached)
         videos.append([f for _, f in iter_frames(out)])
         assert len(list(folder.glob("*.npz"))) == (1 if cached else 0)
     off, cold, warm = videos

@@ -212,7 +212,7 @@ def generation_id(portrait: str | Path, audio: str | Path, options: GenerateOpti
 
 
 #: options that cannot change a frame (where the analysis comes from), left out of the id
-UNSEEN = ("portrait_cache",)
+UNSEEN = ("cache",)
 
 
 def given_motion(options: GenerateOptions, n_frames: int) -> tuple[MotionTrack, int] | None:
@@ -317,7 +317,7 @@ def generate(
         face = pool.submit(
             prepare_face, rgb, landmarker, mode=options.mode, size=options.size, name=str(portrait),
             face=options.face, matte=(matte or True) if options.matte else False,
-            known=options.portrait_cache,
+            known=options.cache,
         )  # fmt: skip
         features = analyse_audio(audio, options)
 
