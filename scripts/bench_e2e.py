@@ -25,9 +25,9 @@ from benchmd import stamp, write_section
 from PIL import Image
 
 from talkingface.eval.portraits import in_large_picture
-from talkingface.face import known
 from talkingface.io.audio import load_audio, save_wav
 from talkingface.io.image import load_portrait
+from talkingface.render import known
 from talkingface.samples import fetch_samples
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +51,9 @@ ROWS = (
     ("matte model load (beside the face search)", ("matte model load",)),
     ("matte", ("matte", "matte (full mode: waits for the model)")),
     ("scipy.spatial import (beside the face search)", ("scipy.spatial import",)),
-    ("plate + rig + renderer setup", ("background plate", "rig", "renderer setup")),
+    ("numba import + compiled loops load (beside the face search)", ("numba import + kernels load",)),
+    ("portrait cache: read (warm) or write (cold)", ("portrait cache read", "portrait cache write")),
+    ("plate + rig + renderer setup (warm: numba loads here)", ("background plate", "rig", "renderer setup")),
     ("render (2 threads, CPU summed)", ("render",)),
     ("watermark (main thread)", ("watermark",)),
     ("RGB → YUV + encode call (main thread; x264's threads not counted)", ("encode",)),
@@ -169,6 +171,12 @@ def main() -> None:
         + (f", alternated with the same runs of `{args.against}`" if before else "")
         + f"; load average {load:.1f} on {os.cpu_count()} cores while measuring",
         "(other work on the machine stretches wall times; CPU time counts this command's own work).",
+        "",
+        "Each command runs as an installed package does (Python writes its bytecode caches, so only the",
+        "first run after an install compiles them: `PYTHONDONTWRITEBYTECODE` is cleared), with the portrait",
+        "cache (`--cache`, on by default) emptied before each run except the *analysed before* row, whose",
+        "portrait the run before it left there: the face search, matte, rig and background plate are",
+        "read back, the same frames (tested). A portrait's first video is the row without it.",
         "",
         "How the command is laid out (issue #13): the CLI starts the phone recognition worker (a",
         "process: PocketSphinx holds the GIL) before it imports the media libraries; each block of audio is",

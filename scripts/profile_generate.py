@@ -54,6 +54,8 @@ STAGES = (
     ("talkingface.render.setup", "matte_of_person", "matte"),
     ("talkingface.render.setup", "delaunay", "scipy.spatial import"),
     ("talkingface.render.setup", "warm_kernels", "numba import + kernels load"),
+    ("talkingface.render.setup", "load_prepared", "portrait cache read"),
+    ("talkingface.render.setup", "save_prepared", "portrait cache write"),
     ("talkingface.render.setup", "background_layer", "background plate"),
     ("talkingface.render.setup", "build_rig", "rig"),
     ("talkingface.render.setup", "Renderer", "renderer setup"),

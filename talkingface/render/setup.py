@@ -14,13 +14,13 @@ from dataclasses import replace
 import numpy as np
 
 from ..face.choice import FaceChoice
-from ..face.known import analysis_key, load_analysis, save_analysis
 from ..face.landmarker import FaceLandmarker
 from ..face.matte import PersonMatte, matte_of_person, person_of_matte
 from ..face.portrait import Portrait, full_image, prepare_portrait
-from .layers import background_layer
+from .known import load_prepared, portrait_key, save_prepared
+from .layers import BackgroundLayer, background_layer
 from .renderer import Renderer
-from .rig import build_rig, delaunay
+from .rig import FaceRig, build_rig, delaunay
 
 
 def person_alpha(framed: Portrait, matte: bool | PersonMatte) -> tuple[np.ndarray | None, str | None]:
@@ -35,11 +35,17 @@ def person_alpha(framed: Portrait, matte: bool | PersonMatte) -> tuple[np.ndarra
         return matte_of_person(model, framed.image, framed.face)
 
 
+def layered_parts(framed: Portrait, alpha: np.ndarray | None) -> tuple[FaceRig, BackgroundLayer | None]:
+    """The rig of a framed portrait and, with a matte, the background layer the person moves over
+    (:mod:`talkingface.render.layers`): what a :class:`Renderer` is made of."""
+    background = None if alpha is None else background_layer(framed.image, alpha)
+    return build_rig(framed.image, framed.face, alpha), background
+
+
 def layered_renderer(framed: Portrait, alpha: np.ndarray | None) -> Renderer:
     """The renderer of a framed portrait; with a matte the person moves as a layer over a
-    background that stays still (:mod:`talkingface.render.layers`)."""
-    background = None if alpha is None else background_layer(framed.image, alpha)
-    return Renderer(build_rig(framed.image, framed.face, alpha), background)
+    background that stays still."""
+    return Renderer(*layered_parts(framed, alpha))
 
 
 def renderer_for(framed: Portrait, matte: bool | PersonMatte = True) -> Renderer:
@@ -67,8 +73,8 @@ def prepare_face(
 ) -> tuple[Portrait, Renderer]:
     """Find and frame the face, matte the person, build the rig (a landmarker is opened when none
     is given). Raises the face errors of :func:`~talkingface.face.portrait.prepare_portrait`.
-    With ``known`` the face search and the matte are read from the portrait cache when this
-    picture was analysed so before, and kept there when not (:mod:`talkingface.face.known`).
+    With ``known`` all of it is read from the portrait cache when this picture was prepared so
+    before, and kept there when not (:mod:`talkingface.render.known`).
 
     What does not need the face runs on a second thread while the landmarker looks for it: the
     matting model loads (and in full mode, where it sees the whole picture, runs), the
@@ -76,11 +82,10 @@ def prepare_face(
     model and the landmarker both compute outside the GIL, so the two overlap on two cores."""
     key = None
     if known:
-        key = analysis_key(rgb, mode=mode, size=size, face=face, matte=matte is not False)
-        if (hit := load_analysis(key, rgb, mode, size)) is not None:
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="face-aside") as aside:
-                aside.submit(warm_kernels)
-                return hit[0], layered_renderer(*hit)
+        key = portrait_key(rgb, mode=mode, size=size, face=face, matte=matte is not False)
+        if (hit := load_prepared(key, rgb, mode, size)) is not None:
+            framed, rig, layer = hit
+            return framed, Renderer(rig, layer)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="face-aside") as aside:
         model = aside.submit(PersonMatte) if matte is True else None
         whole = None
@@ -102,6 +107,7 @@ def prepare_face(
                 aside.submit(lambda: model.result().__exit__(None, None, None))
     if note:
         framed = replace(framed, notes=(*framed.notes, note))
+    rig, background = layered_parts(framed, alpha)
     if key is not None:
-        save_analysis(key, framed, alpha)
-    return framed, layered_renderer(framed, alpha)
+        save_prepared(key, framed, rig, background)
+    return framed, Renderer(rig, background)

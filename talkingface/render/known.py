@@ -1,15 +1,16 @@
-"""Portraits analysed before: the face search and the person matte of a picture, kept on disk.
+"""Portraits prepared before: the face search, the person matte, the rig and the background plate
+of a picture, kept on disk, so a second video of one narrator starts without any of them.
 
-Finding and framing the face and matting the person cost most of a short video's start-up
-(loading two models, several detector passes, the matting network), and they give the same
-answer every time for the same picture: a second video of one narrator reads them back instead.
+Finding and framing the face, matting the person and building the rig are most of a short
+video's start-up (two models to load, several detector passes, the matting network, the rig's
+fold checks, SciPy's triangulation) and give the same answer every time for the same picture.
 
 An entry is named by everything its answer depends on: the picture's pixels, the framing asked
 for (mode, size, face choice, matte on or off), the two model files, the versions of the
-libraries that run them and the source of this package's face code; any change to one of those
-names another entry, so a stale one is never read. Entries are written under a temporary name
-and renamed (a reader never sees half of one), one that cannot be read is a miss and is removed,
-and only the newest :data:`MAX_ENTRIES` are kept.
+libraries that run them and the source of this package; any change to one of those names
+another entry, so a stale one is never read. Entries are written under a temporary name and
+renamed (a reader never sees half of one), one that cannot be read is a miss and is removed, and
+only the newest :data:`MAX_ENTRIES` are kept.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import hashlib
 import os
 import tempfile
 import zipfile
+from dataclasses import fields
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -26,14 +28,17 @@ from pathlib import Path
 import numpy as np
 
 from ..cache import cache_dir
-from ..models import MATTE_MODEL, MODELS, ModelFile
-from .landmarker import FaceObservation
-from .portrait import Portrait, crop_image, full_image
+from ..face.landmarker import FaceObservation
+from ..face.portrait import Portrait, crop_image, full_image
+from ..models import MODELS, ModelFile
+from .layers import BackgroundLayer
+from .rig import FaceRig
 
 FOLDER = "portraits"
-MAX_ENTRIES = 64  # a crop-mode entry is about 1 MB, a 1080p full-mode one about 10 MB
+MAX_ENTRIES = 64  # a crop-mode entry is about 3 MB, a 1080p full-mode one about 10 MB
 #: the libraries whose versions an entry depends on (the detector, the matte, the resizes)
-LIBRARIES = ("mediapipe", "onnxruntime", "opencv-contrib-python", "opencv-python", "numpy")
+LIBRARIES = ("mediapipe", "onnxruntime", "opencv-contrib-python", "opencv-python", "numpy", "scipy")
+PACKAGE = Path(__file__).resolve().parents[1]
 
 
 def folder() -> Path:
@@ -44,8 +49,8 @@ def folder() -> Path:
 def _code_and_models() -> bytes:
     """What every entry depends on besides its own picture and framing (the same all run long)."""
     digest = hashlib.sha256()
-    for source in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(source.name.encode() + source.read_bytes())
+    for source in sorted(PACKAGE.rglob("*.py")):
+        digest.update(str(source.relative_to(PACKAGE)).encode() + source.read_bytes())
     for name in LIBRARIES:
         with contextlib.suppress(metadata.PackageNotFoundError):
             digest.update(f"{name}={metadata.version(name)};".encode())
@@ -66,21 +71,19 @@ def _model_identity(model: ModelFile) -> str:
     return f"{model.filename}:{model.sha256};"
 
 
-def analysis_key(rgb: np.ndarray, *, mode: str, size: int, face: object, matte: bool) -> str:
+def portrait_key(rgb: np.ndarray, *, mode: str, size: int, face: object, matte: bool) -> str:
     """The entry's name: the picture's pixels and how it is to be framed and matted."""
     digest = hashlib.sha256(_code_and_models())
     digest.update(f"{rgb.shape}|{rgb.dtype}|{mode}|{size if mode == 'crop' else 0}|{face!r}|{matte}".encode())
-    if matte:
-        digest.update(_model_identity(MATTE_MODEL).encode())
     digest.update(np.ascontiguousarray(rgb).data)
     return digest.hexdigest()[:40]
 
 
-def load_analysis(
+def load_prepared(
     key: str, rgb: np.ndarray, mode: str, size: int
-) -> tuple[Portrait, np.ndarray | None] | None:
-    """The framed portrait (its notes included) and the person's alpha (None without a matte) of
-    an earlier analysis, or None when there is none (or it cannot be read)."""
+) -> tuple[Portrait, FaceRig, BackgroundLayer | None] | None:
+    """The framed portrait (its notes included), its rig and its background layer (None without a
+    matte) as prepared before, or None when they were not (or cannot be read)."""
     path = folder() / f"{key}.npz"
     try:
         with np.load(path, allow_pickle=False) as stored:
@@ -88,22 +91,26 @@ def load_analysis(
             n_faces, face_number = (int(v) for v in stored["counts"])
             box = tuple(int(v) for v in stored["crop_box"])
             notes = tuple(str(n) for n in stored["notes"])
-            alpha = stored["alpha"] if bool(stored["matted"]) else None
+            rig = {f.name: stored[f"rig_{f.name}"] for f in fields(FaceRig) if f.name != "image"}
+            layer = BackgroundLayer(stored["plate"], stored["alpha"]) if bool(stored["layered"]) else None
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # damaged: analyse anew
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # damaged: prepare anew
         path.unlink(missing_ok=True)
         return None
     with contextlib.suppress(OSError):
         os.utime(path)  # used: the newest are the ones kept
     image = crop_image(rgb, box, size) if mode == "crop" else full_image(rgb)
     framed = Portrait(image, face, n_faces, box if mode == "crop" else None, face_number, notes)
-    return framed, alpha
+    scalars = {name: float(value) for name, value in rig.items() if value.ndim == 0}
+    rig.update(scalars, roi=tuple(int(v) for v in rig["roi"]))
+    return framed, FaceRig(image=image, **rig), layer
 
 
-def save_analysis(key: str, framed: Portrait, alpha: np.ndarray | None) -> None:
-    """Keep this analysis (best effort: a cache that cannot be written is no error)."""
+def save_prepared(key: str, framed: Portrait, rig: FaceRig, layer: BackgroundLayer | None) -> None:
+    """Keep this portrait's preparation (best effort: a cache that cannot be written is no error)."""
     where = folder()
+    arrays = {f"rig_{f.name}": np.asarray(getattr(rig, f.name)) for f in fields(rig) if f.name != "image"}
     try:
         where.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".part", dir=where)
@@ -116,8 +123,10 @@ def save_analysis(key: str, framed: Portrait, alpha: np.ndarray | None) -> None:
                 counts=np.array([framed.n_faces, framed.face_number]),
                 crop_box=np.array(framed.crop_box or (), np.int64),
                 notes=np.array(framed.notes, dtype=str),
-                matted=np.array(alpha is not None),
-                alpha=alpha if alpha is not None else np.zeros(0, np.float32),
+                layered=np.array(layer is not None),
+                plate=layer.plate if layer is not None else np.zeros(0, np.uint8),
+                alpha=layer.alpha if layer is not None else np.zeros(0, np.uint8),
+                **arrays,
             )
         os.replace(tmp, where / f"{key}.npz")
     except OSError:
