@@ -61,10 +61,10 @@ ROWS = (
 )
 
 
-def command_env(warm: bool) -> dict[str, str]:
+def command_env(keep: bool) -> dict[str, str]:
     """The environment of a measured command: as a user's (Python writes its bytecode caches, as
-    an installed package has them), the portrait cache emptied first unless ``warm``."""
-    if not warm:
+    an installed package has them), the portrait cache emptied first unless ``keep``."""
+    if not keep:
         shutil.rmtree(known.folder(), ignore_errors=True)
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -72,10 +72,10 @@ def command_env(warm: bool) -> dict[str, str]:
 
 
 def run_cli(
-    python_path: str | None, portrait: Path, clip: Path, out: Path, *extra: str, warm: bool = False
+    python_path: str | None, portrait: Path, clip: Path, out: Path, *extra: str, keep: bool = False
 ) -> tuple[float, float]:
     """Wall and CPU seconds of one `talkingface generate` process and its children."""
-    env = command_env(warm)
+    env = command_env(keep)
     if python_path:
         env["PYTHONPATH"] = python_path
     cmd = [sys.executable, "-m", "talkingface", "generate", str(portrait), str(clip), "-o", str(out), "-q"]
@@ -86,11 +86,11 @@ def run_cli(
     return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
-def profile(portrait: Path, clip: Path, out: Path, *extra: str, warm: bool = False) -> dict:
+def profile(portrait: Path, clip: Path, out: Path, *extra: str, keep: bool = False) -> dict:
     script = ROOT / "scripts" / "profile_generate.py"
     cmd = [sys.executable, str(script), "--json", "generate", str(portrait), str(clip), "-o", str(out), "-q"]
     cmd += extra
-    env = command_env(warm)
+    env = command_env(keep)
     done = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=tempfile.gettempdir(), env=env)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -143,14 +143,14 @@ def main() -> None:
         for name, seconds, portrait, extra in RUNS:
             order = list(variants.items())
             for variant, path in order if round_ % 2 == 0 else order[::-1]:
-                warm = name in WARM and variant == "now"
+                keep = name in WARM or variant != "now"  # the earlier revision keeps no portraits
                 wall, cpu = run_cli(
-                    path, portraits[portrait], clips[seconds], tmp / "out.mp4", *extra, warm=warm
+                    path, portraits[portrait], clips[seconds], tmp / "out.mp4", *extra, keep=keep
                 )
                 old = best.get((name, variant), (float("inf"), float("inf")))
                 best[(name, variant)] = (min(old[0], wall), min(old[1], cpu))
     profiles = [
-        profile(portraits[p], clips[s], tmp / "profiled.mp4", *extra, warm=name in WARM)
+        profile(portraits[p], clips[s], tmp / "profiled.mp4", *extra, keep=name in WARM)
         for name, s, p, extra in RUNS
     ]
     load = os.getloadavg()[0]
