@@ -127,3 +127,10 @@ def test_generate_makes_the_same_video_with_and_without_the_cache(folder, sample
     off, cold, warm = videos
     assert len(off) == len(cold) == len(warm) == 50
     assert all(np.array_equal(a, b) and np.array_equal(a, c) for a, b, c in zip(off, cold, warm, strict=True))
+
+
+def test_server_jobs_leave_nothing_in_the_portrait_cache():
+    from talkingface.server.forms import option_fields, options_from
+
+    assert "cache" not in {f.name for f in option_fields()}  # not a client's choice
+    assert options_from({"cache": True, "fps": 25}).cache is False
