@@ -41,6 +41,7 @@ test: setup real-clips lint
 
 bench: setup real-clips
 	$(BIN)/python scripts/bench.py --out BENCHMARKS.md
+	$(BIN)/python scripts/bench_encoder.py --out BENCHMARKS.md
 	$(BIN)/python scripts/bench_e2e.py --out BENCHMARKS.md
 	$(BIN)/python scripts/bench_provenance.py --out BENCHMARKS.md
 	$(BIN)/python scripts/bench_memory.py --out BENCHMARKS.md

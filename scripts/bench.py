@@ -1,4 +1,4 @@
-"""`make bench`: speed of the renderer, the encoder and the whole command, written to BENCHMARKS.md.
+"""`make bench`: speed of the renderer, written to BENCHMARKS.md.
 
 Speeds are reported next to references measured in the same run, so the ratios survive a noisy,
 shared machine: a bare ``cv2.remap`` of the same frame size (the practical ceiling of a warp
@@ -14,7 +14,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 from benchmd import stamp, write_section
@@ -26,7 +25,6 @@ from talkingface.face.landmarker import FaceLandmarker
 from talkingface.face.portrait import prepare_portrait
 from talkingface.io.audio import iter_audio, load_audio, save_wav
 from talkingface.io.image import load_portrait
-from talkingface.io.video import PRESET, X264_PARAMS
 from talkingface.motion.generate import motion_from_audio
 from talkingface.pipeline.generate import render_ahead
 from talkingface.render.renderer import Renderer
@@ -160,46 +158,6 @@ def difference_sheet(image: np.ndarray, track, path: Path) -> dict:
     }
 
 
-def bench_encoder(frames: np.ndarray, fps: float = 25.0) -> list[dict]:
-    """CPU time, size and PSNR of H.264 settings on real rendered frames (crf 18, 512²)."""
-    rows = []
-    for preset, params in (
-        ("ultrafast", ""),
-        ("superfast", ""),
-        ("veryfast", ""),
-        ("faster", ""),
-        (PRESET, X264_PARAMS),
-    ):
-        path = Path(tempfile.mkdtemp()) / "enc.mp4"
-        with av.open(str(path), "w") as out:
-            stream = out.add_stream("libx264", rate=int(fps))
-            stream.width, stream.height = frames.shape[2], frames.shape[1]
-            stream.pix_fmt = "yuv420p"
-            stream.options = {"crf": "18", "preset": preset, **({"x264-params": params} if params else {})}
-            cpu, wall = time.process_time(), time.perf_counter()
-            for k, f in enumerate(frames):
-                vf = av.VideoFrame.from_ndarray(f, format="rgb24")
-                vf.pts = k
-                out.mux(stream.encode(vf))
-            out.mux(stream.encode(None))
-            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        with av.open(str(path)) as inp:
-            decoded = [fr.to_ndarray(format="rgb24") for fr in inp.decode(video=0)]
-        mse = np.mean(
-            [np.mean((a.astype(np.float32) - b) ** 2) for a, b in zip(decoded, frames, strict=True)]
-        )
-        rows.append(
-            {
-                "setting": preset + (f" + `{params}`" if params else ""),
-                "cpu_ms": cpu / len(frames) * 1e3,
-                "wall_ms": wall / len(frames) * 1e3,
-                "kbps": path.stat().st_size * 8 / 1000 / (len(frames) / fps),
-                "psnr": 10 * np.log10(255**2 / mse),
-            }
-        )
-    return rows
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default="BENCHMARKS.md")
@@ -223,10 +181,6 @@ def main() -> None:
     ]
     diff = difference_sheet(astronaut, track, ROOT / "docs" / "warp_difference.png")
     stages = stage_costs(astronaut, track)
-
-    new, _, _ = renderers(astronaut, "crop", 512)
-    frames = np.stack([new.render(*track.frame(k)) for k in range(150)])
-    encoders = bench_encoder(frames)
 
     lines = [
         "## Renderer",
@@ -275,22 +229,7 @@ def main() -> None:
         "|---|---:|",
         *(f"| {name} | {ms:.2f} |" for name, ms in stages.items()),
         "",
-        "## Encoder",
-        "",
-        "H.264 at CRF 18 on 150 rendered 512² frames (a talking head over a still background):",
-        "CPU time per frame (all encoder threads), bit rate and PSNR of the decoded frames.",
-        "",
-        "| x264 setting | CPU ms/frame | wall ms/frame | kbit/s | PSNR |",
-        "|---|---:|---:|---:|---:|",
-        *(
-            f"| {e['setting']} | {e['cpu_ms']:.1f} | {e['wall_ms']:.1f} | {e['kbps']:.0f} "
-            f"| {e['psnr']:.2f} dB |"
-            for e in encoders
-        ),
-        "",
-        f"We use {PRESET} + `{X264_PARAMS}` (talkingface/io/video.py): macroblock-tree rate control is what",
-        "makes veryfast's files small on this content; with it superfast comes close in size and PSNR",
-        "for less CPU. The whole command, end to end: `scripts/bench_e2e.py`.",
+        "The encoder: `scripts/bench_encoder.py`; the whole command, end to end: `scripts/bench_e2e.py`.",
         "",
     ]
     write_section(args.out, "renderer", "\n".join(lines))

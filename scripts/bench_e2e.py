@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,14 +27,19 @@ from PIL import Image
 from talkingface.eval.portraits import in_large_picture
 from talkingface.io.audio import load_audio, save_wav
 from talkingface.io.image import load_portrait
+from talkingface.render import known
 from talkingface.samples import fetch_samples
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = (  # name, seconds of speech, portrait ("1080p": the astronaut in a 1920×1080 picture), flags
     ("20 s speech, crop 512²", 20, "astronaut", ()),
     ("4 s speech, crop 512²", 4, "astronaut", ()),
+    ("4 s speech, crop 512², portrait analysed before", 4, "astronaut", ()),
     ("10 s speech, full mode, 1920×1080 photo", 10, "1080p", ("--mode", "full")),
 )
+#: the rows run with the portrait cache holding their portrait (the row before them put it there);
+#: every other row starts with it empty, as a portrait's first video does
+WARM = ("4 s speech, crop 512², portrait analysed before",)
 #: the profile's rows: (label, stages whose span it is); times are seconds since the interpreter started
 ROWS = (
     ("start-up: interpreter + imports, done at", ("imports",)),
@@ -45,7 +51,9 @@ ROWS = (
     ("matte model load (beside the face search)", ("matte model load",)),
     ("matte", ("matte", "matte (full mode: waits for the model)")),
     ("scipy.spatial import (beside the face search)", ("scipy.spatial import",)),
-    ("plate + rig + renderer setup", ("background plate", "rig", "renderer setup")),
+    ("numba import + compiled loops load (beside the face search)", ("numba import + kernels load",)),
+    ("portrait cache: read (warm) or write (cold)", ("portrait cache read", "portrait cache write")),
+    ("plate + rig + renderer setup (warm: numba loads here)", ("background plate", "rig", "renderer setup")),
     ("render (2 threads, CPU summed)", ("render",)),
     ("watermark (main thread)", ("watermark",)),
     ("RGB → YUV + encode call (main thread; x264's threads not counted)", ("encode",)),
@@ -53,11 +61,21 @@ ROWS = (
 )
 
 
+def command_env(keep: bool) -> dict[str, str]:
+    """The environment of a measured command: as a user's (Python writes its bytecode caches, as
+    an installed package has them), the portrait cache emptied first unless ``keep``."""
+    if not keep:
+        shutil.rmtree(known.folder(), ignore_errors=True)
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def run_cli(
-    python_path: str | None, portrait: Path, clip: Path, out: Path, *extra: str
+    python_path: str | None, portrait: Path, clip: Path, out: Path, *extra: str, keep: bool = False
 ) -> tuple[float, float]:
     """Wall and CPU seconds of one `talkingface generate` process and its children."""
-    env = dict(os.environ)
+    env = command_env(keep)
     if python_path:
         env["PYTHONPATH"] = python_path
     cmd = [sys.executable, "-m", "talkingface", "generate", str(portrait), str(clip), "-o", str(out), "-q"]
@@ -68,11 +86,12 @@ def run_cli(
     return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
-def profile(portrait: Path, clip: Path, out: Path, *extra: str) -> dict:
+def profile(portrait: Path, clip: Path, out: Path, *extra: str, keep: bool = False) -> dict:
     script = ROOT / "scripts" / "profile_generate.py"
     cmd = [sys.executable, str(script), "--json", "generate", str(portrait), str(clip), "-o", str(out), "-q"]
     cmd += extra
-    done = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=tempfile.gettempdir())
+    env = command_env(keep)
+    done = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=tempfile.gettempdir(), env=env)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -124,10 +143,16 @@ def main() -> None:
         for name, seconds, portrait, extra in RUNS:
             order = list(variants.items())
             for variant, path in order if round_ % 2 == 0 else order[::-1]:
-                wall, cpu = run_cli(path, portraits[portrait], clips[seconds], tmp / "out.mp4", *extra)
+                keep = name in WARM or variant != "now"  # the earlier revision keeps no portraits
+                wall, cpu = run_cli(
+                    path, portraits[portrait], clips[seconds], tmp / "out.mp4", *extra, keep=keep
+                )
                 old = best.get((name, variant), (float("inf"), float("inf")))
                 best[(name, variant)] = (min(old[0], wall), min(old[1], cpu))
-    profiles = [profile(portraits[p], clips[s], tmp / "profiled.mp4", *extra) for _, s, p, extra in RUNS]
+    profiles = [
+        profile(portraits[p], clips[s], tmp / "profiled.mp4", *extra, keep=name in WARM)
+        for name, s, p, extra in RUNS
+    ]
     load = os.getloadavg()[0]
 
     before = "before" in variants
@@ -146,6 +171,13 @@ def main() -> None:
         + (f", alternated with the same runs of `{args.against}`" if before else "")
         + f"; load average {load:.1f} on {os.cpu_count()} cores while measuring",
         "(other work on the machine stretches wall times; CPU time counts this command's own work).",
+        "",
+        "Each command runs as an installed package does (Python writes its bytecode caches, so only the",
+        "first run after an install compiles them: `PYTHONDONTWRITEBYTECODE` is cleared), with the portrait",
+        "cache (`--cache`, on by default) emptied before each run except the *analysed before* row, whose",
+        "portrait the run before it left there: the face search, matte, rig and background plate are",
+        "read back, the same frames (tested). A portrait's first video is the row without it; a revision",
+        "from before the cache makes every video as a first one.",
         "",
         "How the command is laid out (issue #13): the CLI starts the phone recognition worker (a",
         "process: PocketSphinx holds the GIL) before it imports the media libraries; each block of audio is",

@@ -114,14 +114,20 @@ def crop_box(face: FaceObservation, width: int, height: int) -> tuple[int, int, 
     return bx, by, side
 
 
+def crop_image(rgb: np.ndarray, box: tuple[int, int, int], size: int) -> np.ndarray:
+    """The ``size``² picture crop mode animates: the square ``box`` (x0, y0, side) of the photo."""
+    bx, by, side = box
+    patch = rgb[by : by + side, bx : bx + side]
+    interp = cv2.INTER_AREA if side > size else cv2.INTER_CUBIC
+    return np.ascontiguousarray(cv2.resize(patch, (size, size), interpolation=interp))
+
+
 def _crop(rgb: np.ndarray, face: FaceObservation, n: int, landmarker: FaceLandmarker, size: int) -> Portrait:
     if size < 128 or size > 2048 or size % 2:
         raise InputError(f"--size {size} is not supported: use an even number from 128 to 2048")
     h, w = rgb.shape[:2]
     bx, by, side = crop_box(face, w, h)
-    patch = rgb[by : by + side, bx : bx + side]
-    interp = cv2.INTER_AREA if side > size else cv2.INTER_CUBIC
-    image = np.ascontiguousarray(cv2.resize(patch, (size, size), interpolation=interp))
+    image = crop_image(rgb, (bx, by, side), size)
     found = landmarker.detect(image)
     if found:
         cropped = found[0]

@@ -8,7 +8,7 @@ import hashlib
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -205,8 +205,14 @@ def generation_id(portrait: str | Path, audio: str | Path, options: GenerateOpti
         with open(path, "rb") as fh:
             for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
                 digest.update(block)
-    digest.update(repr(replace(options, provenance=None, export_motion=None)).encode())
+    shown = replace(options, provenance=None, export_motion=None)
+    values = ", ".join(f"{f.name}={getattr(shown, f.name)!r}" for f in fields(shown) if f.name not in UNSEEN)
+    digest.update(f"{type(options).__name__}({values})".encode())
     return int.from_bytes(digest.digest()[:4], "big")
+
+
+#: options that cannot change a frame (where the analysis comes from), left out of the id
+UNSEEN = ("cache",)
 
 
 def given_motion(options: GenerateOptions, n_frames: int) -> tuple[MotionTrack, int] | None:
@@ -311,6 +317,7 @@ def generate(
         face = pool.submit(
             prepare_face, rgb, landmarker, mode=options.mode, size=options.size, name=str(portrait),
             face=options.face, matte=(matte or True) if options.matte else False,
+            known=options.cache,
         )  # fmt: skip
         features = analyse_audio(audio, options)
 

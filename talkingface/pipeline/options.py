@@ -127,6 +127,9 @@ class GenerateOptions:
     face: str | None = option(
         None, "Which face when there are several: its number (1 = leftmost) or a pixel X,Y.", kind=str
     )
+    cache: bool = option(
+        True, "Keep each portrait's face search and matte on disk: its next video starts sooner."
+    )
     label: str | None = option(None, 'Visible corner label, e.g. "AI-generated" (off by default).', kind=str)
     sign_cert: Path | None = option(
         None,

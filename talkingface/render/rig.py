@@ -82,7 +82,9 @@ def _ring(oval: np.ndarray, centre: np.ndarray, scales: np.ndarray) -> np.ndarra
     return centre + (oval - centre) * scales[:, None]
 
 
-def build_rig(image: np.ndarray, face: FaceObservation, alpha: np.ndarray | None = None) -> FaceRig:
+def build_rig(
+    image: np.ndarray, face: FaceObservation, alpha: np.ndarray | None = None, bases: np.ndarray | None = None
+) -> FaceRig:
     """The rig of one portrait. With a person matte ``alpha`` the head ring reaches out to the
     hair's silhouette, so big hair moves (and scales) with the head as one piece instead of being
     squeezed against the still anchors; the background it uncovers comes from the plate.
@@ -90,6 +92,8 @@ def build_rig(image: np.ndarray, face: FaceObservation, alpha: np.ndarray | None
     The rig is checked at the corners of its pose envelope (:func:`envelope_poses`, with the jaw
     shut and wide open): where a triangle of the outer mesh would turn over there (a tear: hair
     or collar in shards), the ring or the still anchors behind it are moved out, until none does.
+    ``bases``: :func:`~talkingface.render.bases.build_bases` of the face's landmarks, when built
+    beforehand (while the matte was being made).
     """
     lm = face.landmarks.astype(np.float64)
     oval = lm[list(T.FACE_OVAL), :2]
@@ -113,7 +117,7 @@ def build_rig(image: np.ndarray, face: FaceObservation, alpha: np.ndarray | None
     ring_follow = 1.0 - 0.5 * chin  # the neck follows half-way
     shift = ENVELOPE_SHIFT if alpha is not None else 0.0
     gaps = np.full(len(oval), OUTER_GAP)
-    bases = build_bases(face.landmarks)
+    bases = build_bases(face.landmarks) if bases is None else bases
     unpinned: set[tuple[int, int]] = set()
     for _ in range(MAX_WIDENINGS):
         rig = _assemble(image, face, bases, _ring(oval, centre2, scales), ring_follow, gaps, unpinned, shift)

@@ -17,7 +17,9 @@ from ..pipeline.options import GenerateOptions, api_message
 
 #: Set by the server (its own limit) or not given over HTTP (paths on the server's disk).
 #: The invisible watermark and the signed manifest stay on for everything a server makes.
-SERVER_SET = {"max_duration", "no_watermark", "no_sign"}
+#: options the server decides; ``cache`` is off for jobs: an uploaded portrait and what is made of it
+#: stay in the job's folder, gone when retention removes it (nothing in the portrait cache)
+SERVER_SET = {"max_duration", "no_watermark", "no_sign", "cache"}
 SCALARS = (bool, int, float, str)
 
 
@@ -96,7 +98,7 @@ def options_from(stored: dict):
         if f.kind is tuple and isinstance(options.get(f.name), list):
             options[f.name] = tuple(options[f.name])
     try:
-        return GenerateOptions(**options)
+        return GenerateOptions(**options, cache=False)
     except InputError as exc:
         raise InputError(api_message(str(exc))) from None
 
