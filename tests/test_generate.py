@@ -121,3 +121,16 @@ def test_marks_can_be_turned_off_explicitly(samples, speech_clip, tmp_path):
     )
     report = verify_video(result.path)
     assert not report.watermark.found and not report.manifest.present
+
+
+def test_every_option_is_a_keyword_of_generate():
+    """``generate(..., matte=False)`` must reach the options: no parameter of its own may take an
+    option's name (a ``matte`` model parameter once swallowed ``matte=False``)."""
+    import dataclasses
+    import inspect
+
+    from talkingface.pipeline.options import GenerateOptions
+
+    own = set(inspect.signature(talkingface.generate).parameters) - {"option_overrides"}
+    assert not own & {f.name for f in dataclasses.fields(GenerateOptions)}
+    assert GenerateOptions.build(None, matte=False).matte is False

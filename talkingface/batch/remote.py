@@ -45,7 +45,7 @@ def render_shipped(
         try:
             result = generate(
                 folder / portrait_name, folder / audio_name, out, options,
-                landmarker=worker_landmarker(), matte=worker_matte(options),
+                landmarker=worker_landmarker(), matte_model=worker_matte(options),
             )  # fmt: skip
         except TalkingFaceError as exc:
             return Shipped(error=str(exc).replace(str(folder) + os.sep, ""))

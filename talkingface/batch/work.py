@@ -110,7 +110,7 @@ def render_row(job: RowJob) -> RowResult:
         remove_parts(job.output)
         result = generate(
             job.portrait, job.audio, job.output, job.options,
-            landmarker=worker_landmarker(), matte=worker_matte(job.options),
+            landmarker=worker_landmarker(), matte_model=worker_matte(job.options),
         )  # fmt: skip
     except TalkingFaceError as exc:
         error = str(exc)

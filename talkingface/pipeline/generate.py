@@ -277,7 +277,7 @@ def generate(
     options: GenerateOptions | None = None,
     reporter: Reporter | None = None,
     landmarker: FaceLandmarker | None = None,
-    matte: PersonMatte | None = None,
+    matte_model: PersonMatte | None = None,
     phones: PhoneWorker | None = None,
     **option_overrides,
 ) -> GenerateResult:
@@ -285,7 +285,7 @@ def generate(
     ``talkingface generate`` flags (``motion_scale=0`` for ``--motion-scale 0``), see
     :class:`GenerateOptions`; every input and option is checked before any work.
 
-    ``landmarker``, ``matte``: the face and matting models already loaded (a batch worker renders
+    ``landmarker``, ``matte_model``: the face and matting models already loaded (a batch worker renders
     many rows with one of each). ``phones``: a phone recognition worker started ahead (the CLI
     starts it before the media libraries are imported, so their import overlaps its start-up);
     used if the options recognise phones, and closed here either way."""
@@ -316,7 +316,7 @@ def generate(
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
         face = pool.submit(
             prepare_face, rgb, landmarker, mode=options.mode, size=options.size, name=str(portrait),
-            face=options.face, matte=(matte or True) if options.matte else False,
+            face=options.face, matte=(matte_model or True) if options.matte else False,
             known=options.cache,
         )  # fmt: skip
         features = analyse_audio(audio, options)
