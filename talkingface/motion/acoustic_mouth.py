@@ -136,8 +136,6 @@ def acoustic_mouth_frames(cues: AcousticFrames) -> np.ndarray:
     centroid = _norm(cues.centroid_hz, speech & (voiced > 0.5), 10, 90)
     fric = np.clip((cues.high_ratio - 0.15) / 0.3, 0, 1) * (1 - voiced)
     jaw = MAX_JAW * loud * (0.6 + 0.4 * openness) * (1 - 0.7 * fric)
-    quiet = stop_closures(cues, rules.SPEAKING_DIP_DB)  # a consonant's quiet: no floor (see part_lips)
-    jaw = np.where(quiet, jaw, np.maximum(jaw, rules.SPEAKING_JAW * (1 - 0.7 * fric)))  # lips apart
     rounding = voiced * loud * np.clip(1 - 2 * centroid, 0, 1)
     spread = voiced * loud * np.clip(2 * centroid - 1, 0, 1) + 0.4 * fric
     closed = stop_closures(cues)
