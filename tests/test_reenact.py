@@ -45,10 +45,14 @@ def test_reenactment_follows_the_real_speaker(reenacted):
         and report["face_found"]["ours"] > 0.95
     )
     assert abs(report["gap_lag_frames"]) <= 8
-    # measured 0.52 (breaths, settling after phrases, p/b/m sealed with the sound; the issue asks
-    # 0.5) against 0.42 for the loudness envelope alone: the bound keeps the 0.02 run-to-run spread
-    # seen across machines from failing it, and still fails the old 0.44
-    assert report["gap_r"] >= 0.48
+    # measured 0.56 (breaths, settling after phrases, p/b/m sealed with the sound, lips apart between
+    # syllables; the issue asks 0.5) against 0.42 for the loudness envelope alone: the bound keeps
+    # the 0.02 run-to-run spread seen across machines from failing it, and still fails the old 0.44
+    assert report["gap_r"] >= 0.5
+    # he keeps his lips apart through his phrases and their short pauses (sealed in 11 % of his speech
+    # frames, parted in 52 % of his pauses, a second of it before his first sound): ours measured
+    # 18 % and 30 %, 19 % and 24 % before the lips stayed apart between syllables
+    assert report["sealed_in_speech"]["ours"] <= 0.2 and report["open_in_pauses"]["ours"] >= 0.27
     assert 0.75 <= report["gap_p95"]["ratio"] <= 1.33
     assert 0.8 <= report["interior"]["ratio"] <= 1.25
     assert report["teeth"]["ratio"] >= 0.6

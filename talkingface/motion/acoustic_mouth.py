@@ -105,6 +105,24 @@ def close_lips(values: np.ndarray, closed: np.ndarray) -> np.ndarray:
     return values
 
 
+def part_lips(values: np.ndarray, speech: np.ndarray, fps: float) -> np.ndarray:
+    """Sealed mouth values with the jaw at least :data:`.rules.SPEAKING_JAW` open while ``speech``
+    (the one VAD, per frame) is on, fading over SPEAKING_RELEASE_S after it, except where the lips
+    seal (p/b/m) or tuck (f/v): real lips stay apart between the syllables of a phrase and through
+    its short pauses. The VAD, not the phones, says where, so a file and a live window (whose phones
+    differ at the edges) agree; it is causal, so live needs no look-ahead for it."""
+    values = values.copy()
+    s = np.asarray(speech, bool)
+    idx = np.arange(len(s))
+    since = idx - np.maximum.accumulate(np.where(s, idx, -(10**9)))
+    on = np.clip(1.0 - since / max(rules.SPEAKING_RELEASE_S * fps, 1.0), 0.0, 1.0)
+    tuck = np.clip(values[:, MOUTH_INDEX["mouthRollLower"]] / 0.8, 0.0, 1.0)
+    free = (1.0 - rules.closure(values)) * (1.0 - 0.9 * tuck)
+    jaw = MOUTH_INDEX["jawOpen"]
+    values[:, jaw] = np.maximum(values[:, jaw], rules.SPEAKING_JAW * free * on)
+    return values
+
+
 def acoustic_mouth_frames(cues: AcousticFrames) -> np.ndarray:
     """(n_frames, len(MOUTH_CHANNELS)) mouth values from per-frame acoustic cues."""
     n, fps = len(cues.loudness_db), cues.fps

@@ -24,8 +24,8 @@ from ..audio.phones import (
     recognize_phones,
 )
 from ..core.track import CHANNEL_INDEX, MotionTrack
-from .acoustic_mouth import acoustic_mouth_frames, close_lips, stop_closures, with_pauses
-from .rules import MOUTH_CHANNELS, VOWELS
+from .acoustic_mouth import acoustic_mouth_frames, close_lips, part_lips, stop_closures, with_pauses
+from .rules import MOUTH_CHANNELS, SPEAKING_DIP_DB, VOWELS
 
 if TYPE_CHECKING:
     from .controls import Controls
@@ -112,6 +112,7 @@ def mouth_from_phones(
     # allphone misses about half the p/b/m of real speech: close the lips in stop closures too
     unsealed = _phone_frames(phones, n_frames, fps, VOWELS | NO_DIP_CLOSURE)
     values = close_lips(values, (stop_closures(cues) & ~unsealed)[start:])
+    values = part_lips(values, (cues.speech & ~stop_closures(cues, SPEAKING_DIP_DB))[start:], fps)
     return with_pauses(values, cues.loudness_db, rest, fps, start)[first - start :]
 
 
@@ -132,8 +133,11 @@ def mouth_frames(
         try:
             phones = align_phones(samples, transcript)
             values = viseme_frames(phones, n_frames, fps, loudness)
+            db = frame_loudness(samples, n_frames, fps)
+            cues = AcousticFrames(fps, db, speech_cue(samples, n_frames, fps, speech), *([None] * 4))
+            values = part_lips(values, cues.speech & ~stop_closures(cues, SPEAKING_DIP_DB), fps)
             rest = ~_phone_frames(phones, n_frames, fps)
-            values = with_pauses(values, frame_loudness(samples, n_frames, fps), rest, fps)
+            values = with_pauses(values, db, rest, fps)
             return MouthResult(values, "align", phones)
         except AlignmentError as exc:
             note = f"alignment failed ({exc}); fell back to recognition"

@@ -55,6 +55,17 @@ JAW_SCALE_MAX = 1.4
 #: r 0.40 → 0.59 on the LibriVox sonnet, astronaut portrait; geometric check, no rendering).
 JA_GAIN = 0.8
 JA_BASE = 0.4
+#: Real speakers keep their lips apart between the syllables of a phrase and through its short pauses:
+#: only a bilabial (or an f/v tuck) brings them together. On the phone paths (files and live) the jaw
+#: stays at least this open while the one VAD hears the voice (lip gap ≈ 0.12 of the eye distance on
+#: our rig: the lower quartile of psychopy testMovie's real speech-time gap), fading over
+#: SPEAKING_RELEASE_S after it (self-reenactment on testMovie: r 0.54 → 0.56, lips parted in pauses
+#: 24 → 30 %; p/b/m on the Sonnet and espeak kept; see acoustic_mouth.part_lips) …
+SPEAKING_JAW = 0.25
+SPEAKING_RELEASE_S = 0.5
+#: … but not in a consonant's quiet (this many dB under the loudness around it, see
+#: acoustic_mouth.stop_closures): a bilabial the phones missed still shows closed lips there.
+SPEAKING_DIP_DB = 6.0
 
 #: ARKit channels the lip-sync pass writes (everything else it leaves alone).
 MOUTH_CHANNELS: tuple[str, ...] = (
