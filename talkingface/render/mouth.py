@@ -26,9 +26,8 @@ from .polygons import area, chain, coverage, pixels_inside, polygon_mask
 
 #: the photo's own mouth counts as open (teeth, a dark gap) above this hole area ÷ mouth width²
 PHOTO_OPEN_AREA = 0.02
-#: a crisp photo's opening this wide without teeth we can split into rows is kept as it is (a
-#: drawing's stylised mouth, its outline misread); a narrower one (parted lips) or a blurred one (a
-#: broadcast frame's mouth, too soft to read its teeth) gives way to the interior as the lips move
+#: a photo's opening this wide without teeth we can split into rows is kept as it is (a drawing's
+#: misread outline, a blurry broadcast mouth); a narrower one (parted lips) gives way to the interior
 KEEP_OPEN_AREA = 0.08
 #: the photo shows teeth when the brightest quarter of its opening is this much brighter than its lips
 TEETH_OVER_LIPS = 1.12
@@ -282,7 +281,7 @@ def mouth_style(image: np.ndarray, landmarks: np.ndarray) -> MouthStyle:
     f32 = np.float32
     colours = (teeth.astype(f32), cavity.astype(f32), tongue.astype(f32), gum.astype(f32))
     light = _light_side(img, landmarks)
-    keep = own is None and _open_area(landmarks) > KEEP_OPEN_AREA and blur <= CRISP_BLUR
+    keep = own is None and _open_area(landmarks) > KEEP_OPEN_AREA
     seam = _seam_width(image, landmarks) if own is None and not keep else 0.0
     return MouthStyle(*colours, blur, grain, keep, own, light, seam)
 
