@@ -85,3 +85,40 @@ def test_parted_lips_do_not_carry_the_photos_seam(landmarker):
     parted = darkest_in_upper_lip_edge(renderer.render(head, weights(jawOpen=0.3)), landmarker)
     # measured: 0.49 shut (the seam), 0.81 parted (0.62 when the edge kept the seam's dark half)
     assert shut < 0.6 and parted > 0.72
+
+
+def test_the_seams_lift_stays_between_the_mouths_corners(landmarker, tmp_path):
+    """Laying the lip colour over the seam changes the lips between the corners only: past them the
+    contours' ends need not meet, and lifting there erased the corner's crease into a light bar
+    (Jon Peirce in psychopy's jwpIntro, reenacted: frame 0 as the portrait, its own speech)."""
+    from dataclasses import replace
+
+    from talkingface.eval import reenact as R
+    from talkingface.io.audio import save_wav
+    from talkingface.pipeline.generate import analyse_audio, audio_motion
+    from talkingface.pipeline.options import GenerateOptions
+
+    clip = fetch_real_clips().jwp
+    first = frame_at(clip, 0.0)
+    portrait = R.face_crop(first, landmarker, 1).apply(first)
+    speech = save_wav(tmp_path / "speech.wav", R.load_audio(clip)[: 16000 * 6], 16000)
+    options = GenerateOptions(fps=25, seed=1)
+    track = audio_motion(speech, analyse_audio(speech, options), options)
+    _, renderer = prepare_face(portrait, landmarker, mode="full", matte=False)
+    lifted = renderer._style
+    assert lifted.seam > 0
+    plain = replace(lifted, seam=0.0)
+    outside = 0
+    for k in range(len(track)):
+        renderer._style = lifted
+        ours = renderer.render(*track.frame(k))
+        renderer._style = plain
+        without = renderer.render(*track.frame(k))
+        changed = np.abs(ours.astype(int) - without.astype(int)).max(2) > 0
+        if not changed.any():
+            continue
+        lm = landmarker.detect(ours)[0].landmarks[:, :2]
+        left, right = lm[[78, 308], 0].min() - 3, lm[[78, 308], 0].max() + 3
+        xs = np.nonzero(changed)[1]
+        outside += int(((xs < left) | (xs > right)).sum())
+    assert outside == 0

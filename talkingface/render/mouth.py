@@ -342,7 +342,12 @@ def draw_mouth(
     if gap.max() < 0.7:
         return
     if style.seam > 0:
-        parted = _clip01((gap - rest_gap) / np.float32(2 * style.seam))
+        # between the corners only, fading over the last tenth of each half: past a corner the
+        # contours' ends need not meet, and what lies there is skin and the corner's crease
+        left, right = float(hole[:, 0].min()), float(hole[:, 0].max())
+        half = max((right - left) / 2, 1.0)
+        inside = _clip01((1.0 - np.abs(xs - (left + right) / 2) / half) / np.float32(0.1))
+        parted = _clip01((gap - rest_gap) / np.float32(2 * style.seam)) * inside
         _lift_seam(frame[y0:y1, x0:x1], top - y0, bottom - y0, parted, style.seam)
     alpha = cover * _clip01(gap - 0.7)[None, :]
     # inside the photo's own opening its own pixels stay until the lips move (the rest pose is the
