@@ -128,6 +128,42 @@ def test_mark_saturates_at_black_and_white_and_is_grey():
     np.testing.assert_array_equal(copy, marked)
 
 
+def test_compiled_mark_is_the_rounded_product_in_every_box():
+    """The compiled per-pixel step adds round(pattern · gain) (halves away from zero, clipped) to
+    R, G and B alike: checked against a float computation of the same sum, for a whole frame, a
+    frame marked in place and a box whose edges fall between working pixels."""
+    frame = np.ascontiguousarray(cv2.resize(data.coffee(), (600, 400)))
+    frame[:60] = frame[:60] // 8 + 226  # a textured near-white band, where the sum clips
+    marker = wm.Watermarker(600, 400, wm.Payload(generation_id=0xB0C5))
+    full = wm.to_frame(marker.gain(frame), 600, 400).astype(np.float64) * wm.GAIN_STEP
+    steps = np.clip(np.rint(np.abs(wm.pattern(600, 400, marker.payload)) / wm.PAT_STEP), 0, wm.PAT_MAX)
+    product = steps * wm.PAT_STEP * full
+    delta = np.sign(wm.pattern(600, 400, marker.payload)) * np.floor(product + 0.5)
+    expected = np.clip(frame + delta[:, :, None], 0, 255).astype(np.uint8)
+    assert np.abs(delta).max() >= 6  # the comparison covers large deltas, and clipping:
+    assert (frame + delta[:, :, None] > 255).any()
+    np.testing.assert_array_equal(marker.apply(frame), expected)
+    copy = frame.copy()
+    np.testing.assert_array_equal(marker.apply(copy, inplace=True), expected)
+    box = (slice(37, 251), slice(101, 333))
+    out = frame.copy()
+    marker.add_mark(frame, wm.to_frame(marker.gain(frame), 600, 400), out=out, box=box)
+    inside = np.zeros((400, 600), bool)
+    inside[box] = True
+    np.testing.assert_array_equal(out[inside], expected[inside])
+    np.testing.assert_array_equal(out[~inside], frame[~inside])
+
+
+def test_numba_is_not_loaded_at_start_up():
+    """The compiled step loads with the first marker, not with ``import talkingface``."""
+    import subprocess
+    import sys
+
+    code = "import sys, talkingface, talkingface.provenance, talkingface.cli; print('numba' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_marks_a_single_still_frame():
     det = wm.WatermarkDetector()
     p = wm.Payload(generation_id=0x5EED5EED)

@@ -194,10 +194,7 @@ PAT_MAX = 14
 GAIN_STEP = 0.125
 GAIN_MAX = 34
 PRODUCT_DIV = round(1.0 / (PAT_STEP * GAIN_STEP))  # 32
-#: 1/PRODUCT_DIV a hair larger: OpenCV rounds halves to even, which would round the commonest
-#: product (a 1-RMS chip at full gain, 2.5 grey levels) down and cost 11 % of the mark's power;
-#: this rounds halves away from zero (the 1e-4 moves no other value across a half).
-_ROUND_SCALE = (1.0 + 1e-4) / PRODUCT_DIV
+_SHIFT = PRODUCT_DIV.bit_length() - 1  # the division is a shift (rounded halves away from zero)
 GAIN_SUBSTEPS = 7  # the mask's working map resolves a GAIN_STEP in 7 (GAIN_MAX × 7 ≤ 255)
 #: Observed tile size / short side searched by the detector: 1/3 untouched, 0.417 after a 10 %/side crop.
 RATIO_RANGE = (0.315, 0.445)
@@ -498,7 +495,6 @@ _DETAIL_LUT = np.interp(np.arange(256) / 16.0, MASK_DETAIL, MASK_GAIN).astype(np
 _LUMA_LUT = np.interp(np.arange(256), MASK_LUMA, MASK_LUMA_GAIN).astype(np.float32).reshape(1, 256)
 _KERNEL3 = np.ones((3, 3), np.uint8)
 _LEVELS = np.arange(256, dtype=np.float32)
-_FLIP = (128, 128, 128, 0)  # the sign bit of each colour byte
 
 
 class Watermarker:
@@ -540,6 +536,10 @@ class Watermarker:
         lut[: GAIN_MAX + 1] = [share @ (r**2) for r in rounded]
         self._power_lut = lut.reshape(1, 256)
         self._scratch = threading.local()
+        from . import kernels  # numba: loaded with the first marker, not by ``import talkingface``
+
+        kernels.warm()  # compiled (or loaded from the disk cache) here rather than in the first frame
+        self._kernel = kernels.mark_box
 
     def gain(self, frame: np.ndarray) -> np.ndarray:
         """The mark's amplitude per working pixel, in GAIN_STEPs (uint8), capped.
@@ -590,17 +590,18 @@ class Watermarker:
     def add_mark(
         self, frame: np.ndarray, full: np.ndarray, out: np.ndarray | None = None, box=None
     ) -> np.ndarray:
-        """``frame`` plus the pattern scaled by the frame-size gain map ``full``; within ``box``
-        (``(rows, cols)`` slices of the frame) only, when given, with ``frame`` that part."""
-        table = self._table if box is None else self._table[box]
-        full = full if box is None else full[box]
-        delta = cv2.multiply(table, full.view(np.int8), scale=_ROUND_SCALE)  # grey levels, int8
-        # frame XOR 128 is the frame as int8 − 128, where a saturating int8 add is the saturating
-        # uint8 add of the signed delta: one add instead of an add and a subtract.
-        signed = cv2.cvtColor(delta.view(np.uint8), cv2.COLOR_GRAY2RGB).view(np.int8)
-        out = cv2.bitwise_xor(frame, _FLIP, dst=out)
-        cv2.add(out.view(np.int8), signed, dst=out.view(np.int8))
-        return cv2.bitwise_xor(out, _FLIP, dst=out)
+        """``frame`` plus the pattern scaled by the frame-size gain map ``full``, written to ``out``
+        (may be ``frame``; default a new array); within ``box`` (``(rows, cols)`` slices) only,
+        when given, the rest of ``out`` left as it is. One compiled pass (:mod:`.kernels`)."""
+        frame = np.ascontiguousarray(frame)
+        if out is None:
+            out = np.empty_like(frame) if box is None else frame.copy()
+        rows, cols = box if box is not None else (slice(0, self.height), slice(0, self.width))
+        y0, y1, _ = rows.indices(self.height)
+        x0, x1, _ = cols.indices(self.width)
+        flat = (self.height, 3 * self.width)
+        self._kernel(frame.reshape(flat), self._table, full, y0, y1, x0, x1, _SHIFT, out.reshape(flat))
+        return out
 
 
 class StillOutsideMarker:
@@ -629,7 +630,7 @@ class StillOutsideMarker:
         if self._luma is None:  # the first frame: everything
             self._luma = working_luma(frame)  # its own array (a contiguous copy of a strided view)
             self._gain = wm.gain_of_luma(self._luma)
-            self._out = wm.add_mark(np.ascontiguousarray(frame), to_frame(self._gain, wm.width, wm.height))
+            self._out = wm.add_mark(frame, to_frame(self._gain, wm.width, wm.height))
             return self._out
         luma = self._luma
         wx0, wy0, wx1, wy1 = self._work_box
@@ -645,9 +646,8 @@ class StillOutsideMarker:
             x0, y0 = min(x0, cx * k), min(y0, cy * k)
             x1 = max(x1, wm.width if cx + cw == gain.shape[1] else (cx + cw) * k)
             y1 = max(y1, wm.height if cy + ch == gain.shape[0] else (cy + ch) * k)
-        box = (slice(y0, y1), slice(x0, x1))
         full = to_frame(gain, wm.width, wm.height)
-        wm.add_mark(frame[box], full, out=self._out[box], box=box)
+        wm.add_mark(frame, full, out=self._out, box=(slice(y0, y1), slice(x0, x1)))
         return self._out
 
 
