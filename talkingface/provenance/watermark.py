@@ -35,17 +35,23 @@ The mark
   - per working pixel, a pixel whose 3 × 3 neighbourhood has no detail at all gets **no mark**:
     the flat fills of a cartoon, a clean digital backdrop, clipped black or white stay
     bit-identical (tested), so there is no pattern to see at any zoom;
-  - the frame's added RMS is capped at ``MAX_RMS`` (2.4: PSNR ≥ 40.5 dB) and, when ≥ 10 % of
-    the frame is flat colour (flat art), at ``MAX_RMS_FLAT_ART`` (1.9: PSNR ≥ 42.5 dB), checked
+  - **energy kept**: what flat colour cannot take goes to the textured part, raised by
+    1/√(share of busy pixels), at most ``MAX_BOOST`` (1.25×, ≈ 2 dB: a stronger boost made
+    the fills beside a cartoon's edges mottle at 3×), so a cartoon's mark carries the energy of a
+    photo's up to its PSNR cap (the cartoon lost half its windows after crop + half + CRF 28
+    with 29 % of it flat and 44 dB of PSNR left at 42 dB of target);
+  - the frame's added RMS is capped at ``MAX_RMS`` (2.5: PSNR ≥ 40.1 dB) and, when ≥ 10 % of
+    the frame is flat colour (flat art), at ``MAX_RMS_FLAT_ART`` (2.0: PSNR ≥ 42.1 dB), checked
     on the quantised gain map with the exact power of the rounded pattern at each gain level.
 
   The same :class:`Watermarker` marks files and live frames (``FrameMarker``). Per frame size
   it precomputes the pattern in signed steps (int8); per frame it computes the mask on the
   working copy (8-bit OpenCV operations only; the power cap read through one 256-entry look-up,
   starting from the previous frame's scale), expands it to the frame (a k × k block repeat done
-  as an integer-width trick), multiplies it by that table and adds it with one saturating signed
-  add on the frame XOR 128 (see BENCHMARKS.md). Where only a region of the frames moves
-  (:class:`StillOutsideMarker`), only the region and the pixels whose gain changed are marked anew.
+  as an integer-width trick), and multiplies it by that table and adds it to the frame in one
+  compiled, vectorised pass (:mod:`.kernels`, numba; see BENCHMARKS.md). Where only a region
+  of the frames moves (:class:`StillOutsideMarker`), only the region and the pixels whose gain
+  changed are marked anew.
 
 Detection (per window of frames, 2 s by default)
 ------------------------------------------------
@@ -173,8 +179,10 @@ _GENERATORS = (0o557, 0o663, 0o711)
 CODED_BITS = (PAYLOAD_BITS + _K - 1) * len(_GENERATORS)  # 216
 DEFAULT_KEY = 0x7A1C_F00D
 DEFAULT_STRENGTH = 2.5  # RMS grey levels where the mask is 1 (busy texture)
-MAX_RMS = 2.4  # cap on a frame's added RMS: PSNR ≥ 40.5 dB on any frame
-MAX_RMS_FLAT_ART = 1.9  # … and on frames with ≥ FLAT_ART_SHARE flat colour: PSNR ≥ 42.5 dB
+MAX_RMS = 2.5  # cap on a frame's added RMS: PSNR ≥ 40.1 dB on any frame
+MAX_RMS_FLAT_ART = 2.0  # … and on frames with ≥ FLAT_ART_SHARE flat colour: PSNR ≥ 42.1 dB
+#: Most the textured part of a frame with flat colour is raised above ``strength`` (energy kept).
+MAX_BOOST = 1.25
 FLAT_ART_SHARE = 0.1
 ANALYSIS_SHORT = 256  # the masking model looks at a copy this many px on its short side
 CELL = 4  # mask cell, working-image px (8 px at 512²)
@@ -557,11 +565,15 @@ class Watermarker:
         # 8-bit OpenCV operations (a float map at the working size cost 3× more).
         steps = np.minimum(cells * np.float32(self.strength / GAIN_STEP), np.float32(GAIN_MAX))
         work = mark_map(cv2.convertScaleAbs(steps, alpha=GAIN_SUBSTEPS), busy)
-        flat_art = cv2.countNonZero(busy) <= (1.0 - FLAT_ART_SHARE) * busy.size
+        busy_share = cv2.countNonZero(busy) / busy.size
+        flat_art = busy_share <= 1.0 - FLAT_ART_SHARE
         cap2 = min(self.max_rms, MAX_RMS_FLAT_ART) ** 2 if flat_art else self.max_rms**2
-        # Start from the scale the previous frame of this size ended with (frames of a video are
-        # alike, so one look-up usually confirms it); grow once if it leaves > 5 % of the cap unused.
-        full = 1.0 / GAIN_SUBSTEPS
+        # The energy flat colour cannot take goes to the textured part: up to 1/√(busy share) of
+        # the nominal strength there (at most MAX_BOOST), so a frame's mark keeps the energy of a
+        # frame textured all over, within the cap. Start from the scale the previous frame of this
+        # size ended with (frames of a video are alike, so one look-up usually confirms it); grow
+        # once if it leaves > 5 % of the cap unused.
+        full = min(MAX_BOOST, 1.0 / np.sqrt(max(busy_share, 1e-3))) / GAIN_SUBSTEPS
         scale = min(full, getattr(self._scratch, "scale", full))
         fits, grown = np.zeros(256, np.uint8), False
         for _ in range(5):  # rounding makes the power a step function of the scale
