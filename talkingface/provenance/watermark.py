@@ -722,6 +722,9 @@ class WindowResult:
     match_z: float = 0.0  # the known-pattern z of a match
     #: The window's folds at every coarse scale (low band, normalised; :class:`VideoEvidence`).
     evidence: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: When ``evidence`` is the motion-compensated residual's: the plain mean's folds, which the
+    #: match adds in by the weight the pooled windows give them (:meth:`VideoEvidence.weights`).
+    plain_evidence: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 class WatermarkDetector:
@@ -765,8 +768,11 @@ class WatermarkDetector:
             return plain
         residual, weight = found
         moving = self.detect_mean(residual, len(frames), weight=weight)
-        # not found: the residual's evidence is the one to pool (the host is out of it)
-        return moving if moving.found else replace(plain, evidence=moving.evidence)
+        # not found: the residual's evidence is the one to pool (the host is out of it); the plain
+        # mean's is kept for the match (a photo's mark survives in it too, a cartoon's does not)
+        if moving.found:
+            return moving
+        return replace(plain, evidence=moving.evidence, plain_evidence=plain.evidence)
 
     def detect_mean(
         self, mean: np.ndarray, frames: int = 1, weight: np.ndarray | None = None
@@ -951,7 +957,9 @@ class VideoEvidence:
         self.detector = detector
         self.results: list[WindowResult] = []
         self.total: np.ndarray | None = None
+        self.plain_total: np.ndarray | None = None  # the plain means' evidence, where it is separate
         self.geometry: tuple[Payload, int, tuple[float, float]] | None = None
+        self.weights = (1.0, 0.0)  # (evidence, plain evidence) in a match, set with the geometry
         self.pooled_attempts = 0  # decoding attempts on the pool (for the false-alarm bound)
         self._pending: list[int] = []
 
@@ -963,6 +971,9 @@ class VideoEvidence:
             return
         evidence = result.evidence.astype(np.complex128)
         self.total = evidence if self.total is None else self.total + evidence
+        if result.plain_evidence is not None:
+            plain = result.plain_evidence.astype(np.complex128)
+            self.plain_total = plain if self.plain_total is None else self.plain_total + plain
         first = None
         if self.geometry is None and result.found and result.payload is not None:
             first = (result.payload, int(np.argmin(np.abs(np.log(det.ratios / result.scale)))), result.shift)
@@ -986,6 +997,7 @@ class VideoEvidence:
         if first is not None:
             assert self.total is not None
             self.geometry = (first[0], *self.detector.locate(self.total, *first))
+            self.weights = self._weights()
         if self.geometry is None:
             if index is not None:
                 self._pending.append(index)
@@ -997,15 +1009,27 @@ class VideoEvidence:
             self.results[i] = self._matched(self.results[i])
         self._pending = []
 
+    def _weights(self) -> tuple[float, float]:
+        """How much a window's residual and plain evidence count in its match: each by the z of
+        the payload's pattern in its pooled sum at the video's geometry (the weights of the best
+        linear combination of two estimates of one signal, each normalised). Fixed per video, so
+        on a window without the mark the match is still one correlation against its own surface."""
+        assert self.geometry is not None and self.total is not None
+        payload, coarse, shift = self.geometry
+        det = self.detector
+        main = max(det.match(self.total, payload, coarse, shift), 0.0)
+        plain = 0.0 if self.plain_total is None else det.match(self.plain_total, payload, coarse, shift)
+        return (main, max(plain, 0.0)) if main > 0.0 else (1.0, 0.0)
+
     def _matched(self, result: WindowResult) -> WindowResult:
         assert self.geometry is not None
         if result.found or result.evidence is None:
             return _without_evidence(result)
         payload, coarse, shift = self.geometry
-        z = self.detector.match(result.evidence, payload, coarse, shift)
+        z = self.detector.match(combined_evidence(result, self.weights), payload, coarse, shift)
         if z < MATCH_Z:
-            return replace(result, match_z=z, evidence=None)
-        return replace(result, found=True, payload=payload, how="matched", match_z=z, evidence=None)
+            return _without_evidence(replace(result, match_z=z))
+        return _without_evidence(replace(result, found=True, payload=payload, how="matched", match_z=z))
 
     def false_alarm_bound(self) -> float:
         """P(≥ 1 window of an unmarked video of this many windows is reported as marked): a
@@ -1022,7 +1046,18 @@ def _pool_now(n: int) -> bool:
 
 
 def _without_evidence(result: WindowResult) -> WindowResult:
-    return result if result.evidence is None else replace(result, evidence=None)
+    if result.evidence is None and result.plain_evidence is None:
+        return result
+    return replace(result, evidence=None, plain_evidence=None)
+
+
+def combined_evidence(result: WindowResult, weights: tuple[float, float] = (1.0, 1.0)) -> np.ndarray:
+    """A window's evidence for a match: its (residual) evidence and, where the window has it
+    separately, its plain mean's, weighted (:meth:`VideoEvidence._weights`)."""
+    assert result.evidence is not None
+    if result.plain_evidence is None or weights[1] <= 0.0:
+        return result.evidence
+    return weights[0] * result.evidence + weights[1] * result.plain_evidence
 
 
 def global_motion(frames: Sequence[np.ndarray]) -> list[np.ndarray] | None:
