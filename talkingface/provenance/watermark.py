@@ -91,7 +91,11 @@ Detection (per window of frames, 2 s by default)
    the pool (:meth:`WatermarkDetector.locate`), a window that did not decode alone is tested for
    that payload's *whole* pattern (sync and data chips, ~6× the sync's energy) at that geometry
    (± 1 px: :meth:`WatermarkDetector.match`). Its z-score against the window's own correlation
-   surface is ≈ N(0, 1) on unmarked windows (measured); ``MATCH_Z`` = 5.
+   surface is ≈ N(0, 1) on unmarked windows (measured); ``MATCH_Z`` = 5. A moving window's
+   evidence is its residual's (step 4) plus its plain mean's, each weighted by the z of the
+   pattern in its pooled sum (fixed per video, so still one correlation per position): a photo's
+   mark survives in both (its lowest window z rose from 5.8 to 6.7 after crop + half + CRF 28),
+   a cartoon's only in the residual (plain weight ≈ 0.1 of the residual's).
 
 False-positive bound
 --------------------
@@ -141,10 +145,14 @@ sub-pixel prediction). What does work is evidence from more frames at a known ge
 (detection steps 6–7): the known pattern's z-score at the true geometry is 5–12 in most such windows
 against ≈ N(0, 1) on unmarked ones, and 3–6 windows pooled decode the payload. Measured over
 12-s videos (``scripts/bench_provenance.py``): every window after half + CRF 28 of the swaying
-512² photo, 600×400 photo and cartoon, and after crop + half + CRF 28 of the swaying photos;
-crop + half + CRF 28 of the swaying cartoon in 4 of 6 windows (a 204² result whose mark sat on
-edges only; match z down to 3.7) and of our rendered Grace Hopper in 5 of 6 (z 5.0, just
-under the threshold) — the limits of this design so far.
+512² photo, 600×400 photo and cartoon (lowest match z 7.2–9.4), and after crop + half + CRF 28
+of the swaying photos (z ≥ 6.6) and of our renders; crop + half + CRF 28 of the swaying cartoon
+in 5 of 6 windows (a 204² result whose mark sits on edges only; z down to 4.1) — the limit of
+this design so far (3 of 6 before the cartoon's energy was kept and the plain mean's evidence
+added to the match). A lower-frequency carrier would not help: after half + CRF 28 of a swaying
+picture the pooled evidence's signal-to-noise density is about flat over chip-frequency rings
+4–13 (of 16) and 5–10× lower in rings 1–3, where the host's residue is, so the white chip
+spectrum already puts the energy where it survives.
 
 What it is not
 --------------
