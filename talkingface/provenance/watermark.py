@@ -35,17 +35,23 @@ The mark
   - per working pixel, a pixel whose 3 × 3 neighbourhood has no detail at all gets **no mark**:
     the flat fills of a cartoon, a clean digital backdrop, clipped black or white stay
     bit-identical (tested), so there is no pattern to see at any zoom;
-  - the frame's added RMS is capped at ``MAX_RMS`` (2.4: PSNR ≥ 40.5 dB) and, when ≥ 10 % of
-    the frame is flat colour (flat art), at ``MAX_RMS_FLAT_ART`` (1.9: PSNR ≥ 42.5 dB), checked
+  - **energy kept**: what flat colour cannot take goes to the textured part, raised by
+    1/√(share of busy pixels), at most ``MAX_BOOST`` (1.25×, ≈ 2 dB: a stronger boost made
+    the fills beside a cartoon's edges mottle at 3×), so a cartoon's mark carries the energy of a
+    photo's up to its PSNR cap (the cartoon lost half its windows after crop + half + CRF 28
+    with 29 % of it flat and 44 dB of PSNR left at 42 dB of target);
+  - the frame's added RMS is capped at ``MAX_RMS`` (2.5: PSNR ≥ 40.1 dB) and, when ≥ 10 % of
+    the frame is flat colour (flat art), at ``MAX_RMS_FLAT_ART`` (2.0: PSNR ≥ 42.1 dB), checked
     on the quantised gain map with the exact power of the rounded pattern at each gain level.
 
   The same :class:`Watermarker` marks files and live frames (``FrameMarker``). Per frame size
   it precomputes the pattern in signed steps (int8); per frame it computes the mask on the
   working copy (8-bit OpenCV operations only; the power cap read through one 256-entry look-up,
   starting from the previous frame's scale), expands it to the frame (a k × k block repeat done
-  as an integer-width trick), multiplies it by that table and adds it with one saturating signed
-  add on the frame XOR 128 (see BENCHMARKS.md). Where only a region of the frames moves
-  (:class:`StillOutsideMarker`), only the region and the pixels whose gain changed are marked anew.
+  as an integer-width trick), and multiplies it by that table and adds it to the frame in one
+  compiled, vectorised pass (:mod:`.kernels`, numba; see BENCHMARKS.md). Where only a region
+  of the frames moves (:class:`StillOutsideMarker`), only the region and the pixels whose gain
+  changed are marked anew.
 
 Detection (per window of frames, 2 s by default)
 ------------------------------------------------
@@ -85,7 +91,11 @@ Detection (per window of frames, 2 s by default)
    the pool (:meth:`WatermarkDetector.locate`), a window that did not decode alone is tested for
    that payload's *whole* pattern (sync and data chips, ~6× the sync's energy) at that geometry
    (± 1 px: :meth:`WatermarkDetector.match`). Its z-score against the window's own correlation
-   surface is ≈ N(0, 1) on unmarked windows (measured); ``MATCH_Z`` = 5.
+   surface is ≈ N(0, 1) on unmarked windows (measured); ``MATCH_Z`` = 5. A moving window's
+   evidence is its residual's (step 4) plus its plain mean's, each weighted by the z of the
+   pattern in its pooled sum (fixed per video, so still one correlation per position): a photo's
+   mark survives in both (its lowest window z rose from 5.8 to 6.7 after crop + half + CRF 28),
+   a cartoon's only in the residual (plain weight ≈ 0.1 of the residual's).
 
 False-positive bound
 --------------------
@@ -135,10 +145,14 @@ sub-pixel prediction). What does work is evidence from more frames at a known ge
 (detection steps 6–7): the known pattern's z-score at the true geometry is 5–12 in most such windows
 against ≈ N(0, 1) on unmarked ones, and 3–6 windows pooled decode the payload. Measured over
 12-s videos (``scripts/bench_provenance.py``): every window after half + CRF 28 of the swaying
-512² photo, 600×400 photo and cartoon, and after crop + half + CRF 28 of the swaying photos;
-crop + half + CRF 28 of the swaying cartoon in 4 of 6 windows (a 204² result whose mark sat on
-edges only; match z down to 3.7) and of our rendered Grace Hopper in 5 of 6 (z 5.0, just
-under the threshold) — the limits of this design so far.
+512² photo, 600×400 photo and cartoon (lowest match z 7.2–9.4), and after crop + half + CRF 28
+of the swaying photos (z ≥ 6.6) and of our renders; crop + half + CRF 28 of the swaying cartoon
+in 5 of 6 windows (a 204² result whose mark sits on edges only; z down to 4.1) — the limit of
+this design so far (3 of 6 before the cartoon's energy was kept and the plain mean's evidence
+added to the match). A lower-frequency carrier would not help: after half + CRF 28 of a swaying
+picture the pooled evidence's signal-to-noise density is about flat over chip-frequency rings
+4–13 (of 16) and 5–10× lower in rings 1–3, where the host's residue is, so the white chip
+spectrum already puts the energy where it survives.
 
 What it is not
 --------------
@@ -173,8 +187,10 @@ _GENERATORS = (0o557, 0o663, 0o711)
 CODED_BITS = (PAYLOAD_BITS + _K - 1) * len(_GENERATORS)  # 216
 DEFAULT_KEY = 0x7A1C_F00D
 DEFAULT_STRENGTH = 2.5  # RMS grey levels where the mask is 1 (busy texture)
-MAX_RMS = 2.4  # cap on a frame's added RMS: PSNR ≥ 40.5 dB on any frame
-MAX_RMS_FLAT_ART = 1.9  # … and on frames with ≥ FLAT_ART_SHARE flat colour: PSNR ≥ 42.5 dB
+MAX_RMS = 2.5  # cap on a frame's added RMS: PSNR ≥ 40.1 dB on any frame
+MAX_RMS_FLAT_ART = 2.0  # … and on frames with ≥ FLAT_ART_SHARE flat colour: PSNR ≥ 42.1 dB
+#: Most the textured part of a frame with flat colour is raised above ``strength`` (energy kept).
+MAX_BOOST = 1.25
 FLAT_ART_SHARE = 0.1
 ANALYSIS_SHORT = 256  # the masking model looks at a copy this many px on its short side
 CELL = 4  # mask cell, working-image px (8 px at 512²)
@@ -194,10 +210,7 @@ PAT_MAX = 14
 GAIN_STEP = 0.125
 GAIN_MAX = 34
 PRODUCT_DIV = round(1.0 / (PAT_STEP * GAIN_STEP))  # 32
-#: 1/PRODUCT_DIV a hair larger: OpenCV rounds halves to even, which would round the commonest
-#: product (a 1-RMS chip at full gain, 2.5 grey levels) down and cost 11 % of the mark's power;
-#: this rounds halves away from zero (the 1e-4 moves no other value across a half).
-_ROUND_SCALE = (1.0 + 1e-4) / PRODUCT_DIV
+_SHIFT = PRODUCT_DIV.bit_length() - 1  # the division is a shift (rounded halves away from zero)
 GAIN_SUBSTEPS = 7  # the mask's working map resolves a GAIN_STEP in 7 (GAIN_MAX × 7 ≤ 255)
 #: Observed tile size / short side searched by the detector: 1/3 untouched, 0.417 after a 10 %/side crop.
 RATIO_RANGE = (0.315, 0.445)
@@ -498,7 +511,6 @@ _DETAIL_LUT = np.interp(np.arange(256) / 16.0, MASK_DETAIL, MASK_GAIN).astype(np
 _LUMA_LUT = np.interp(np.arange(256), MASK_LUMA, MASK_LUMA_GAIN).astype(np.float32).reshape(1, 256)
 _KERNEL3 = np.ones((3, 3), np.uint8)
 _LEVELS = np.arange(256, dtype=np.float32)
-_FLIP = (128, 128, 128, 0)  # the sign bit of each colour byte
 
 
 class Watermarker:
@@ -540,6 +552,10 @@ class Watermarker:
         lut[: GAIN_MAX + 1] = [share @ (r**2) for r in rounded]
         self._power_lut = lut.reshape(1, 256)
         self._scratch = threading.local()
+        from . import kernels  # numba: loaded with the first marker, not by ``import talkingface``
+
+        kernels.warm()  # compiled (or loaded from the disk cache) here rather than in the first frame
+        self._kernel = kernels.mark_box
 
     def gain(self, frame: np.ndarray) -> np.ndarray:
         """The mark's amplitude per working pixel, in GAIN_STEPs (uint8), capped.
@@ -557,11 +573,15 @@ class Watermarker:
         # 8-bit OpenCV operations (a float map at the working size cost 3× more).
         steps = np.minimum(cells * np.float32(self.strength / GAIN_STEP), np.float32(GAIN_MAX))
         work = mark_map(cv2.convertScaleAbs(steps, alpha=GAIN_SUBSTEPS), busy)
-        flat_art = cv2.countNonZero(busy) <= (1.0 - FLAT_ART_SHARE) * busy.size
+        busy_share = cv2.countNonZero(busy) / busy.size
+        flat_art = busy_share <= 1.0 - FLAT_ART_SHARE
         cap2 = min(self.max_rms, MAX_RMS_FLAT_ART) ** 2 if flat_art else self.max_rms**2
-        # Start from the scale the previous frame of this size ended with (frames of a video are
-        # alike, so one look-up usually confirms it); grow once if it leaves > 5 % of the cap unused.
-        full = 1.0 / GAIN_SUBSTEPS
+        # The energy flat colour cannot take goes to the textured part: up to 1/√(busy share) of
+        # the nominal strength there (at most MAX_BOOST), so a frame's mark keeps the energy of a
+        # frame textured all over, within the cap. Start from the scale the previous frame of this
+        # size ended with (frames of a video are alike, so one look-up usually confirms it); grow
+        # once if it leaves > 5 % of the cap unused.
+        full = min(MAX_BOOST, 1.0 / np.sqrt(max(busy_share, 1e-3))) / GAIN_SUBSTEPS
         scale = min(full, getattr(self._scratch, "scale", full))
         fits, grown = np.zeros(256, np.uint8), False
         for _ in range(5):  # rounding makes the power a step function of the scale
@@ -590,17 +610,18 @@ class Watermarker:
     def add_mark(
         self, frame: np.ndarray, full: np.ndarray, out: np.ndarray | None = None, box=None
     ) -> np.ndarray:
-        """``frame`` plus the pattern scaled by the frame-size gain map ``full``; within ``box``
-        (``(rows, cols)`` slices of the frame) only, when given, with ``frame`` that part."""
-        table = self._table if box is None else self._table[box]
-        full = full if box is None else full[box]
-        delta = cv2.multiply(table, full.view(np.int8), scale=_ROUND_SCALE)  # grey levels, int8
-        # frame XOR 128 is the frame as int8 − 128, where a saturating int8 add is the saturating
-        # uint8 add of the signed delta: one add instead of an add and a subtract.
-        signed = cv2.cvtColor(delta.view(np.uint8), cv2.COLOR_GRAY2RGB).view(np.int8)
-        out = cv2.bitwise_xor(frame, _FLIP, dst=out)
-        cv2.add(out.view(np.int8), signed, dst=out.view(np.int8))
-        return cv2.bitwise_xor(out, _FLIP, dst=out)
+        """``frame`` plus the pattern scaled by the frame-size gain map ``full``, written to ``out``
+        (may be ``frame``; default a new array); within ``box`` (``(rows, cols)`` slices) only,
+        when given, the rest of ``out`` left as it is. One compiled pass (:mod:`.kernels`)."""
+        frame = np.ascontiguousarray(frame)
+        if out is None:
+            out = np.empty_like(frame) if box is None else frame.copy()
+        rows, cols = box if box is not None else (slice(0, self.height), slice(0, self.width))
+        y0, y1, _ = rows.indices(self.height)
+        x0, x1, _ = cols.indices(self.width)
+        flat = (self.height, 3 * self.width)
+        self._kernel(frame.reshape(flat), self._table, full, y0, y1, x0, x1, _SHIFT, out.reshape(flat))
+        return out
 
 
 class StillOutsideMarker:
@@ -629,7 +650,7 @@ class StillOutsideMarker:
         if self._luma is None:  # the first frame: everything
             self._luma = working_luma(frame)  # its own array (a contiguous copy of a strided view)
             self._gain = wm.gain_of_luma(self._luma)
-            self._out = wm.add_mark(np.ascontiguousarray(frame), to_frame(self._gain, wm.width, wm.height))
+            self._out = wm.add_mark(frame, to_frame(self._gain, wm.width, wm.height))
             return self._out
         luma = self._luma
         wx0, wy0, wx1, wy1 = self._work_box
@@ -645,9 +666,8 @@ class StillOutsideMarker:
             x0, y0 = min(x0, cx * k), min(y0, cy * k)
             x1 = max(x1, wm.width if cx + cw == gain.shape[1] else (cx + cw) * k)
             y1 = max(y1, wm.height if cy + ch == gain.shape[0] else (cy + ch) * k)
-        box = (slice(y0, y1), slice(x0, x1))
         full = to_frame(gain, wm.width, wm.height)
-        wm.add_mark(frame[box], full, out=self._out[box], box=box)
+        wm.add_mark(frame, full, out=self._out, box=(slice(y0, y1), slice(x0, x1)))
         return self._out
 
 
@@ -710,6 +730,9 @@ class WindowResult:
     match_z: float = 0.0  # the known-pattern z of a match
     #: The window's folds at every coarse scale (low band, normalised; :class:`VideoEvidence`).
     evidence: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: When ``evidence`` is the motion-compensated residual's: the plain mean's folds, which the
+    #: match adds in by the weight the pooled windows give them (:meth:`VideoEvidence.weights`).
+    plain_evidence: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 class WatermarkDetector:
@@ -753,8 +776,11 @@ class WatermarkDetector:
             return plain
         residual, weight = found
         moving = self.detect_mean(residual, len(frames), weight=weight)
-        # not found: the residual's evidence is the one to pool (the host is out of it)
-        return moving if moving.found else replace(plain, evidence=moving.evidence)
+        # not found: the residual's evidence is the one to pool (the host is out of it); the plain
+        # mean's is kept for the match (a photo's mark survives in it too, a cartoon's does not)
+        if moving.found:
+            return moving
+        return replace(plain, evidence=moving.evidence, plain_evidence=plain.evidence)
 
     def detect_mean(
         self, mean: np.ndarray, frames: int = 1, weight: np.ndarray | None = None
@@ -939,7 +965,9 @@ class VideoEvidence:
         self.detector = detector
         self.results: list[WindowResult] = []
         self.total: np.ndarray | None = None
+        self.plain_total: np.ndarray | None = None  # the plain means' evidence, where it is separate
         self.geometry: tuple[Payload, int, tuple[float, float]] | None = None
+        self.weights = (1.0, 0.0)  # (evidence, plain evidence) in a match, set with the geometry
         self.pooled_attempts = 0  # decoding attempts on the pool (for the false-alarm bound)
         self._pending: list[int] = []
 
@@ -951,6 +979,9 @@ class VideoEvidence:
             return
         evidence = result.evidence.astype(np.complex128)
         self.total = evidence if self.total is None else self.total + evidence
+        if result.plain_evidence is not None:
+            plain = result.plain_evidence.astype(np.complex128)
+            self.plain_total = plain if self.plain_total is None else self.plain_total + plain
         first = None
         if self.geometry is None and result.found and result.payload is not None:
             first = (result.payload, int(np.argmin(np.abs(np.log(det.ratios / result.scale)))), result.shift)
@@ -974,6 +1005,7 @@ class VideoEvidence:
         if first is not None:
             assert self.total is not None
             self.geometry = (first[0], *self.detector.locate(self.total, *first))
+            self.weights = self._weights()
         if self.geometry is None:
             if index is not None:
                 self._pending.append(index)
@@ -985,15 +1017,27 @@ class VideoEvidence:
             self.results[i] = self._matched(self.results[i])
         self._pending = []
 
+    def _weights(self) -> tuple[float, float]:
+        """How much a window's residual and plain evidence count in its match: each by the z of
+        the payload's pattern in its pooled sum at the video's geometry (the weights of the best
+        linear combination of two estimates of one signal, each normalised). Fixed per video, so
+        on a window without the mark the match is still one correlation against its own surface."""
+        assert self.geometry is not None and self.total is not None
+        payload, coarse, shift = self.geometry
+        det = self.detector
+        main = max(det.match(self.total, payload, coarse, shift), 0.0)
+        plain = 0.0 if self.plain_total is None else det.match(self.plain_total, payload, coarse, shift)
+        return (main, max(plain, 0.0)) if main > 0.0 else (1.0, 0.0)
+
     def _matched(self, result: WindowResult) -> WindowResult:
         assert self.geometry is not None
         if result.found or result.evidence is None:
             return _without_evidence(result)
         payload, coarse, shift = self.geometry
-        z = self.detector.match(result.evidence, payload, coarse, shift)
+        z = self.detector.match(combined_evidence(result, self.weights), payload, coarse, shift)
         if z < MATCH_Z:
-            return replace(result, match_z=z, evidence=None)
-        return replace(result, found=True, payload=payload, how="matched", match_z=z, evidence=None)
+            return _without_evidence(replace(result, match_z=z))
+        return _without_evidence(replace(result, found=True, payload=payload, how="matched", match_z=z))
 
     def false_alarm_bound(self) -> float:
         """P(≥ 1 window of an unmarked video of this many windows is reported as marked): a
@@ -1010,7 +1054,18 @@ def _pool_now(n: int) -> bool:
 
 
 def _without_evidence(result: WindowResult) -> WindowResult:
-    return result if result.evidence is None else replace(result, evidence=None)
+    if result.evidence is None and result.plain_evidence is None:
+        return result
+    return replace(result, evidence=None, plain_evidence=None)
+
+
+def combined_evidence(result: WindowResult, weights: tuple[float, float] = (1.0, 1.0)) -> np.ndarray:
+    """A window's evidence for a match: its (residual) evidence and, where the window has it
+    separately, its plain mean's, weighted (:meth:`VideoEvidence._weights`)."""
+    assert result.evidence is not None
+    if result.plain_evidence is None or weights[1] <= 0.0:
+        return result.evidence
+    return weights[0] * result.evidence + weights[1] * result.plain_evidence
 
 
 def global_motion(frames: Sequence[np.ndarray]) -> list[np.ndarray] | None:
