@@ -56,9 +56,11 @@ def signing_peak_mb(video: Path) -> float:
     """Peak anonymous memory (MB) a process adds while it only signs a copy of ``video``."""
     copy = video.with_name(f"signed-{video.name}")
     shutil.copyfile(video, copy)
-    cmd = [sys.executable, "-c", _SIGN_ONLY, str(copy)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    copy.unlink()
+    try:
+        cmd = [sys.executable, "-c", _SIGN_ONLY, str(copy)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    finally:
+        copy.unlink(missing_ok=True)
     return int(proc.stdout.split()[-1]) / 1024
 
 

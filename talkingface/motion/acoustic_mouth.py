@@ -105,14 +105,16 @@ def close_lips(values: np.ndarray, closed: np.ndarray) -> np.ndarray:
     return values
 
 
-def part_lips(values: np.ndarray, speech: np.ndarray, fps: float) -> np.ndarray:
-    """Sealed mouth values with the jaw at least :data:`.rules.SPEAKING_JAW` open while ``speech``
-    (the one VAD, per frame) is on, fading over SPEAKING_RELEASE_S after it, except where the lips
+def part_lips(values: np.ndarray, cues: AcousticFrames, start: int = 0) -> np.ndarray:
+    """Sealed mouth values (frames ``start`` … of ``cues``) with the jaw at least
+    :data:`.rules.SPEAKING_JAW` open while the one VAD hears the voice, fading over
+    SPEAKING_RELEASE_S after it, except in a consonant's quiet (SPEAKING_DIP_DB) and where the lips
     seal (p/b/m) or tuck (f/v): real lips stay apart between the syllables of a phrase and through
     its short pauses. The VAD, not the phones, says where, so a file and a live window (whose phones
     differ at the edges) agree; it is causal, so live needs no look-ahead for it."""
     values = values.copy()
-    s = np.asarray(speech, bool)
+    fps = cues.fps
+    s = (cues.speech & ~stop_closures(cues, rules.SPEAKING_DIP_DB))[start:]
     idx = np.arange(len(s))
     since = idx - np.maximum.accumulate(np.where(s, idx, -(10**9)))
     on = np.clip(1.0 - since / max(rules.SPEAKING_RELEASE_S * fps, 1.0), 0.0, 1.0)

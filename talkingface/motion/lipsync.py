@@ -25,7 +25,7 @@ from ..audio.phones import (
 )
 from ..core.track import CHANNEL_INDEX, MotionTrack
 from .acoustic_mouth import acoustic_mouth_frames, close_lips, part_lips, stop_closures, with_pauses
-from .rules import MOUTH_CHANNELS, SPEAKING_DIP_DB, VOWELS
+from .rules import MOUTH_CHANNELS, VOWELS
 
 if TYPE_CHECKING:
     from .controls import Controls
@@ -89,6 +89,14 @@ def _phone_frames(
     return out
 
 
+def _loudness_cues(
+    samples: np.ndarray, n_frames: int, fps: float, speech: np.ndarray | None
+) -> AcousticFrames:
+    """The acoustic cues the closures and the parted lips need: loudness and speech only."""
+    db = frame_loudness(samples, n_frames, fps)
+    return AcousticFrames(fps, db, speech_cue(samples, n_frames, fps, speech), *([None] * 4))
+
+
 def mouth_from_phones(
     samples: np.ndarray,
     phones: list[Phone],
@@ -101,9 +109,8 @@ def mouth_from_phones(
     """Mouth values from recognised phones (the allphone rules, files and live alike), frames
     ``first`` … ``n_frames`` − 1; ``speech``: the one VAD's answer per frame, when known."""
     loudness = frame_loudness(samples, int(np.ceil(len(samples) / 160)), 100.0)
-    if cues is None:  # the closures need only loudness and speech
-        db = frame_loudness(samples, n_frames, fps)
-        cues = AcousticFrames(fps, db, speech_cue(samples, n_frames, fps, speech), *([None] * 4))
+    if cues is None:
+        cues = _loudness_cues(samples, n_frames, fps, speech)
     rest = ~_phone_frames(phones, n_frames, fps)
     start = first  # a pause's jaw runs on from the last sound before it: draw from there
     while start > 0 and rest[start]:
@@ -112,7 +119,7 @@ def mouth_from_phones(
     # allphone misses about half the p/b/m of real speech: close the lips in stop closures too
     unsealed = _phone_frames(phones, n_frames, fps, VOWELS | NO_DIP_CLOSURE)
     values = close_lips(values, (stop_closures(cues) & ~unsealed)[start:])
-    values = part_lips(values, (cues.speech & ~stop_closures(cues, SPEAKING_DIP_DB))[start:], fps)
+    values = part_lips(values, cues, start)
     return with_pauses(values, cues.loudness_db, rest, fps, start)[first - start :]
 
 
@@ -133,11 +140,10 @@ def mouth_frames(
         try:
             phones = align_phones(samples, transcript)
             values = viseme_frames(phones, n_frames, fps, loudness)
-            db = frame_loudness(samples, n_frames, fps)
-            cues = AcousticFrames(fps, db, speech_cue(samples, n_frames, fps, speech), *([None] * 4))
-            values = part_lips(values, cues.speech & ~stop_closures(cues, SPEAKING_DIP_DB), fps)
+            cues = _loudness_cues(samples, n_frames, fps, speech)
+            values = part_lips(values, cues)
             rest = ~_phone_frames(phones, n_frames, fps)
-            values = with_pauses(values, db, rest, fps)
+            values = with_pauses(values, cues.loudness_db, rest, fps)
             return MouthResult(values, "align", phones)
         except AlignmentError as exc:
             note = f"alignment failed ({exc}); fell back to recognition"

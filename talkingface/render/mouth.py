@@ -390,16 +390,16 @@ def _seam_width(img: np.ndarray, landmarks: np.ndarray) -> float:
 
     Read down three columns across the middle of the mouth: from the darkest row at the contact to
     where the luminance has come three quarters of the way back to the lips' own."""
-    grey = cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_RGB2GRAY).astype(np.float32)
     widths = []
     for top, bottom, outer_top, outer_bottom in SEAM_COLUMNS:
         x = int(round((landmarks[top, 0] + landmarks[bottom, 0]) / 2))
         contact = (landmarks[top, 1] + landmarks[bottom, 1]) / 2
         thick = min(contact - landmarks[outer_top, 1], landmarks[outer_bottom, 1] - contact)
-        if thick < 4 or not 0 <= x < grey.shape[1]:
+        if thick < 4 or not 0 <= x < img.shape[1]:
             continue
         ys = np.arange(int(contact - 0.6 * thick), int(contact + 0.6 * thick) + 1)
-        profile = grey[np.clip(ys, 0, grey.shape[0] - 1), x]
+        column = np.ascontiguousarray(img[np.clip(ys, 0, img.shape[0] - 1), x][None])  # only these pixels
+        profile = cv2.cvtColor(column, cv2.COLOR_RGB2GRAY)[0].astype(np.float32)
         low = int(np.argmin(profile))
         level = float(np.median(np.r_[profile[:2], profile[-2:]]))
         back = profile < profile[low] + 0.75 * (level - profile[low])
