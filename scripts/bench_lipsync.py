@@ -185,6 +185,7 @@ def fmt_row(clip: Clip, label: str, r: dict) -> str:
         f"{ag['mean_abs_diff']:.3f} / {ag['pearson']:.2f}" if ag else "n/a",
         f"{100 * st['mad']:.2f} %" if st else "n/a",
         f"{bil['closed']}/{bil['total']} = {100 * bil['rate']:.0f} %" if bil else "n/a",
+        "n/a" if r.get("closed_elsewhere") is None else f"{100 * r['closed_elsewhere']:.0f} %",
     ]
     return "| " + " | ".join(cells) + " |"
 
@@ -215,10 +216,13 @@ r (higher is better). **silence MAD** = median absolute deviation of the lip gap
 (share of inter-ocular distance); target < 2 %. **p/b/m closed** = share of reference bilabials
 during which the re-detected lip gap falls under 3 % of the inter-ocular distance (or under
 30 % of the face's own rest gap, for a photo smiling with parted lips); target ≥ 90 %
-with a transcript, ≥ 75 % without.
+with a transcript, ≥ 75 % without. **closed elsewhere** = share of the other speech frames (away
+from every reference p/b/m by more than 40 ms) with the lips closed by the same measure: a mouth
+that shut at every consonant would pass the p/b/m column and fail this one (real speakers close
+theirs in 5–16 % of all speech frames, p/b/m included: the self-reenactment clips).
 
-| clip | method | offset (conf.) | agreement \\|o−v\\| / r | silence MAD | p/b/m closed |
-|---|---|---:|---:|---:|---:|
+| clip | method | offset (conf.) | agreement \\|o−v\\| / r | silence MAD | p/b/m closed | closed elsewhere |
+|---|---|---:|---:|---:|---:|---:|
 {chr(10).join(rows)}
 
 ¹ alignment failed on this clip and the generator fell back to recognition (its note says so).

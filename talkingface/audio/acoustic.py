@@ -34,6 +34,16 @@ class AcousticFrames:
     centroid_hz: np.ndarray  # spectral centroid of 0–4 kHz
     low_ratio: np.ndarray  # energy share of 0.3–1 kHz (F1 region) in 0–8 kHz
     high_ratio: np.ndarray  # energy share above 3.5 kHz (frication)
+    release_db: np.ndarray | None = None  # see :func:`release_balance`
+
+
+#: a stop's release is heard over this long after the sharpest rise in energy …
+RELEASE_S = 0.03
+#: … found on a grid of this step, from energies over windows of twice it
+RISE_STEP_S = 0.005
+#: the release's balance: energy above this frequency (Hz) over the band below
+RELEASE_HIGH_HZ = 3000.0
+RELEASE_LOW_HZ = (200.0, 1500.0)
 
 
 def _windows(samples: np.ndarray, centres: np.ndarray, length: int) -> np.ndarray:
@@ -70,6 +80,39 @@ def speech_cue(
     return without_hangover(held, fps)
 
 
+def release_balance(samples: np.ndarray, n_frames: int, fps: float) -> np.ndarray:
+    """Per frame: energy above RELEASE_HIGH_HZ over the RELEASE_LOW_HZ band (dB) in the RELEASE_S
+    after the sharpest rise in energy between the middle of the frame before and the end of this
+    one: how the sound after a stop closure opens. Labial releases (p, b, m) are diffuse-falling,
+    low (Stevens & Blumstein), alveolar and velar ones and fricatives high. NaN where the audio ends
+    before the release does (a live window's newest frames)."""
+    step = int(RISE_STEP_S * SAMPLE_RATE)
+    cums = np.concatenate([[0.0], np.cumsum(np.square(samples, dtype=np.float64))])
+    n = len(samples)
+    grid = np.arange(0, n + step, step)
+    energy = 10 * np.log10(
+        (cums[np.clip(grid + 2 * step, 0, n)] - cums[np.clip(grid, 0, n)]) / (2 * step) + 1e-10
+    )
+    rise = np.diff(energy, prepend=energy[:1])  # rise[j]: into the window starting at grid[j]
+    per_frame = SAMPLE_RATE / fps
+    first = np.floor((np.arange(n_frames) - 0.5) * per_frame / step).astype(np.int64)
+    span = int(np.ceil(1.5 * per_frame / step))
+    length = int(RELEASE_S * SAMPLE_RATE)
+    n_fft = 512
+    freqs = np.fft.rfftfreq(n_fft, 1 / SAMPLE_RATE)
+    high, low = freqs >= RELEASE_HIGH_HZ, (freqs >= RELEASE_LOW_HZ[0]) & (freqs <= RELEASE_LOW_HZ[1])
+    taper = np.hanning(length).astype(np.float32)
+    out = np.zeros(n_frames, np.float32)
+    for i in range(0, n_frames, _BLOCK):
+        idx = np.clip(first[i : i + _BLOCK, None] + np.arange(span)[None, :], 0, len(rise) - 1)
+        at = grid[idx[np.arange(len(idx)), np.argmax(rise[idx], axis=1)]]
+        w = _windows(samples, at + length // 2, length) * taper
+        power = np.abs(np.fft.rfft(w, n_fft, axis=1)) ** 2
+        balance = 10 * np.log10((power[:, high].sum(1) + 1e-12) / (power[:, low].sum(1) + 1e-12))
+        out[i : i + len(w)] = np.where(at + length <= n, balance, np.nan)  # not heard whole yet: unknown
+    return out
+
+
 def acoustic_frames(
     samples: np.ndarray, n_frames: int, fps: float, speech: np.ndarray | None = None
 ) -> AcousticFrames:
@@ -99,6 +142,6 @@ def acoustic_frames(
         low_ratio[sl] = power[:, low].sum(1) / total
         high_ratio[sl] = power[:, high].sum(1) / total
     loudness = frame_loudness(samples, n_frames, fps)
-    return AcousticFrames(
-        fps, loudness, speech_cue(samples, n_frames, fps, speech), voicing, centroid, low_ratio, high_ratio
-    )
+    speech = speech_cue(samples, n_frames, fps, speech)
+    release = release_balance(samples, n_frames, fps)
+    return AcousticFrames(fps, loudness, speech, voicing, centroid, low_ratio, high_ratio, release)

@@ -98,6 +98,9 @@ def score(open_: np.ndarray, samples: np.ndarray, fps: float, phones: list[Phone
         "av_offset": lipsync.av_offset(open_, loudness, speech),
         "rest_gap": rest,
         "bilabial_closure": lipsync.bilabial_closure_rate(open_, phones, fps, closed_gap) if phones else None,
+        "closed_elsewhere": lipsync.closed_elsewhere(open_, phones, speech, fps, closed_gap)
+        if phones
+        else None,
         "phone_source": phone_source,
         "openness": lipsync.openness_stats(open_, speech),
     }
@@ -149,6 +152,10 @@ def summary(report: dict) -> str:
         lines.append(
             f"  p/b/m closed         {bil['closed']} of {bil['total']} ({100 * bil['rate']:.0f} %, "
             f"phones from {report['phone_source']})"
+        )
+    if report.get("closed_elsewhere") is not None:
+        lines.append(
+            f"  closed elsewhere     {100 * report['closed_elsewhere']:.0f} % of the other speech frames"
         )
     else:
         lines.append("  p/b/m closed         n/a (no phone timings: give --transcript)")

@@ -177,6 +177,33 @@ def bilabial_closure_rate(
     }
 
 
+def closed_elsewhere(
+    open_: np.ndarray,
+    phones: list[Phone],
+    speech: np.ndarray,
+    fps: float,
+    closed_gap: float = CLOSED_GAP,
+    tolerance_s: float = CLOSURE_TOLERANCE_S,
+) -> float | None:
+    """Share of speech frames away from every p/b/m (widened by ``tolerance_s``) with the lips closed:
+    the other side of :func:`bilabial_closure_rate`, which a mouth that shuts at every consonant
+    would pass. Real speakers: 5–16 % of all their speech frames closed, p/b/m included (the
+    self-reenactment clips)."""
+    speech = np.asarray(speech, bool)[: len(open_)]
+    near = np.zeros(len(open_), bool)
+    for p in phones:
+        if p.label in BILABIALS:
+            near[
+                max(0, int(np.floor((p.start - tolerance_s) * fps))) : int(
+                    np.ceil((p.end + tolerance_s) * fps)
+                )
+            ] = True
+    away = speech & ~near[: len(speech)] & np.isfinite(open_[: len(speech)])
+    if not away.any():
+        return None
+    return float((open_[: len(speech)][away] <= closed_gap).mean())
+
+
 def openness_stats(open_: np.ndarray, speech: np.ndarray) -> dict:
     """Range and distribution of openness over speech frames (a stiff or a flapping mouth shows here)."""
     x = open_[np.asarray(speech, bool) & np.isfinite(open_)]

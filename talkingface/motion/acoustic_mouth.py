@@ -3,9 +3,10 @@
 No phones here, so no p/b/m knowledge: the jaw follows loudness (JALI's JA) scaled by F1-region
 energy, voiced sound with a low spectral centroid rounds the lips, a high one spreads them,
 unvoiced hiss narrows the jaw, and a sharp loudness dip inside speech (a stop closure) closes
-the lips. Pauses follow the same three bands as the phone path, so silence is neutral; in every
-path (phones or cues, file or live) an audible breath in a pause parts the lips and the mouth
-settles slowly after a phrase, as a real speaker's does (:func:`pause_jaw`).
+the lips when the sound after it opens like a p, b or m (:func:`labial_closures`). Pauses follow
+the same three bands as the phone path, so silence is neutral; in every path (phones or cues, file
+or live) an audible breath in a pause parts the lips and the mouth settles slowly after a phrase,
+as a real speaker's does (:func:`pause_jaw`).
 """
 
 from __future__ import annotations
@@ -62,6 +63,19 @@ def stop_closures(cues: AcousticFrames, dip_db: float = DIP_DB) -> np.ndarray:
     padded = np.pad(cues.loudness_db, half, mode="edge")
     local_max = np.max(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=1)
     return cues.speech & (cues.loudness_db < local_max - dip_db)
+
+
+def labial_closures(cues: AcousticFrames, dip_db: float = DIP_DB) -> np.ndarray:
+    """:func:`stop_closures` whose release sounds labial: a dip followed by a release brighter than
+    rules.LABIAL_RELEASE_DB (a t, d, k, g or a fricative) is no bilabial, and real lips stay apart
+    there. A dip whose release is not heard yet (the end of a live window) stays closed."""
+    closed = stop_closures(cues, dip_db)
+    if cues.release_db is None:
+        return closed
+    for a, b in runs(closed):
+        if b < len(closed) and cues.release_db[b] > rules.LABIAL_RELEASE_DB:
+            closed[a:b] = False
+    return closed
 
 
 def pause_jaw(
@@ -140,7 +154,7 @@ def acoustic_mouth_frames(cues: AcousticFrames) -> np.ndarray:
     jaw = MAX_JAW * loud * (0.6 + 0.4 * openness) * (1 - 0.7 * fric)
     rounding = voiced * loud * np.clip(1 - 2 * centroid, 0, 1)
     spread = voiced * loud * np.clip(2 * centroid - 1, 0, 1) + 0.4 * fric
-    closed = stop_closures(cues)
+    closed = labial_closures(cues)
     for i in range(n):
         if not speech[i]:
             continue

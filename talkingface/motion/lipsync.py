@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..audio.acoustic import AcousticFrames, acoustic_frames, frame_loudness, speech_cue
+from ..audio.acoustic import AcousticFrames, acoustic_frames, frame_loudness, release_balance, speech_cue
 from ..audio.features import needed_hops
 from ..audio.phones import (
     LIVE_CUT_PAUSE_S,
@@ -24,7 +24,7 @@ from ..audio.phones import (
     recognize_phones,
 )
 from ..core.track import CHANNEL_INDEX, MotionTrack
-from .acoustic_mouth import acoustic_mouth_frames, close_lips, part_lips, stop_closures, with_pauses
+from .acoustic_mouth import acoustic_mouth_frames, close_lips, labial_closures, part_lips, with_pauses
 from .rules import MOUTH_CHANNELS, VOWELS
 
 if TYPE_CHECKING:
@@ -92,9 +92,10 @@ def _phone_frames(
 def _loudness_cues(
     samples: np.ndarray, n_frames: int, fps: float, speech: np.ndarray | None
 ) -> AcousticFrames:
-    """The acoustic cues the closures and the parted lips need: loudness and speech only."""
+    """The acoustic cues the closures and the parted lips need: loudness, speech and releases."""
     db = frame_loudness(samples, n_frames, fps)
-    return AcousticFrames(fps, db, speech_cue(samples, n_frames, fps, speech), *([None] * 4))
+    speech = speech_cue(samples, n_frames, fps, speech)
+    return AcousticFrames(fps, db, speech, *([None] * 4), release_balance(samples, n_frames, fps))
 
 
 def mouth_from_phones(
@@ -118,7 +119,7 @@ def mouth_from_phones(
     values = viseme_frames(phones, n_frames, fps, loudness, first=start)
     # allphone misses about half the p/b/m of real speech: close the lips in stop closures too
     unsealed = _phone_frames(phones, n_frames, fps, VOWELS | NO_DIP_CLOSURE)
-    values = close_lips(values, (stop_closures(cues) & ~unsealed)[start:])
+    values = close_lips(values, (labial_closures(cues) & ~unsealed)[start:])
     values = part_lips(values, cues, start)
     return with_pauses(values, cues.loudness_db, rest, fps, start)[first - start :]
 
