@@ -89,6 +89,11 @@ def test_reenact_from_a_later_start(real_clips, tmp_path):
     # 8.71 s of video: what follows 3.1 s, every frame of it, the face found in each
     assert abs(report["frames"] - (8.71 - report["start_s"]) * fps) <= 1.5
     assert report["face_found"]["real"] > 0.95 and report["face_found"]["ours"] > 0.95
+    # his jaw is open mid-word in that frame: ours opens from a shut jaw (render.bases.photo_jaw),
+    # not on top of his open mouth. Measured: speech p95 lip gap 1.19× his, median 1.03×, lips parted
+    # in 25 % of the pauses (his 33 %); 1.66×, 1.65× and 83 % when the jaw opened on top of it
+    assert 0.75 <= report["gap_p95"]["ratio"] <= 1.33 and 0.75 <= report["gap_median"]["ratio"] <= 1.33
+    assert report["open_in_pauses"]["ours"] <= 0.5
     proc = run_cli("reenact", real_clips.obama_iran, "--start", "60", "-o", tmp_path / "late.png")
     assert proc.returncode != 0 and "no frames after 60 s" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "late.png").exists()

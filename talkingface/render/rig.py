@@ -17,7 +17,7 @@ from ..core import topology as T
 from ..core.track import CHANNEL_INDEX
 from ..face.landmarker import FaceObservation
 from ..motion.ranges import DRIVER_POSE_LIMITS, DRIVER_SCALE_RANGE, DRIVER_SHIFT_LIMIT, HEAD_DISTANCE_RANGE
-from .bases import build_bases
+from .bases import build_bases, photo_jaw
 
 _JAW = CHANNEL_INDEX["jawOpen"]
 
@@ -67,6 +67,8 @@ class FaceRig:
     iod: float
     down: np.ndarray  # (2,) unit vector down the face (image axes): the face's own vertical
     rest_smile: float = 0.0  # the photo's own smile (Face Landmarker's mouthSmile, 0–1)
+    rest_jaw: float = 0.0  # how far the photo's jaw stands open (jawOpen units, see bases.photo_jaw) …
+    rest_jaw_share: float = 0.0  # … and that share of its lip gap
     envelope_shift: float = 0.0  # the head shift (eye distances) its pose envelope holds
 
     @property
@@ -181,6 +183,8 @@ def _assemble(
 
     outer_tris = _outer_triangles(vertices[:, :2], oval)
     centre = np.array([centre2[0], centre2[1], 0.0], np.float32)  # MediaPipe z: origin ≈ head centre
+    down = _down_axis(lm)
+    rest_jaw, rest_jaw_share = photo_jaw(lm, bases, down, face.blendshape("jawOpen"))
     return FaceRig(
         image=image,
         vertices=vertices,
@@ -191,8 +195,10 @@ def _assemble(
         centre=centre,
         roi=(int(x0), int(y0), int(x1), int(y1)),
         iod=face.inter_ocular,
-        down=_down_axis(lm),
+        down=down,
         rest_smile=float(np.mean([face.blendshape("mouthSmileLeft"), face.blendshape("mouthSmileRight")])),
+        rest_jaw=rest_jaw,
+        rest_jaw_share=rest_jaw_share,
         envelope_shift=shift,
     )
 
