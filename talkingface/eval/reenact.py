@@ -56,6 +56,8 @@ CHEEK_RADIUS = 0.12
 #: the sheet shows this many of the real clip's widest mouths, at least this far apart (s)
 SHEET_FRAMES = 6
 SHEET_SPACING_S = 0.5
+#: the level (dBFS, RMS) of the noise ``reenact(dither=seed)`` adds to the sound
+DITHER_DB = -90.0
 
 
 @dataclass(frozen=True)
@@ -334,6 +336,7 @@ def reenact(
     work_dir: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
     start: float = 0.0,
+    dither: int = 0,
     **options,
 ) -> Reenactment:
     """Re-create ``real_path`` from its first frame and its own sound; compare (see module doc).
@@ -341,7 +344,9 @@ def reenact(
     ``start`` skips that many seconds first (past a title or a cut, or to a frame whose mouth is
     shut: the portrait is then the frame at ``start``, the sound starts with it); ``seconds`` limits what
     follows; ``work_dir`` keeps the portrait, speech and our video there (default: a temporary
-    folder); ``options`` go to :func:`talkingface.generate`.
+    folder); ``dither`` > 0 adds that seed's noise at DITHER_DB to the sound (inaudible, yet the phone
+    recogniser may choose other phones: the spread of r over a few seeds says which differences in
+    r mean anything); ``options`` go to :func:`talkingface.generate`.
     """
     from ..face.landmarker import FaceLandmarker
     from ..pipeline.generate import generate
@@ -368,6 +373,9 @@ def reenact(
             n = len(real.gap)
             first_sample = int(round(skip / src_fps * ANALYSIS_RATE))
             samples = load_audio(real_path)[first_sample : first_sample + int(round(n / fps * ANALYSIS_RATE))]
+            if dither:
+                noise = np.random.default_rng(dither).standard_normal(len(samples)) * 10 ** (DITHER_DB / 20)
+                samples = (samples + noise).astype(np.float32)
             portrait, speech_wav, video = work / "portrait.png", work / "speech.wav", work / "ours.mp4"
             cv2.imwrite(str(portrait), cv2.cvtColor(crop.apply(first), cv2.COLOR_RGB2BGR))
             save_wav(speech_wav, samples, ANALYSIS_RATE)
