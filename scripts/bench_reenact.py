@@ -197,7 +197,8 @@ def main() -> None:
             f"| {name} | {_targets(rep)} | {rep['gap_r']:.2f} at {rep['gap_lag_frames']:+d} | {spread} | "
             f"{acoustic} | {rep['loudness_r']:.2f} at "
             f"{rep['loudness_lag_frames']:+d} | {_fmt(rep['gap_median'])} | {_fmt(rep['gap_p95'])} | "
-            f"{_fmt(rep['interior'])} | {_fmt(rep['teeth'])} | {_fmt(rep['bright'])} | {_shares(rep)} | "
+            f"{_fmt(rep['interior'])} | {_fmt(rep['teeth'])} | {_fmt(rep['bright'])} | "
+            f"{_fmt(rep['warmth'])} | {_shares(rep)} | "
             f"{_num(lips['ours'])} / {_num(lips['real'])} | {seconds:.0f} s |"
         )
         print(R.summary(rep))
@@ -240,12 +241,16 @@ def main() -> None:
             "| clip | targets | lip-gap r at best lag (frames) | "
             f"r, {DITHERED} copies of the sound with −90 dBFS noise | r, acoustic cues instead of phones | "
             "loudness envelope r | speech median gap | speech p95 gap | open-mouth interior ÷ cheeks | "
-            "teeth-bright share | brightest interior ÷ cheeks | % lips sealed in speech · parted in "
+            "teeth-bright share | brightest interior ÷ cheeks | shadows' green÷red ÷ cheeks' | "
+            "% lips sealed in speech · parted in "
             "pauses, ours (real) | lower lip open÷closed ours / real | time |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
             *rows,
             "",
             *[f"- {n}" for n in notes],
+            '- "Shadows\' green÷red" is the green ÷ red of the darker half of the open mouth over the '
+            "cheeks' (below 1: redder than the skin; it cancels the clip's white balance): real mouths' "
+            "shadows are the red of the mouth's walls.",
             "- The noise column re-makes the frame-0 rows from the same sound with inaudible noise added "
             "(seeded, −90 dBFS RMS): the phone recogniser then picks other phones in places, and r moves "
             "by this much with nothing meaningful changed; differences in r smaller than that spread are "

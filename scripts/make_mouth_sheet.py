@@ -31,6 +31,18 @@ POSES = (
     ("jaw 0.8", {"jawOpen": 0.8}),
     ("jaw 0.4 + upper lip up", {"jawOpen": 0.4, "mouthUpperUpLeft": 0.6, "mouthUpperUpRight": 0.6}),
     ("jaw 0.3 + smile", {"jawOpen": 0.3, "mouthSmileLeft": 0.8, "mouthSmileRight": 0.8}),
+    (
+        "jaw 0.85 + rounded (oh)",
+        {
+            "jawOpen": 0.85,
+            "mouthFunnel": 0.45,
+            "mouthPucker": 0.2,
+            "mouthStretchLeft": 0.2,
+            "mouthStretchRight": 0.2,
+            "mouthUpperUpLeft": 0.2,
+            "mouthUpperUpRight": 0.2,
+        },
+    ),  # fmt: skip
 )
 
 

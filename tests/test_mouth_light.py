@@ -134,7 +134,7 @@ def mouth_looks(image: np.ndarray, landmarker) -> np.ndarray:
     for jaw in (0.3, 0.5):
         frame = renderer.render(np.array([0, 0, 0, 0, 0, 1.0]), weights(jawOpen=jaw))
         face = landmarker.detect(frame)[0]
-        rows.append(mouth_look(frame, face.landmarks.astype(np.float64), face.inter_ocular)[1:])
+        rows.append(mouth_look(frame, face.landmarks.astype(np.float64), face.inter_ocular)[1:3])
     return np.array(rows)
 
 

