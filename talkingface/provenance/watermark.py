@@ -149,14 +149,18 @@ sub-pixel prediction). What does work is evidence from more frames at a known ge
 (detection steps 6–7): the known pattern's z-score at the true geometry is 5–12 in most such windows
 against ≈ N(0, 1) on unmarked ones, and 3–6 windows pooled decode the payload. Measured over
 12-s videos (``scripts/bench_provenance.py``): every window after half + CRF 28 of the swaying
-512² photo, 600×400 photo and cartoon (lowest match z 7.2–9.4), and after crop + half + CRF 28
-of the swaying photos (z ≥ 6.6) and of our renders; crop + half + CRF 28 of the swaying cartoon
-in 5 of 6 windows (a 204² result whose mark sits on edges only; z down to 4.1) — the limit of
-this design so far (3 of 6 before the cartoon's energy was kept and the plain mean's evidence
-added to the match). A lower-frequency carrier would not help: after half + CRF 28 of a swaying
-picture the pooled evidence's signal-to-noise density is about flat over chip-frequency rings
-4–13 (of 16) and 5–10× lower in rings 1–3, where the host's residue is, so the white chip
-spectrum already puts the energy where it survives.
+512² photo, 600×400 photo and cartoon (lowest match z 8.5–9.2), and after crop + half + CRF 28
+of the swaying photos (z ≥ 6.3), of our renders and of the swaying cartoon (a 204² result whose
+mark sits on edges only: z ≥ 5.6; over three payloads × 12 windows of 24-s videos, 36 of 36,
+z ≥ 5.2). The cartoon had 3 of 6 before its energy was kept and the plain mean's evidence added
+to the match, and 4–5 of 6 (z down to 4.1) before the residual's whitening stopped dividing by
+its local variance (detection step 4). A lower-frequency carrier would not help: after half +
+CRF 28 of a swaying picture the pooled evidence's signal-to-noise density is about flat over
+chip-frequency rings 4–13 (of 16) and 5–10× lower in rings 1–3, where the host's residue is, so
+the white chip spectrum already puts the energy where it survives. (Cutting the spectrum's
+corners, a circular taper from 0.75 to 1 of chip Nyquist, raised the swaying cartoon's mean
+match z after crop + half + CRF 28 by 4 % and after half + CRF 28 by 1 %; from 0.6 to 0.9 it
+lost 6–8 %.)
 
 What it is not
 --------------
