@@ -80,7 +80,10 @@ def generate(portrait: Path, audio: Path, output: Path, quiet: bool, **values) -
 
     Example: talkingface generate face.jpg speech.wav -o talking.mp4 --mode full
     """
+    from . import gcpause
     from .pipeline.options import GenerateOptions
+
+    gcpause.pause()  # until the frames start (the pipeline resumes it): start-up makes no garbage
 
     reporter = _BarReporter(enabled=not quiet and err.is_terminal)
     try:
@@ -99,6 +102,8 @@ def generate(portrait: Path, audio: Path, output: Path, quiet: bool, **values) -
     except KeyboardInterrupt as exc:
         reporter.stop()
         _fail("interrupted; no output was written", _interrupt_code(exc))
+    finally:
+        gcpause.resume()  # when the pipeline stopped before its frames (or failed)
     reporter.stop()
     for note in result.notes[len(reporter.shown) :]:
         err.print(f"note: {note}", highlight=False, soft_wrap=True)

@@ -132,3 +132,43 @@ def test_the_face_model_loads_without_matplotlib_yet_mediapipe_can_still_plot(sa
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split("\n")[-2] == "1 [] True"
+
+
+def test_the_compiled_loops_load_without_scipy_linalg_yet_numba_still_has_blas():
+    """numba asks scipy.linalg whether np.dot may use BLAS when its first kernel loads; the
+    renderer's loops never do, so that import (a quarter of a second) is skipped, and numba's
+    own linear algebra still compiles (it imports and checks scipy itself)."""
+    code = (
+        "import sys\n"
+        "import numpy as np\n"
+        "from talkingface.render.kernels import warm\n"
+        "warm()\n"
+        "from numba.np import arraymath\n"
+        "print('scipy.linalg' in sys.modules, arraymath._HAVE_BLAS)\n"
+        "from numba import njit\n"
+        "dot = njit(lambda a, b: np.dot(a, b))\n"
+        "print(float(dot(np.ones(3), np.ones(3))), 'scipy.linalg' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines()[-2:] == ["False True", "3.0 True"]
+
+
+def test_the_garbage_collector_is_paused_only_between_pause_and_resume():
+    import gc
+
+    from talkingface import gcpause
+
+    assert gc.isenabled()
+    gcpause.pause()
+    assert not gc.isenabled()
+    gcpause.resume()
+    assert gc.isenabled()
+    gcpause.resume()  # a second resume is a no-op
+    assert gc.isenabled()
+    gc.disable()  # turned off by the caller: stays off
+    try:
+        gcpause.pause()
+        gcpause.resume()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

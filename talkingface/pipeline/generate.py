@@ -14,6 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
+from .. import gcpause
 from ..audio.features import AudioFeatures, audio_features
 from ..audio.phone_worker import PhoneWorker
 from ..audio.phones import recognition_by
@@ -340,6 +341,7 @@ def generate(
         if worker is not None:
             worker.close()  # its work is done
         framed, renderer = face.result()
+    gcpause.resume()  # the CLI paused collection while starting up; the frames' garbage is collected
     notes = list(framed.notes)
     for note in notes:
         reporter.note(note)

@@ -17,7 +17,8 @@ on disk; importing numba costs about half a second, so this module is imported w
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from ..numba_quick import njit
 
 
 @njit(cache=True, nogil=True)

@@ -58,9 +58,13 @@ def rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
     return rr @ rp @ ry
 
 
-def head_transform(rig: FaceRig, pose: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Apply the rigid head motion of ``pose`` (yaw, pitch, roll, tx, ty, scale) to (k, 3) points."""
-    rot = rotation(float(pose[0]), float(pose[1]), float(pose[2]))
+def head_transform(
+    rig: FaceRig, pose: np.ndarray, points: np.ndarray, rot: np.ndarray | None = None
+) -> np.ndarray:
+    """Apply the rigid head motion of ``pose`` (yaw, pitch, roll, tx, ty, scale) to (k, 3) points;
+    ``rot``: the pose's :func:`rotation`, when the caller has it already."""
+    if rot is None:
+        rot = rotation(float(pose[0]), float(pose[1]), float(pose[2]))
     offset = np.array([pose[3] * rig.iod, pose[4] * rig.iod, 0.0])
     return (points - rig.centre) @ rot.T * float(pose[5]) + rig.centre + offset
 

@@ -22,7 +22,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from ..numba_quick import njit
 
 _DEGENERATE = 1e-6  # |det| below this: a collapsed triangle, mapped by its centroid shift
 

@@ -9,6 +9,7 @@ oval (mouth and eyes are holes, drawn as their own layers) and a Delaunay fill o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import cv2
 import numpy as np
@@ -223,7 +224,11 @@ def _turned(rig: FaceRig, xy: np.ndarray) -> np.ndarray:
 def _folds_at_envelope(rig: FaceRig) -> tuple[np.ndarray, np.ndarray, set[tuple[int, int]]]:
     """Per ring point: does a triangle turn over at an envelope corner between it and the face
     (move the ring out), or between it and the still anchors (move the anchors out)? And the
-    border points a turned triangle holds (unpin them)."""
+    border points a turned triangle holds (unpin them).
+
+    All corners are checked at once: the outer mesh's signed areas at every corner (jaw shut and
+    open) in one array, then each triangle turned at any corner looked at once (what a turned
+    triangle marks does not depend on the corner)."""
     from .deform import deform, head_transform
 
     n = len(T.FACE_OVAL)
@@ -232,29 +237,45 @@ def _folds_at_envelope(rig: FaceRig) -> tuple[np.ndarray, np.ndarray, set[tuple[
     jaw[_JAW] = 1.0
     still = np.array([0, 0, 0, 0, 0, 1.0])
     follow = rig.follow[:, None].astype(np.float64)
+    turns = [(pose, _rotation_at(*pose[:3])) for pose in envelope_poses(rig.envelope_shift)]
+    corners = []
     for weights in (np.zeros(len(rig.bases)), jaw):
         shaped = deform(rig, still, weights)  # the blendshapes once; each corner only moves them
-        for pose in envelope_poses(rig.envelope_shift):
-            xy = (shaped + follow * (head_transform(rig, pose, shaped) - shaped))[:, :2]
-            for tri in rig.outer_triangles[_turned(rig, xy)]:
-                ray = tri[tri >= N_LANDMARKS] - N_LANDMARKS  # ring points, then still anchors
-                if (tri < N_LANDMARKS).any():
-                    inner[ray[ray < n]] = True
-                elif (ray < n).all():  # three ring points: the ring dents in; push out its middle
-                    middle = [r for r in ray if {(r - 1) % n, (r + 1) % n} <= set(ray)]
-                    inner[middle or ray] = True
-                elif (ray >= 2 * n).any():  # a border point in the ring's way
-                    unpin |= {
-                        (round(x), round(y)) for x, y in rig.vertices[ray[ray >= 2 * n] + N_LANDMARKS, :2]
-                    }
-                else:  # the anchors of both rays: a ring edge swept over the one between them
-                    outer[ray % n] = True
+        for pose, rot in turns:
+            corners.append((shaped + follow * (head_transform(rig, pose, shaped, rot) - shaped))[:, :2])
+    tris = rig.outer_triangles
+    rest = rig.vertices[:, :2].astype(np.float64)
+    moving = rig.follow[tris].max(1) > 0
+    turned = moving & (_signed_area(np.stack(corners)[:, tris]) * np.sign(_signed_area(rest[tris])) <= 0)
+    for tri in tris[np.flatnonzero(turned.any(0))]:
+        ray = tri[tri >= N_LANDMARKS] - N_LANDMARKS  # ring points, then still anchors
+        if (tri < N_LANDMARKS).any():
+            inner[ray[ray < n]] = True
+        elif (ray < n).all():  # three ring points: the ring dents in; push out its middle
+            middle = [r for r in ray if {(r - 1) % n, (r + 1) % n} <= set(ray)]
+            inner[middle or ray] = True
+        elif (ray >= 2 * n).any():  # a border point in the ring's way
+            unpin |= {(round(x), round(y)) for x, y in rig.vertices[ray[ray >= 2 * n] + N_LANDMARKS, :2]}
+        else:  # the anchors of both rays: a ring edge swept over the one between them
+            outer[ray % n] = True
     return inner, outer, unpin
 
 
+@cache
+def _rotation_at(yaw: float, pitch: float, roll: float) -> np.ndarray:
+    """:func:`~talkingface.render.deform.rotation` of an envelope corner (a few, asked for again
+    and again while a rig is widened); read-only."""
+    from .deform import rotation
+
+    rot = rotation(yaw, pitch, roll)
+    rot.flags.writeable = False
+    return rot
+
+
 def _signed_area(tris: np.ndarray) -> np.ndarray:
-    e1, e2 = tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0]
-    return e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+    """Twice the signed area of (…, 3, 2) triangles."""
+    e1, e2 = tris[..., 1, :] - tris[..., 0, :], tris[..., 2, :] - tris[..., 0, :]
+    return e1[..., 0] * e2[..., 1] - e1[..., 1] * e2[..., 0]
 
 
 def envelope_poses(shift: float = 0.0) -> np.ndarray:
@@ -273,12 +294,10 @@ def _envelope_reach(
     ring: np.ndarray, ring_z: float, follow: np.ndarray, centre: np.ndarray, iod: float, shift: float
 ) -> np.ndarray:
     """How far from ``centre`` each ring point gets at the envelope's corners (pixels)."""
-    from .deform import rotation  # deform needs this module's rig
-
     pts = np.column_stack([ring - centre, np.full(len(ring), ring_z)])
     furthest = np.zeros(len(ring))
     for yaw, pitch, roll, tx, ty, scale in envelope_poses(shift):
-        moved = pts @ rotation(yaw, pitch, roll).T * scale + [tx * iod, ty * iod, 0.0]
+        moved = pts @ _rotation_at(yaw, pitch, roll).T * scale + [tx * iod, ty * iod, 0.0]
         at = pts[:, :2] + follow[:, None] * (moved[:, :2] - pts[:, :2])
         furthest = np.maximum(furthest, np.linalg.norm(at, axis=1))
     return furthest
