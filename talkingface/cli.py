@@ -607,9 +607,14 @@ _received: list[int] = []
 
 def _interrupt(signum: int, frame) -> None:
     _received.append(signum)
-    if frame is not None and frame.f_code.co_filename.startswith("<frozen importlib"):
-        return  # raised there (a module lock's weakref callback), it is printed and dropped: next checkpoint
+    if frame is not None and _in_import_callback(frame.f_code):
+        return  # raised there it would be printed and dropped: the next checkpoint raises it
     _raise_pending()
+
+
+def _in_import_callback(code) -> bool:
+    """Is this importlib's module-lock weakref callback (an exception raised in it is only printed)?"""
+    return code.co_filename.startswith("<frozen importlib") and code.co_name == "cb"
 
 
 def _raise_pending() -> None:

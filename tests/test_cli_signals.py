@@ -33,21 +33,22 @@ def test_ctrl_c_inside_generated_code_ends_with_130_under_python_m(tmp_path):
     assert done.returncode == 130, done.stderr  # not −2: killed by the signal after handling it
 
 
-def _frame(filename: str) -> SimpleNamespace:
-    return SimpleNamespace(f_code=SimpleNamespace(co_filename=filename))
+def _frame(filename: str, name: str) -> SimpleNamespace:
+    return SimpleNamespace(f_code=SimpleNamespace(co_filename=filename, co_name=name))
 
 
 def test_ctrl_c_in_the_import_machinery_is_raised_at_the_next_checkpoint(monkeypatch):
     """Raised inside importlib (a module lock's weakref callback) it would be printed as a traceback
     and dropped; it waits for the next checkpoint instead."""
     monkeypatch.setattr(cli, "_received", [])
-    cli._interrupt(signal.SIGINT, _frame("<frozen importlib._bootstrap>"))
+    cli._interrupt(signal.SIGINT, _frame("<frozen importlib._bootstrap>", "cb"))
     with pytest.raises(KeyboardInterrupt):
         cli._raise_pending()
 
 
-def test_sigterm_elsewhere_is_raised_at_once(monkeypatch):
+@pytest.mark.parametrize("where", [(__file__, "f"), ("<frozen importlib._bootstrap>", "_find_and_load")])
+def test_sigterm_elsewhere_is_raised_at_once(monkeypatch, where):
     monkeypatch.setattr(cli, "_received", [])
     with pytest.raises(cli.Terminated) as caught:
-        cli._interrupt(signal.SIGTERM, _frame(__file__))
+        cli._interrupt(signal.SIGTERM, _frame(*where))
     assert cli._interrupt_code(caught.value) == 128 + signal.SIGTERM
