@@ -123,7 +123,8 @@ def main() -> None:
     cv2.setNumThreads(1)  # one thread: CPU time then is the work, not other threads' spinning
     with tempfile.TemporaryDirectory() as tmp:
         clip = save_wav(Path(tmp) / "ten_seconds.wav", load_audio(samples.sonnet)[: 10 * 16000], 16000)
-        track = motion_from_audio(audio_features(iter_audio(clip), 16000, 25), seed=0)
+        features = audio_features(iter_audio(clip), 16000, 25)
+        track = motion_from_audio(iter_audio(clip, 16000), features.fps, len(features), seed=0)
     rows = [
         ("astronaut, crop 512²", bench(load_portrait(samples.astronaut), track)),
         ("grace_hopper (glasses), crop 512²", bench(load_portrait(samples.grace_hopper), track)),
