@@ -187,7 +187,8 @@ def main() -> None:
             f"| {name} | {_targets(rep)} | {rep['gap_r']:.2f} at {rep['gap_lag_frames']:+d} | {spread} | "
             f"{acoustic} | {rep['loudness_r']:.2f} at "
             f"{rep['loudness_lag_frames']:+d} | {_fmt(rep['gap_median'])} | {_fmt(rep['gap_p95'])} | "
-            f"{_fmt(rep['interior'])} | {_fmt(rep['teeth'])} | {_fmt(rep['bright'])} | "
+            f"{_fmt(rep['interior'])} | {_fmt(rep['interior_wide'])} | {_fmt(rep['teeth'])} | "
+            f"{_fmt(rep['bright'])} | "
             f"{_fmt(rep['warmth'])} | {_shares(rep)} | "
             f"{_num(lips['ours'])} / {_num(lips['real'])} | {seconds:.0f} s |"
         )
@@ -202,7 +203,9 @@ def main() -> None:
         "its teeth or shut (his mouth is just parted in frame 0); they were chosen after seeing the "
         'frame-0 row. "r, acoustic cues" reads the same sound without phone recognition '
         '(`language="und"`); "brightest interior" is the 95th percentile of the open mouth\'s '
-        "luminance ÷ the cheeks' (how bright the teeth are against the skin)."
+        "luminance ÷ the cheeks' (how bright the teeth are against the skin). The wide-open column is "
+        f"the interior over the frames whose lip gap is at least {R.WIDE_GAP:g} eye distances: real "
+        "mouths stay about as bright as they open wider (testMovie 0.49 at 0.1–0.15, 0.43–0.47 above 0.2)."
     )
     look = appearance_only(clips.franck, FRANCK_SECONDS)
     notes.append(
@@ -233,10 +236,11 @@ def main() -> None:
             "| clip | targets | lip-gap r at best lag (frames) | "
             f"r, {DITHERED} copies of the sound with −90 dBFS noise | r, acoustic cues instead of phones | "
             "loudness envelope r | speech median gap | speech p95 gap | open-mouth interior ÷ cheeks | "
-            "teeth-bright share | brightest interior ÷ cheeks | shadows' green÷red ÷ cheeks' | "
+            f"the same, wide open (lip gap ≥ {R.WIDE_GAP:g}) | teeth-bright share | "
+            "brightest interior ÷ cheeks | shadows' green÷red ÷ cheeks' | "
             "% lips sealed in speech · parted in "
             "pauses, ours (real) | lower lip open÷closed ours / real | time |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
             *rows,
             "",
             *[f"- {n}" for n in notes],
@@ -247,6 +251,10 @@ def main() -> None:
             "(seeded, −90 dBFS RMS): the phone recogniser then picks other phones in places, and r moves "
             "by this much with nothing meaningful changed; differences in r smaller than that spread are "
             "noise.",
+            "- Before a wide-open mouth showed its tongue and the cavity the dark red of the mouth's walls "
+            "(`render/mouth.py`, commit cf483b0): interior ÷ cheeks over all open frames / wide open 0.96× / "
+            "0.70× (testMovie), 0.93× / 0.51× (jwpIntro), 0.88× / 0.62× (Obama), 0.55× / 0.37× (TED); "
+            "testMovie r 0.56, p95 0.95×.",
             "- Before the mouth work of issue #10 (commit a76bb09) this script measured on the same clip: "
             "r 0.44 at −1, median gap 0.59×, p95 0.89×, interior 0.60×, teeth-bright share 0.42×.",
             "- Before the pauses were timed on the real speaker and the mouth layer was sped up (commit "

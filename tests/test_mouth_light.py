@@ -149,3 +149,26 @@ def test_teeth_where_the_eyes_are_shut(landmarker):
     # measured: teeth-bright share 1.28 / 0.98 of the open-eyed frame's, brightest 1.25 / 1.28 (0.00 and
     # 0.87–0.90 when his dull opening was kept and the skin's highlights set the teeth)
     assert (ratio[:, 0] >= 0.6).all() and ((ratio[:, 1] >= 0.8) & (ratio[:, 1] <= 1.4)).all()
+
+
+@pytest.mark.parametrize("who", ["webcam speaker", "Grace Hopper"])
+def test_a_wide_open_mouth_is_no_black_hole(who, samples, landmarker):
+    """Real open mouths stay about as bright however wide they open (psychopy's testMovie: interior
+    ÷ cheeks 0.49 at a lip gap of 0.1–0.15 eye distances, 0.43–0.47 above 0.2): the tongue shows and
+    the walls are dark red. Measured on rendered frames with the face re-detected
+    (eval.reenact.mouth_look): the interior at jaw 0.8 against jaw 0.3."""
+    from talkingface.eval.reenact import mouth_look
+
+    if who == "webcam speaker":
+        image = frame_at(fetch_real_clips().psychopy, 0.0)
+    else:
+        image = load_portrait(samples.grace_hopper)
+    _, renderer = prepare_face(image, landmarker, mode="crop", matte=False)
+    looks = {}
+    for jaw in (0.3, 0.8):
+        frame = renderer.render(np.array([0, 0, 0, 0, 0, 1.0]), weights(jawOpen=jaw))
+        face = landmarker.detect(frame)[0]
+        looks[jaw] = mouth_look(frame, face.landmarks.astype(np.float64), face.inter_ocular)[0]
+    # measured: 0.67 (webcam) and 0.68 (Grace Hopper); 0.56 and 0.55 when a wide opening was a black
+    # hole behind its teeth (the cavity at 0.4 → 0.12 of the skin, a sliver of tongue)
+    assert looks[0.8] >= 0.62 * looks[0.3], looks

@@ -9,8 +9,9 @@ gap, the lip thicknesses and the look of the open mouth. Compared:
 * lip-gap trajectory Pearson r at the best lag within ±:data:`MAX_LAG` frames (webcam clips carry
   their own audio–video offset), and the same for the plain loudness envelope as the floor to beat;
 * speech-time median and p95 lip gap, ours ÷ real;
-* the open mouth's interior: mean luminance relative to the cheeks, the share of teeth-bright
-  pixels and its brightest pixels (the teeth) relative to the cheeks, ours ÷ real;
+* the open mouth's interior: mean luminance relative to the cheeks (over every open frame and over
+  the wide-open ones), the share of teeth-bright pixels and its brightest pixels (the teeth)
+  relative to the cheeks, ours ÷ real;
 * the share of speech frames with the lips sealed and of pause frames with them parted;
 * lip thickness with the mouth open ÷ closed (real lips keep their volume);
 * a sheet: the real clip at its widest mouths above, ours at the same moments below.
@@ -45,8 +46,11 @@ CROP_SIZE = 320
 MAX_FPS = 40.0
 #: frames count as open-mouthed above this lip gap (share of the inter-ocular distance) …
 OPEN_GAP = 0.10
-#: … and as closed below this one
+#: … and as closed below this one …
 CLOSED_GAP = 0.04
+#: … and as wide open above this one (a real open mouth stays about as bright however wide it opens;
+#: a drawn one can turn into a dark hole)
+WIDE_GAP = 0.2
 #: an interior pixel is teeth-bright above this share of the cheeks' luminance, with low chroma
 TEETH_LUMA = 0.75
 TEETH_CHROMA = 0.35
@@ -264,6 +268,11 @@ def compare(real: Track, ours: Track, speech: np.ndarray, loudness_db: np.ndarra
         rv = _median(getattr(real, key)[:n][real_gap >= OPEN_GAP])
         ov = _median(getattr(ours, key)[:n][ours_gap >= OPEN_GAP])
         out[key] = {"real": rv, "ours": ov, "ratio": _ratio(ov, rv)}
+    rv, ov = (
+        _median(real.interior[:n][real_gap >= WIDE_GAP]),
+        _median(ours.interior[:n][ours_gap >= WIDE_GAP]),
+    )
+    out["interior_wide"] = {"real": rv, "ours": ov, "ratio": _ratio(ov, rv)}
     # where the lips part and seal against the sound: sealed while speaking, parted in the pauses
     for who, gap in (("real", real_gap), ("ours", ours_gap)):
         ok = np.isfinite(gap)
@@ -435,7 +444,8 @@ def summary(report: dict) -> str:
             f"  lip-gap r            {num(report['gap_r'])} at lag {report['gap_lag_frames']:+d} frames "
             f"(loudness envelope alone: {num(report['loudness_r'])} at {report['loudness_lag_frames']:+d})",
             f"  speech lip gap       median {ratio('gap_median')}; p95 {ratio('gap_p95')}",
-            f"  open-mouth interior  luminance ÷ cheeks {ratio('interior')}",
+            f"  open-mouth interior  luminance ÷ cheeks {ratio('interior')}; "
+            f"wide open (gap ≥ {WIDE_GAP:g}) {ratio('interior_wide')}",
             f"  teeth-bright share   {ratio('teeth')}; brightest interior ÷ cheeks {ratio('bright')}",
             f"  shadows' green÷red ÷ cheeks' {ratio('warmth')}",
             f"  lips sealed in speech {share('sealed_in_speech')}; "

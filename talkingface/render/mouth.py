@@ -47,11 +47,21 @@ LOWER_SHOW = 0.035
 TOOTH_EDGES = (0.0, 0.34, 0.58, 0.76, 0.86, 0.92, 1.0)
 #: brightness of each tooth before the fall-off (front teeth catch the light)
 TOOTH_LIGHT = (1.0, 0.93, 0.84, 0.7, 0.55, 0.4)
-#: the cavity's luminance next to the lips and at the back, as a share of the skin's (lips' hue)
-CAVITY_RIM = 0.4
-CAVITY_BACK = 0.12
-#: the tongue's luminance (in the mouth's shade), share of the skin's
-TONGUE = 0.45
+#: the cavity's luminance next to the lips and at the back, as a share of the skin's (lips' hue) …
+CAVITY_RIM = 0.5
+CAVITY_BACK = 0.25
+#: … the tongue's (in the mouth's shade) …
+TONGUE = 0.5
+#: … and its crest above the lower lip, a share of the opening: this much at a shut jaw, plus this
+#: much per unit of jaw (a wide-open mouth shows its tongue). Calibrated on psychopy's testMovie,
+#: whose open mouth stays as bright however wide it opens (interior ÷ cheeks 0.49 at a lip gap of
+#: 0.1–0.15 eye distances, 0.43–0.47 above 0.2): with a cavity at 0.4 → 0.12 of the skin and the
+#: tongue's crest at 0.28 → 0.22 of the opening, ours fell from 0.53 to 0.28, a dark hole; now its
+#: wide openings read 0.86× his (0.70× before; the unseen clips 0.51 → 0.69×, 0.62 → 0.70×,
+#: 0.37 → 0.44×, self-reenactment, BENCHMARKS.md). Real mouths' shadows are the dark red of the
+#: mouth's walls, not black: the cavity keeps the lips' hue.
+TONGUE_TOP = 0.3
+TONGUE_TOP_JAW = 0.15
 #: teeth are as bright as the eye whites times this (their luminance in the layer's colour, before
 #: each tooth's fall-off): calibrated on the real speaker of psychopy's testMovie, whose brightest
 #: teeth are 1.2× his eye whites; the eye whites, not the skin, say how bright white things are in
@@ -531,7 +541,7 @@ def _interior(
     weights[..., 0] = (1.0 - (1.0 - CAVITY_BACK / CAVITY_RIM) * depth) * corridor
 
     # tongue: a low mound behind the lower teeth, its crest catching light
-    tongue_top = bottom - opening * f32(0.28 - 0.06 * min(jaw, 1.0)) + 0.55 * opening * au**2
+    tongue_top = bottom - opening * f32(TONGUE_TOP + TONGUE_TOP_JAW * min(jaw, 1.0)) + 0.55 * opening * au**2
     r0 = _row_from(tongue_top, y0, h)
     t = ys[r0:] - tongue_top
     into = t / np.maximum(0.25 * opening, 1.0)
