@@ -13,8 +13,8 @@ import numpy as np
 from ..audio.phones import Phone
 from ..core.timeline import runs
 from ..face.measure import openness  # noqa: F401  (analyze reads lipsync.openness)
+from ..motion.rules import BILABIALS
 
-BILABIALS = frozenset({"P", "B", "M"})
 #: Lips count as closed below this inner-lip gap (share of the inter-ocular distance) …
 CLOSED_GAP = 0.03
 #: … or below this share of the face's rest gap (its lip gap in silence), whichever is larger: a

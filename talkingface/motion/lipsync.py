@@ -25,7 +25,8 @@ from ..audio.phones import (
 )
 from ..core.track import CHANNEL_INDEX, MotionTrack
 from .acoustic_mouth import acoustic_mouth_frames, close_lips, labial_closures, part_lips, with_pauses
-from .rules import MOUTH_CHANNELS, VOWELS
+from .lip_gap import learned_jaw
+from .rules import BILABIALS, MOUTH_CHANNELS, VOWELS
 
 if TYPE_CHECKING:
     from .controls import Controls
@@ -106,9 +107,12 @@ def mouth_from_phones(
     cues: AcousticFrames | None = None,
     first: int = 0,
     speech: np.ndarray | None = None,
+    learned: bool = True,
 ) -> np.ndarray:
     """Mouth values from recognised phones (the allphone rules, files and live alike), frames
-    ``first`` … ``n_frames`` − 1; ``speech``: the one VAD's answer per frame, when known."""
+    ``first`` … ``n_frames`` − 1; ``speech``: the one VAD's answer per frame, when known;
+    ``learned``: the jaw while speaking from the model fitted on a real speaker (:mod:`.lip_gap`),
+    else the rules' own (the fit reads those)."""
     loudness = frame_loudness(samples, int(np.ceil(len(samples) / 160)), 100.0)
     if cues is None:
         cues = _loudness_cues(samples, n_frames, fps, speech)
@@ -121,7 +125,14 @@ def mouth_from_phones(
     unsealed = _phone_frames(phones, n_frames, fps, VOWELS | NO_DIP_CLOSURE)
     values = close_lips(values, (labial_closures(cues) & ~unsealed)[start:])
     values = part_lips(values, cues, start)
-    return with_pauses(values, cues.loudness_db, rest, fps, start)[first - start :]
+    values = with_pauses(values, cues.loudness_db, rest, fps, start)
+    if learned:
+        releases = np.zeros(n_frames, bool)
+        for p in phones:
+            if p.label in BILABIALS:
+                releases[min(n_frames - 1, max(0, int((p.end - 1e-3) * fps)))] = True
+        values = learned_jaw(samples, values, ~rest[start:], releases[start:], fps, start)
+    return values[first - start :]
 
 
 def mouth_frames(

@@ -216,6 +216,7 @@ VISEMES: dict[str, tuple[Target, ...]] = {
 LONG_AH = T(jaw=0.7, spread=0.2, ulr=0.2)
 LONG_AY_FIRST = T(jaw=0.85, spread=0.2, ulr=0.2)
 VOWELS = frozenset({"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"})
+BILABIALS = frozenset({"P", "B", "M"})
 #: JALI: tongue-only visemes have no influence on the lips; the lips take the neighbours' shape.
 TONGUE_ONLY = frozenset({"T", "D", "N", "K", "G", "NG", "L"})
 
