@@ -251,6 +251,10 @@ def main() -> None:
             "(seeded, −90 dBFS RMS): the phone recogniser then picks other phones in places, and r moves "
             "by this much with nothing meaningful changed; differences in r smaller than that spread are "
             "noise.",
+            "- Before the jaw while speaking was learned from the real speaker and p/b/m seals were cut to "
+            "two frames up to their release (`motion/lip_gap.py`, commit 0616699): r 0.55 / 0.41 / 0.41 / "
+            "0.25 (testMovie / jwpIntro / Obama / TED; dithered jwpIntro 0.45, 0.39), p95 0.87× / 0.87× / "
+            "1.10× / 0.83×, lips sealed in speech 18 / 25 / 29 / 21 %.",
             "- Before a wide-open mouth showed its tongue and the cavity the dark red of the mouth's walls "
             "(`render/mouth.py`, commit cf483b0): interior ÷ cheeks over all open frames / wide open 0.96× / "
             "0.70× (testMovie), 0.93× / 0.51× (jwpIntro), 0.88× / 0.62× (Obama), 0.55× / 0.37× (TED); "
