@@ -59,13 +59,9 @@ def appearance_only(path: Path, seconds: float) -> dict:
     from talkingface.face.landmarker import FaceLandmarker
 
     fps, _ = R.probe(path, need_audio=False)
-    step = 2 if fps > R.MAX_FPS else 1
+    step = R.analysis_step(fps)
     with FaceLandmarker(max_faces=4) as landmarker:
-        first = next(R._frames(path, step, 1))
-        crop = R.face_crop(first, landmarker, step)
-        t = R.track_video(
-            (crop.apply(f) for f in R._frames(path, step, int(seconds * fps / step))), landmarker
-        )
+        _, _, t = R.track_real(path, landmarker, step, int(seconds * fps / step))
     open_ = t.gap >= R.OPEN_GAP
     return {
         "frames": len(t.gap),

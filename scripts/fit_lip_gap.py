@@ -28,11 +28,9 @@ MODULE = Path(lip_gap.__file__)
 def real_gap(path: Path) -> tuple[np.ndarray, float]:
     """The real speaker's lip gap per analysed frame, and that frame rate."""
     src_fps, _ = R.probe(path)
-    step = 2 if src_fps > R.MAX_FPS else 1
+    step = R.analysis_step(src_fps)
     with FaceLandmarker(max_faces=4) as landmarker:
-        first = next(R._frames(path, step, 1))
-        crop = R.face_crop(first, landmarker, step)
-        track = R.track_video((crop.apply(f) for f in R._frames(path, step, None)), landmarker)
+        _, _, track = R.track_real(path, landmarker, step)
     return track.gap, src_fps / step
 
 

@@ -212,6 +212,23 @@ def track_video(
     return Track(*(a[:, k] for k in range(7)), a[:, 7:9], a[:, 9])
 
 
+def analysis_step(src_fps: float) -> int:
+    """Source frames per analysed frame: a clip faster than MAX_FPS is read every other frame."""
+    return 2 if src_fps > MAX_FPS else 1
+
+
+def track_real(
+    path: Path, landmarker, step: int, limit: int | None = None, skip: int = 0, start: float = 0.0
+) -> tuple[np.ndarray, Crop, Track]:
+    """A real clip measured in the face square of its first frame (after ``skip`` source frames,
+    ``start`` seconds): that frame, the square and the track."""
+    first = next(_frames(path, step, 1, skip), None)
+    if first is None:
+        raise InputError(f"video {path} contains no frames after {start:g} s")
+    crop = face_crop(first, landmarker, step)
+    return first, crop, track_video((crop.apply(f) for f in _frames(path, step, limit, skip)), landmarker)
+
+
 def best_lag(x: np.ndarray, ref: np.ndarray, max_lag: int = MAX_LAG) -> tuple[float, int]:
     """(Pearson r, lag) maximising r of ``x`` at t + lag against ``ref`` at t (lag > 0: x late)."""
     best = (np.nan, 0)
@@ -369,7 +386,7 @@ def reenact(
 
     real_path = Path(real_path)
     src_fps, _ = probe(real_path)
-    step = 2 if src_fps > MAX_FPS else 1
+    step = analysis_step(src_fps)
     fps = src_fps / step
     limit = int(seconds * fps) if seconds else None
     if start < 0:
@@ -380,12 +397,8 @@ def reenact(
         work = Path(work_dir) if work_dir else Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         with FaceLandmarker(max_faces=4) as landmarker:
-            first = next(_frames(real_path, step, 1, skip), None)
-            if first is None:
-                raise InputError(f"video {real_path} contains no frames after {start:g} s")
-            crop = face_crop(first, landmarker, step)
             say("measuring the real clip")
-            real = track_video((crop.apply(f) for f in _frames(real_path, step, limit, skip)), landmarker)
+            first, crop, real = track_real(real_path, landmarker, step, limit, skip, start)
             n = len(real.gap)
             first_sample = int(round(skip / src_fps * ANALYSIS_RATE))
             samples = load_audio(real_path)[first_sample : first_sample + int(round(n / fps * ANALYSIS_RATE))]
