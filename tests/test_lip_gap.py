@@ -1,6 +1,7 @@
-"""The jaw learned from a real speaker (talkingface.motion.lip_gap), checked on a speaker it has
-never seen: psychopy's jwpIntro, reenacted from its frame 0 and its own sound, our video re-detected
-frame by frame against his."""
+"""The jaw learned from a real speaker (talkingface.motion.lip_gap), checked on a recording it has
+never seen: psychopy's jwpIntro (the speaker of the test movie it was fitted on, in another
+recording), reenacted from its frame 0 and its own sound, our video re-detected frame by frame
+against his. On the two unseen speakers of the benchmark it has not reached r 0.5 (BENCHMARKS.md)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def unseen(tmp_path_factory):
     return reenact(fetch_real_clips().jwp, work_dir=tmp_path_factory.mktemp("jwp")).report
 
 
-def test_an_unseen_speakers_lips_are_followed(unseen):
+def test_the_speakers_lips_are_followed_in_a_recording_it_was_not_fitted_on(unseen):
     # measured 0.555 (0.577 and 0.554 from the sound with −90 dBFS noise added); the rules alone
     # measured 0.41 (0.44 / 0.40), under the loudness envelope's 0.48: issue #10 asks 0.5
     assert unseen["gap_r"] >= 0.5

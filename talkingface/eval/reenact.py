@@ -410,13 +410,15 @@ def reenact(
             save_wav(speech_wav, samples, ANALYSIS_RATE)
             say("generating ours")
             options.setdefault("mode", "full")
-            generate(portrait, speech_wav, video, fps=fps, **options)
+            made = generate(portrait, speech_wav, video, fps=fps, **options)
             say("measuring ours")
             ours = track_video(_frames(video, 1, None), landmarker)
         loudness = frame_loudness(samples, n, fps)
         report = compare(real, ours, speech_of(samples, n, fps, hold=False), loudness, fps)
         report["video"] = str(real_path)
         report["start_s"] = skip / src_fps
+        report["transcript"] = bool(options.get("transcript") or options.get("transcript_file"))
+        report["notes"] = list(made.notes)  # e.g. a transcript that could not be aligned
         report["crop"] = {"x0": crop.x0, "y0": crop.y0, "side": crop.side, "size": crop.size, "step": step}
         real_idx = widest(real.gap[:n], fps)
         lag = int(report["gap_lag_frames"])
@@ -451,6 +453,8 @@ def summary(report: dict) -> str:
         d = report[f"{lip}_lip_open_closed"]
         lips.append(f"{lip} {num(d['ours'])} (real {num(d['real'])})")
     head = f"{report['video']}: {report['frames']} frames @ {report['fps']:g} fps"
+    if report.get("transcript"):
+        head += ", our lips aligned to the words given"
     return "\n".join(
         [
             f"{head}, speech {100 * report['speech_share']:.0f} %",
@@ -464,5 +468,6 @@ def summary(report: dict) -> str:
             f"  lips sealed in speech {share('sealed_in_speech')}; "
             f"parted in pauses {share('open_in_pauses')}",
             f"  lip thickness open ÷ closed: {', '.join(lips)}",
+            *(f"  note: {note}" for note in report.get("notes", [])),
         ]
     )

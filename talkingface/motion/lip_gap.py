@@ -5,7 +5,8 @@ over the surrounding quarter second better than any rule we wrote (self-reenactm
 rules were not tuned on). A ridge regression from the log energy of five bands, read at five
 moments from 240 ms before the frame to 80 ms after it (the live look-ahead), plus the rules' own
 jaw and closure, predicts the real lip gap (a share of the eye distance); the jaw is set to open
-the portrait's lips that far. Fitted on psychopy's testMovie only (`scripts/fit_lip_gap.py`).
+the portrait's lips that far. Fitted on psychopy's testMovie only (`scripts/fit_lip_gap.py`): one
+speaker, Jon Peirce, who is also the speaker of psychopy's jwpIntro.
 
 Real lips close for a p, b or m in a frame or two (the self-reenactment speakers seal theirs in
 5–17 % of their speech frames, our rules did in 18–29 %): where the rules seal the lips over several
