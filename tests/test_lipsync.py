@@ -11,7 +11,7 @@ import pytest
 from talkingface.audio.acoustic import acoustic_frames, frame_loudness
 from talkingface.audio.features import audio_features
 from talkingface.audio.g2p import normalize_text, pronounce
-from talkingface.audio.phones import AlignmentError, Phone, align_phones, recognize_phones
+from talkingface.audio.phones import AlignmentError, Phone, align_phones, align_transcript, recognize_phones
 from talkingface.audio.vad import speech_frames, without_hangover
 from talkingface.core import timeline
 from talkingface.eval import lipsync as metrics
@@ -88,6 +88,24 @@ def test_chunked_alignment_agrees_with_one_pass(sonnet, aligned):
     assert [w for w, _, _ in chunked] == [w for w, _, _ in whole]
     onsets = np.abs(np.array([a for _, a, _ in chunked]) - np.array([a for _, a, _ in whole]))
     assert np.mean(onsets < 0.05) >= 0.8
+
+
+def test_a_clip_cut_inside_its_last_word_is_aligned_without_it(sonnet, aligned):
+    """A clip cut out of longer speech stops inside a word: the transcript of what was said is still
+    aligned, without that word, and the word is named (before, the whole transcript was dropped)."""
+    samples, _ = sonnet
+    words = _words(aligned)[:14]
+    cut = next(k for k in range(8, len(words)) if words[k][2] - words[k][1] >= 0.3)  # a long word
+    word, start, end = words[cut]
+    clip = samples[: int(16000 * (start + end) / 2)]  # cut in its middle
+    text = " ".join(w for w, _, _ in words[: cut + 1])
+    result = align_transcript(clip, text)
+    assert result.left_out == (word,)
+    assert [w for w, _, _ in _words(result.phones)] == [w for w, _, _ in words[:cut]]
+    whole = align_transcript(samples[: int(16000 * (end + 0.3))], text)  # the word complete
+    assert whole.left_out == () and [w for w, _, _ in _words(whole.phones)][-1] == word
+    with pytest.raises(AlignmentError):  # words never spoken are not forgiven
+        align_transcript(clip, "purple elephants sing loudly in the quiet library tonight")
 
 
 def test_alignment_rejects_text_that_is_not_spoken():

@@ -25,6 +25,9 @@ FRAME_S = 0.01
 SILENCE = "SIL"
 #: Longest stretch decoded as one utterance (s). Cuts fall in the middle of pauses.
 MAX_UTTERANCE_S = 20.0
+#: a transcript this long or longer may be aligned without a word cut off at either end
+#: (:func:`align_transcript`); shorter, leaving one out would leave too little to check the rest
+MIN_WORDS_TO_TRIM = 3
 #: A pause at least this long (s) is a place to cut the audio into utterances.
 MIN_CUT_PAUSE_S = 0.2
 #: Rhubarb's allphone settings (PhoneticRecognizer.cpp): lw ≤ 0.4 flutters, ≥ 1.0 freezes.
@@ -188,8 +191,13 @@ def _decode(decoder, pcm: bytes) -> None:
 def _word_pass(decoder, words: list[str], pcm: bytes) -> list[tuple[str, float, float]]:
     """First pass: word timings (the search constrained to the transcript)."""
     decoder.set_align_text(" ".join(words))
-    _decode(decoder, pcm)
-    if decoder.hyp() is None:
+    try:
+        _decode(decoder, pcm)
+    except RuntimeError:  # PocketSphinx gives up on some text that does not fit ("failed to stop")
+        found = False
+    else:
+        found = decoder.hyp() is not None
+    if not found:
         raise AlignmentError(
             "the transcript could not be aligned to the audio: check that it is the text actually "
             "spoken, or leave the transcript out to recognise phones from the audio alone"
@@ -241,12 +249,47 @@ def align_phones(
     words = normalize_text(transcript)
     if not words:
         raise AlignmentError("the transcript contains no words")
+    return _align_words(samples, words, max_utterance_s)
+
+
+@dataclass(frozen=True)
+class Alignment:
+    phones: list[Phone]
+    left_out: tuple[str, ...]  # words at the transcript's ends that the audio cuts off
+
+
+def align_transcript(samples: np.ndarray, transcript: str) -> Alignment:
+    """:func:`align_phones`, forgiving a clip cut out of longer speech inside its first or last word
+    (a cut-off word cannot be aligned, and failing would drop the whole transcript for phone
+    recognition): when the words do not fit, they are aligned again without the last word, the
+    first, then both, and the words left out are named."""
+    words = normalize_text(transcript)
+    if not words:
+        raise AlignmentError("the transcript contains no words")
+    tries = [(words, ())]
+    if len(words) >= MIN_WORDS_TO_TRIM:
+        tries += [(words[:-1], (words[-1],)), (words[1:], (words[0],)), (words[1:-1], (words[0], words[-1]))]
+    error = None
+    for kept, left_out in tries:
+        try:
+            return Alignment(_align_words(samples, kept, MAX_UTTERANCE_S), left_out)
+        except AlignmentError as exc:
+            error = error or exc
+    raise error
+
+
+def _align_words(samples: np.ndarray, words: list[str], max_utterance_s: float) -> list[Phone]:
     duration = len(samples) / SAMPLE_RATE
     decoder = _decoder_for(words)
     pcm = _pcm16(samples)
     word_segs = _word_pass(decoder, words, pcm)
     if duration <= max_utterance_s:
-        return _fill_gaps(_phone_pass(decoder, pcm, 0.0), duration)
+        try:
+            return _fill_gaps(_phone_pass(decoder, pcm, 0.0), duration)
+        except RuntimeError as exc:  # the phone search lost words the first pass placed
+            raise AlignmentError(
+                f"the transcript's phones could not be aligned to the audio ({exc})"
+            ) from exc
     phones: list[Phone] = []
     for a, b, chunk_words in _chunks(word_segs, max_utterance_s):
         if not chunk_words:

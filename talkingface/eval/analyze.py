@@ -16,7 +16,7 @@ import numpy as np
 
 from ..audio.acoustic import frame_loudness
 from ..audio.features import speech_of
-from ..audio.phones import Phone, align_phones, recognize_phones
+from ..audio.phones import Phone, align_transcript, recognize_phones
 from ..errors import InputError
 from ..io.audio import load_audio
 from . import lipsync
@@ -74,7 +74,7 @@ def reference_phones(
 ) -> tuple[list[Phone], str]:
     """Phone timings to score bilabial closures against, and where they came from."""
     if transcript and transcript.strip():
-        return align_phones(samples, transcript), "alignment"
+        return align_transcript(samples, transcript).phones, "alignment"
     if (language or "auto").lower().split("-")[0].split("_")[0] in ENGLISH:
         return recognize_phones(samples), "allphone"
     return [], "none"

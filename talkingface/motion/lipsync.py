@@ -20,7 +20,7 @@ from ..audio.phones import (
     AlignmentError,
     Phone,
     PhoneStream,
-    align_phones,
+    align_transcript,
     recognize_phones,
 )
 from ..core.track import CHANNEL_INDEX, MotionTrack
@@ -150,13 +150,14 @@ def mouth_frames(
     note = ""
     if transcript and transcript.strip():
         try:
-            phones = align_phones(samples, transcript)
+            aligned = align_transcript(samples, transcript)
+            phones = aligned.phones
             values = viseme_frames(phones, n_frames, fps, loudness)
             cues = _loudness_cues(samples, n_frames, fps, speech)
             values = part_lips(values, cues)
             rest = ~_phone_frames(phones, n_frames, fps)
             values = with_pauses(values, cues.loudness_db, rest, fps)
-            return MouthResult(values, "align", phones)
+            return MouthResult(values, "align", phones, left_out_note(aligned.left_out))
         except AlignmentError as exc:
             note = f"alignment failed ({exc}); fell back to recognition"
     if language == "auto" or language in ENGLISH:
@@ -170,6 +171,14 @@ def mouth_frames(
         return MouthResult(acoustic_mouth_frames(cues), "acoustic", [], note)
     cues = acoustic_frames(samples, n_frames, fps, speech)
     return MouthResult(acoustic_mouth_frames(cues), "acoustic", [], note)
+
+
+def left_out_note(words: tuple[str, ...]) -> str:
+    """What to tell the user when words at the transcript's ends were not found in the audio."""
+    if not words:
+        return ""
+    named = " and ".join(f"'{w}'" for w in words)
+    return f"aligned without {named} at the transcript's end (cut off in the audio?)"
 
 
 def write_mouth(track: MotionTrack, values: np.ndarray) -> MotionTrack:
