@@ -54,9 +54,8 @@ def test_a_seal_is_kept_up_to_each_release_and_to_the_lips_parting():
     values = np.stack([open_] * 3 + [shut] * 7 + [open_] * 3)  # frames 3 … 9 sealed
     releases = np.zeros(len(values), bool)
     releases[5] = True  # a recognised p released in frame 5; the run ends at frame 9
-    kept = closure(lip_gap.brief_seals(values, releases, FPS)) >= 0.5
-    assert np.flatnonzero(kept).tolist() == [4, 5, 8, 9]  # 70 ms: two frames at 25 fps
     brief = lip_gap.brief_seals(values, releases, FPS)
+    assert np.flatnonzero(closure(brief) >= 0.5).tolist() == [4, 5, 8, 9]  # 70 ms: two frames at 25 fps
     assert brief[6, MOUTH_INDEX["jawOpen"]] == open_[MOUTH_INDEX["jawOpen"]]
     # the same 70 ms at other frame rates: one frame at 12 fps, four at 60
     assert np.flatnonzero(closure(lip_gap.brief_seals(values, releases, 12.0)) >= 0.5).tolist() == [5, 9]

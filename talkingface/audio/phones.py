@@ -193,10 +193,9 @@ def _word_pass(decoder, words: list[str], pcm: bytes) -> list[tuple[str, float, 
     decoder.set_align_text(" ".join(words))
     try:
         _decode(decoder, pcm)
+        found = decoder.hyp() is not None
     except RuntimeError:  # PocketSphinx gives up on some text that does not fit ("failed to stop")
         found = False
-    else:
-        found = decoder.hyp() is not None
     if not found:
         raise AlignmentError(
             "the transcript could not be aligned to the audio: check that it is the text actually "
@@ -246,10 +245,7 @@ def align_phones(
     Out-of-dictionary words get a pronunciation from morphology or letter-to-sound rules
     (:mod:`.g2p`). Raises :class:`AlignmentError` when the text does not fit the audio.
     """
-    words = normalize_text(transcript)
-    if not words:
-        raise AlignmentError("the transcript contains no words")
-    return _align_words(samples, words, max_utterance_s)
+    return _align_words(samples, _transcript_words(transcript), max_utterance_s)
 
 
 @dataclass(frozen=True)
@@ -263,9 +259,7 @@ def align_transcript(samples: np.ndarray, transcript: str) -> Alignment:
     (a cut-off word cannot be aligned, and failing would drop the whole transcript for phone
     recognition): when the words do not fit, they are aligned again without the last word, the
     first, then both, and the words left out are named."""
-    words = normalize_text(transcript)
-    if not words:
-        raise AlignmentError("the transcript contains no words")
+    words = _transcript_words(transcript)
     tries = [(words, ())]
     if len(words) >= MIN_WORDS_TO_TRIM:
         tries += [(words[:-1], (words[-1],)), (words[1:], (words[0],)), (words[1:-1], (words[0], words[-1]))]
@@ -276,6 +270,13 @@ def align_transcript(samples: np.ndarray, transcript: str) -> Alignment:
         except AlignmentError as exc:
             error = error or exc
     raise error
+
+
+def _transcript_words(transcript: str) -> list[str]:
+    words = normalize_text(transcript)
+    if not words:
+        raise AlignmentError("the transcript contains no words")
+    return words
 
 
 def _align_words(samples: np.ndarray, words: list[str], max_utterance_s: float) -> list[Phone]:

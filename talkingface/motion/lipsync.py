@@ -178,7 +178,7 @@ def left_out_note(words: tuple[str, ...]) -> str:
     if not words:
         return ""
     named = " and ".join(f"'{w}'" for w in words)
-    return f"aligned without {named} at the transcript's end (cut off in the audio?)"
+    return f"aligned without {named} at the transcript's ends (cut off in the audio?)"
 
 
 def write_mouth(track: MotionTrack, values: np.ndarray) -> MotionTrack:
