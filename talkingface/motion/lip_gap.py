@@ -62,7 +62,7 @@ NORM_FLOOR = 0.1
 SEAL_S = 0.07
 #: with the words aligned, the model's share of the jaw while speaking (the rules' jaw the rest). Equal
 #: shares, not fitted: self-reenactment of the two unseen speakers with their words, 3 copies of the
-#: sound each (inaudible noise), r 0.45/0.46/0.50 → 0.46/0.50/0.52 (Obama) and 0.47/0.47/0.45 →
+#: sound each (inaudible noise), r 0.45/0.46/0.49 → 0.46/0.50/0.52 (Obama) and 0.47/0.47/0.45 →
 #: 0.51/0.51/0.50 (TED talk); the model alone (share 1) 0.45/0.43/0.48 and 0.50/0.51/0.50
 ALIGNED_MODEL_SHARE = 0.5
 
