@@ -84,6 +84,16 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def _one_transcript(transcript: str | None, transcript_file: Path | None) -> None:
+    """Fail at once, before any slow work, when the words spoken come both as text and as a file."""
+    from .pipeline.options import one_transcript
+
+    try:
+        one_transcript(transcript, transcript_file)
+    except TalkingFaceError as exc:
+        _fail(str(exc))
+
+
 def generate(portrait: Path, audio: Path, output: Path, quiet: bool, **values) -> None:
     """Generate a talking-face video.
 
@@ -217,8 +227,7 @@ def analyze(
     from .errors import OutputError
     from .eval.analyze import analyze_video, summary
 
-    if transcript is not None and transcript_file is not None:
-        _fail("give either --transcript or --transcript-file, not both")
+    _one_transcript(transcript, transcript_file)
     progress = None
     bar = None
     if not quiet and err.is_terminal:
@@ -338,8 +347,7 @@ def reenact(
 
     if output.suffix.lower() != ".png":
         _fail(f"--output {output}: use a .png file name")
-    if transcript is not None and transcript_file is not None:
-        _fail("give either --transcript or --transcript-file, not both")
+    _one_transcript(transcript, transcript_file)
     if output.resolve() == video.resolve():
         _fail(f"the sheet {output} would overwrite the video: choose another -o")
     try:

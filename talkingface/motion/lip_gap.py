@@ -154,19 +154,20 @@ def learned_jaw(
     """Sealed mouth values (frames ``first`` …) with seals made brief (:func:`brief_seals`) and the
     jaw of the ``speaking`` frames that are not sealed set by the model; pauses keep the rules' jaw
     (breath, settling)."""
-    jaw = model_jaw(samples, values, fps, first)
-    out = brief_seals(values, releases, fps)
-    free = np.asarray(speaking, bool) & (closure(out) < 0.5)
-    out[free, MOUTH_INDEX["jawOpen"]] = jaw[free]
-    return out
+    return _toward(brief_seals(values, releases, fps), model_jaw(samples, values, fps, first), speaking, 1.0)
 
 
 def aligned_jaw(samples: np.ndarray, values: np.ndarray, speaking: np.ndarray, fps: float) -> np.ndarray:
     """Sealed mouth values from aligned phones with the jaw of the ``speaking`` frames that are not
     sealed moved ALIGNED_MODEL_SHARE of the way to the model's; seals and pauses stay the rules'."""
-    jaw = model_jaw(samples, values, fps)
+    return _toward(values, model_jaw(samples, values, fps), speaking, ALIGNED_MODEL_SHARE)
+
+
+def _toward(values: np.ndarray, jaw: np.ndarray, speaking: np.ndarray, share: float) -> np.ndarray:
+    """``values`` with the jaw of the ``speaking`` frames that are not sealed moved ``share`` of the
+    way to ``jaw`` (1: set to it)."""
     out = values.copy()
     free = np.asarray(speaking, bool) & (closure(out) < 0.5)
     j = MOUTH_INDEX["jawOpen"]
-    out[free, j] = (1.0 - ALIGNED_MODEL_SHARE) * out[free, j] + ALIGNED_MODEL_SHARE * jaw[free]
+    out[free, j] = (1.0 - share) * out[free, j] + share * jaw[free]
     return out

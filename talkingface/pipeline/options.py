@@ -31,6 +31,12 @@ MAX_LABEL_CHARS = 80
 MAX_TEXT_BYTES = 1 << 20
 
 
+def one_transcript(transcript: str | None, transcript_file: Path | None) -> None:
+    """The words spoken come as text or as a file, not both (generate, analyze, reenact)."""
+    if transcript is not None and transcript_file is not None:
+        raise InputError("give either --transcript or --transcript-file, not both")
+
+
 def option(
     default: Any,
     help: str,
@@ -163,8 +169,7 @@ class GenerateOptions:
         from ..face.choice import parse_face_choice  # light: stdlib only
 
         parse_face_choice(self.face)
-        if self.transcript is not None and self.transcript_file is not None:
-            raise InputError("give either --transcript or --transcript-file, not both")
+        one_transcript(self.transcript, self.transcript_file)
         if self.transcript is not None and len(self.transcript.encode()) > MAX_TEXT_BYTES:
             raise InputError(f"--transcript is longer than {MAX_TEXT_BYTES >> 20} MB: give the words spoken")
         if self.label is not None and len(self.label) > MAX_LABEL_CHARS:
